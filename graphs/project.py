@@ -1,0 +1,222 @@
+"""Load a folder of config files into a Project: every spec by kind and name, with its source.
+
+Loading never stops at the first problem: every file is parsed and every error collected,
+then raised together as one ConfigError.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from kilab.errors import ConfigError, Location, NotFoundError, Problem, did_you_mean
+from graphs.specs import KINDS, AgentSpec, CorpusSpec, GraphSpec, ModelsSpec, PilotSpec, Spec
+from graphs.yamlsource import PathKey, SourceMap, load_yaml
+
+S = TypeVar("S", bound=Spec)
+YAML_SUFFIXES = (".yaml", ".yml")
+# Folders under a config root that hold other things than config kinds.
+_SKIPPED_DIRS = {"datasets", "schemas", "prompts"}
+
+
+@dataclass(frozen=True, slots=True)
+class Sourced(Generic[S]):
+    """A spec with the source map of the file it came from."""
+
+    spec: S
+    source: SourceMap
+
+    @property
+    def file(self) -> Path:
+        return self.source.file
+
+    def locate(self, *path: str | int) -> Location:
+        return self.source.locate(path)
+
+    def resolve(self, relative: str) -> Path:
+        """A path named in this file, relative to the file's folder."""
+        return (self.file.parent / relative).resolve()
+
+
+@dataclass(slots=True)
+class Project:
+    """Every config of a folder, by kind and name."""
+
+    root: Path
+    models: Sourced[ModelsSpec] | None = None
+    agents: dict[str, Sourced[AgentSpec]] = field(default_factory=dict)
+    corpora: dict[str, Sourced[CorpusSpec]] = field(default_factory=dict)
+    graphs: dict[str, Sourced[GraphSpec]] = field(default_factory=dict)
+    pilots: dict[str, Sourced[PilotSpec]] = field(default_factory=dict)
+
+    def by_kind(self, kind: str) -> dict[str, Sourced[Any]]:
+        table: dict[str, dict[str, Sourced[Any]]] = {
+            "agent": self.agents, "corpus": self.corpora, "graph": self.graphs,
+            "pilot": self.pilots,
+        }
+        if kind == "profile":
+            return {name: self.models for name in self.profile_names()} if self.models else {}
+        return table[kind]
+
+    def profile_names(self) -> list[str]:
+        return sorted(self.models.spec.profiles) if self.models else ["offline"]
+
+    def get(self, kind: str, name: str) -> Sourced[Any]:
+        """A spec by kind and name, or NotFoundError with a suggestion."""
+        table = self.by_kind(kind)
+        if name not in table:
+            hint = did_you_mean(name, table)
+            raise NotFoundError(
+                f"no {kind} named {name!r} in {self.root}"
+                + (f"; did you mean {hint!r}?" if hint else "")
+                + (f" (known: {', '.join(sorted(table))})" if table and not hint else "")
+            )
+        return table[name]
+
+
+def pydantic_problems(error: ValidationError, model: type[BaseModel], source: SourceMap,
+                      prefix: PathKey = ()) -> list[Problem]:
+    """Turn a pydantic ValidationError into located, human problems."""
+    problems = []
+    for item in error.errors():
+        loc: PathKey = (*prefix, *item["loc"])
+        key = ".".join(str(p) for p in loc)
+        location = source.locate(loc)
+        kind = item["type"]
+        if kind == "extra_forbidden":
+            allowed = _allowed_keys(model, tuple(item["loc"][:-1]))
+            problems.append(Problem(location, "unknown key", key, allowed,
+                                    did_you_mean(str(loc[-1]), allowed)))
+        elif kind == "missing":
+            problems.append(Problem(location, "missing required key", key))
+        elif kind == "literal_error":
+            expected = item.get("ctx", {}).get("expected", "")
+            allowed = [a.strip().strip("'") for a in expected.replace(" or ", ",").split(",")]
+            allowed = [a for a in allowed if a]
+            problems.append(Problem(location, f"{item['input']!r} is not allowed", key,
+                                    allowed, did_you_mean(str(item["input"]), allowed)))
+        else:
+            message = item["msg"].removeprefix("Value error, ")
+            problems.append(Problem(location, message, key))
+    return problems
+
+
+def _inner_model(annotation: Any) -> type[BaseModel] | None:
+    """The model inside an annotation such as ``dict[str, NodeSpec] | None``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _allowed_keys(model: type[BaseModel], path: tuple[Any, ...]) -> list[str]:
+    """Keys (by alias) allowed in the mapping at ``path``; dict keys and indexes pass through."""
+    current = model
+    for part in path:
+        info = current.model_fields.get(part) if isinstance(part, str) else None
+        if info is not None:
+            inner = _inner_model(info.annotation)
+            if inner is None:
+                return []
+            current = inner
+    return sorted(info.alias or name for name, info in current.model_fields.items())
+
+
+def parse_spec(data: Any, source: SourceMap) -> tuple[Spec | None, list[Problem]]:
+    """Validate one document's data as the kind it declares."""
+    if not isinstance(data, dict):
+        return None, [Problem(source.locate(()), "a config file holds a mapping with a 'kind'")]
+    kind = data.get("kind")
+    if kind not in KINDS:
+        allowed = sorted(KINDS)
+        message = "missing required key" if kind is None else f"unknown kind {kind!r}"
+        return None, [Problem(source.locate(("kind",)), message, "kind", allowed,
+                              did_you_mean(str(kind), allowed) if kind else "")]
+    model = KINDS[kind]
+    try:
+        return model.model_validate(data), []
+    except ValidationError as exc:
+        return None, pydantic_problems(exc, model, source)
+
+
+def config_files(paths: Sequence[Path]) -> list[Path]:
+    """Every YAML config file under the given files and folders."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            for dirpath, dirnames, filenames in os.walk(path):
+                dirnames[:] = sorted(d for d in dirnames
+                                     if d not in _SKIPPED_DIRS and not d.startswith("."))
+                files.extend(Path(dirpath) / f for f in sorted(filenames)
+                             if f.endswith(YAML_SUFFIXES))
+        elif path.exists():
+            files.append(path)
+        else:
+            raise ConfigError([Problem(Location(path), "no such file or folder")])
+    return files
+
+
+def load_project(paths: Iterable[Path], root: Path | None = None) -> Project:
+    """Load and validate every config file; raise every problem at once."""
+    paths = [Path(p) for p in paths]
+    project = Project(root=root or (paths[0] if paths and paths[0].is_dir() else Path(".")))
+    problems: list[Problem] = []
+    for file in config_files(paths):
+        try:
+            document = load_yaml(file)
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+            continue
+        spec, found = parse_spec(document.data, document.source)
+        problems.extend(found)
+        if spec is not None:
+            problems.extend(_add(project, spec, document.source))
+    from graphs.checks import check_project  # checks need the whole project
+
+    problems.extend(check_project(project))
+    if problems:
+        raise ConfigError(problems)
+    return project
+
+
+def _add(project: Project, spec: Spec, source: SourceMap) -> list[Problem]:
+    if isinstance(spec, ModelsSpec):
+        if project.models is not None:
+            return [Problem(source.locate(("kind",)), f"models are already declared in "
+                                                    f"{project.models.file}", "kind")]
+        project.models = Sourced(spec, source)
+        return []
+    assert isinstance(spec, AgentSpec | CorpusSpec | GraphSpec | PilotSpec)
+    table = project.by_kind(spec.kind)
+    if spec.name in table:
+        return [Problem(source.locate(("name",)), f"{spec.kind} {spec.name!r} is already "
+                                                  f"declared in {table[spec.name].file}", "name")]
+    table[spec.name] = Sourced(spec, source)
+    return []
+
+
+def find_root(start: Path) -> Path:
+    """The config root of a file: the nearest folder upwards holding models.yaml."""
+    start = start.resolve()
+    for folder in [start, *start.parents] if start.is_dir() else start.parents:
+        if (folder / "models.yaml").exists():
+            return folder
+    return start if start.is_dir() else start.parent
+
+
+def open_project(target: str | Path | None = None) -> Project:
+    """Load the project a CLI argument points into (a file, a folder or nothing: ./configs)."""
+    default = Path(os.environ.get("KILAB_CONFIGS", "configs"))
+    path = Path(target) if target and Path(target).exists() else default
+    if not path.exists():
+        raise NotFoundError(f"no config folder at {path} (set KILAB_CONFIGS or pass a path)")
+    root = find_root(path)
+    return load_project([root], root=root)

@@ -1,0 +1,103 @@
+"""Registry of node kinds: tools and agent roles, registered by name.
+
+Built-in kinds live in ``graphs.nodes``; other packages add kinds through the entry-point
+group ``kilab.nodes`` (each entry names a module that registers on import). Both are loaded
+on the first lookup, never at import time, and YAML can only name what is registered.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+Category = Literal["tool", "role"]
+ENTRY_POINT_GROUP = "kilab.nodes"
+
+
+@dataclass(frozen=True, slots=True)
+class RefTo:
+    """Marks a parameter whose value names another config (a corpus, an agent …)."""
+
+    kind: str
+
+
+@dataclass(frozen=True, slots=True)
+class NodeKind:
+    """A registered tool or role: its parameters, its outcomes and how to build it."""
+
+    category: Category
+    name: str
+    params: type[BaseModel]
+    build: Callable[..., Any]
+    outcomes: tuple[str, ...] = ()
+    description: str = ""
+
+
+_kinds: dict[tuple[Category, str], NodeKind] = {}
+_loaded = False
+
+
+def _register(
+    category: Category, name: str, params: type[BaseModel], outcomes: tuple[str, ...],
+    description: str,
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def decorator(build: Callable[..., Any]) -> Callable[..., Any]:
+        key = (category, name)
+        if key in _kinds and _kinds[key].build is not build:
+            raise ValueError(f"{category} {name!r} is registered twice")
+        summary = description or (build.__doc__ or "").strip().split("\n")[0]
+        _kinds[key] = NodeKind(category, name, params, build, outcomes, summary)
+        return build
+
+    return decorator
+
+
+def tool(
+    name: str, params: type[BaseModel], *, outcomes: tuple[str, ...] = (), description: str = ""
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a tool node builder: ``build(context, params) -> node callable``."""
+    return _register("tool", name, params, outcomes, description)
+
+
+def role(
+    name: str, params: type[BaseModel], *, outcomes: tuple[str, ...] = (), description: str = ""
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register an agent role builder: ``build(context, agent, params) -> node callable``."""
+    return _register("role", name, params, outcomes, description)
+
+
+def _load() -> None:
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    importlib.import_module("graphs.nodes")
+    for entry in entry_points(group=ENTRY_POINT_GROUP):
+        entry.load()
+
+
+def lookup(category: Category, name: str) -> NodeKind | None:
+    """The registered kind, or None."""
+    _load()
+    return _kinds.get((category, name))
+
+
+def names(category: Category) -> list[str]:
+    """Every registered name of a category, sorted."""
+    _load()
+    return sorted(n for c, n in _kinds if c == category)
+
+
+def references(params: type[BaseModel]) -> dict[str, str]:
+    """Parameter name → config kind it names, from ``RefTo`` markers."""
+    return {
+        name: marker.kind
+        for name, info in params.model_fields.items()
+        for marker in info.metadata
+        if isinstance(marker, RefTo)
+    }

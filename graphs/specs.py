@@ -1,0 +1,140 @@
+"""The config kinds, as pydantic models: what a YAML file may say, and nothing more.
+
+Files refer to each other by name; the cross-file checks live in ``graphs.checks``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from agents.profiles import ModelProfile
+from tools.settings import ChunkingSettings, IndexSettings
+
+Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
+Stage = Literal["experiment", "pilot", "production"]
+STAGES: tuple[Stage, ...] = ("experiment", "pilot", "production")
+START, END = "START", "END"
+
+
+class Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class ModelsSpec(Spec):
+    """``configs/models.yaml``: the model profiles, by name."""
+
+    kind: Literal["models"]
+    profiles: dict[Name, ModelProfile]
+
+
+class AgentSpec(Spec):
+    """A role (drafter, reviewer, judge …) bound to a model profile and a prompt."""
+
+    kind: Literal["agent"]
+    name: Name
+    description: str = ""
+    role: str = Field(description="A registered role: drafter, reviewer, judge …")
+    model: str = Field("offline", description="Name of a profile in models.yaml.")
+    prompt: str | None = Field(None, description="Prompt file, relative to this YAML file.")
+    tools: list[str] = Field(default_factory=list, description="Registered tools it may call.")
+    settings: dict[str, Any] = Field(default_factory=dict, description="The role's own settings.")
+
+
+class CorpusSpec(Spec):
+    """A set of documents to retrieve from."""
+
+    kind: Literal["corpus"]
+    name: Name
+    description: str = ""
+    files: list[str] = Field(min_length=1, description="Files or globs, relative to this YAML.")
+    include: dict[str, list[str]] = Field(
+        default_factory=dict, description="Keep only records whose field has one of these values."
+    )
+    chunking: ChunkingSettings = ChunkingSettings()
+    index: IndexSettings = IndexSettings()
+    attribution: str = ""
+
+
+class NodeSpec(Spec):
+    """One node of a graph: a registered tool or a named agent."""
+
+    tool: str | None = None
+    agent: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict, alias="with")
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> NodeSpec:
+        if (self.tool is None) == (self.agent is None):
+            raise ValueError("a node names exactly one of 'tool' or 'agent'")
+        return self
+
+
+class GraphSpec(Spec):
+    """Nodes, edges, conditional routes and loop limits."""
+
+    kind: Literal["graph"]
+    name: Name
+    description: str = ""
+    nodes: dict[Name, NodeSpec] = Field(min_length=1)
+    edges: list[tuple[str, str]] = Field(default_factory=list)
+    routes: dict[str, dict[str, str]] = Field(
+        default_factory=dict, description="node → {outcome: next node}"
+    )
+    limits: dict[str, Annotated[int, Field(gt=0)]] = Field(
+        default_factory=dict, description="node → most visits in one run"
+    )
+
+
+class AgentOverride(Spec):
+    model: str | None = None
+    settings: dict[str, Any] = Field(default_factory=dict)
+
+
+class VariantSpec(Spec):
+    """A variant overrides node parameters and agent settings of the pilot's graph."""
+
+    description: str = ""
+    nodes: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    agents: dict[str, AgentOverride] = Field(default_factory=dict)
+
+
+class GateSpec(Spec):
+    """What a run must show before the pilot may enter a stage."""
+
+    min_cases: int = Field(0, ge=0)
+    min: dict[str, float] = Field(
+        default_factory=dict, description="metric → lowest allowed lower 95 % CI bound"
+    )
+    max: dict[str, float] = Field(
+        default_factory=dict, description="metric → highest allowed upper 95 % CI bound"
+    )
+    zero: list[str] = Field(default_factory=list, description="metrics that must be exactly 0")
+    no_regression_vs: str | None = Field(
+        None, description="'promoted' or a run id: no significant drop in any gated metric"
+    )
+    max_cost: float | None = Field(None, ge=0, description="Most the whole run may cost.")
+
+
+class PilotSpec(Spec):
+    """A pilot case: a graph, a dataset, metrics, variants and gates."""
+
+    kind: Literal["pilot"]
+    name: Name
+    description: str = ""
+    graph: str
+    dataset: str = Field(description="JSONL or YAML dataset, relative to this YAML.")
+    variants: dict[Name, VariantSpec] = Field(default_factory=lambda: {"baseline": VariantSpec()})
+    metrics: list[str] = Field(default_factory=list)
+    gates: dict[Stage, GateSpec] = Field(default_factory=dict)
+
+
+KINDS: dict[str, type[Spec]] = {
+    "models": ModelsSpec,
+    "agent": AgentSpec,
+    "corpus": CorpusSpec,
+    "graph": GraphSpec,
+    "pilot": PilotSpec,
+}
+AnySpec = ModelsSpec | AgentSpec | CorpusSpec | GraphSpec | PilotSpec

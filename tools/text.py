@@ -1,0 +1,65 @@
+"""Norwegian text basics shared by retrieval, composing and checks.
+
+Tokens are lower-cased word characters; terms are tokens without stop words, stemmed with
+the Snowball Norwegian stemmer (which also handles most nynorsk inflection well enough).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import Stemmer
+from bm25s.stopwords import STOPWORDS_NORWEGIAN
+
+_TOKEN = re.compile(r"[0-9a-zæøåäöüéèáàóòôê]+(?:[-–][0-9a-zæøåäöüéèáàóòôê]+)*", re.IGNORECASE)
+# Sentence ends: . ! ? followed by space and a capital, a digit, a quote or §; but not after
+# common Norwegian abbreviations (f.eks., jf., nr., bl.a.) or a section number such as "§ 3."
+_ABBREVIATIONS = ("f.eks", "jf", "nr", "bl.a", "ca", "dvs", "mv", "m.v", "m.m", "osv", "pkt",
+                  "kap", "jfr", "ift", "evt", "inkl", "ikr", "res", "st", "tlf")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÆØÅ0-9«\"§(])|\n+")
+
+NORWEGIAN_STOPWORDS: frozenset[str] = frozenset(STOPWORDS_NORWEGIAN) | frozenset(
+    # Question words and fillers that bm25s's list lacks, in bokmål and nynorsk.
+    ["hva", "kva", "hvem", "kven", "hvordan", "korleis", "kor", "når", "hvorfor", "kvifor",
+     "hvilke", "kva", "kan", "må", "får", "gjelder", "jeg", "eg", "meg", "min", "mitt", "mine",
+     "vi", "oss", "det", "er", "noe", "noko", "ein", "eit", "ikkje", "mykje", "dersom", "om"]
+)
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Stemmer.Stemmer:
+    return Stemmer.Stemmer("norwegian")
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-cased word tokens."""
+    return [match.group(0).lower() for match in _TOKEN.finditer(text)]
+
+
+def stem(tokens: list[str]) -> list[str]:
+    """Snowball Norwegian stems of tokens."""
+    result: list[str] = _stemmer().stemWords(tokens)
+    return result
+
+
+def terms(text: str) -> list[str]:
+    """Content terms: stemmed tokens without stop words, in order, repeats kept."""
+    return stem([t for t in tokenize(text) if t not in NORWEGIAN_STOPWORDS])
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split text into sentences, keeping abbreviations and section numbers whole."""
+    pieces = _SENTENCE_END.split(text)
+    sentences: list[str] = []
+    for piece in (p.strip() for p in pieces):
+        if not piece:
+            continue
+        previous = sentences[-1] if sentences else ""
+        last_word = previous.rsplit(" ", 1)[-1].rstrip(".").lower()
+        if previous and (last_word in _ABBREVIATIONS or previous.endswith(("§", "§ ")) or
+                         re.search(r"§\s*\d+[-\w]*\.$", previous)):
+            sentences[-1] = f"{previous} {piece}"
+        else:
+            sentences.append(piece)
+    return sentences
