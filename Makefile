@@ -1,0 +1,40 @@
+# Every target creates or reuses the virtual environment and installs what it needs,
+# so each works on a fresh machine with Python 3.11.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
+
+.PHONY: demo demo-local test lint bench schema clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# One stamp per set of extras: reinstall when pyproject.toml changes.
+$(VENV)/.installed-%: pyproject.toml | $(BIN)/python
+	$(PIP) install -e ".[$(subst +,$(comma),$*)]"
+	@touch $@
+
+comma := ,
+
+demo: $(VENV)/.installed-dense
+	$(BIN)/kilab eval configs/pilots/husleie.yaml
+
+test: $(VENV)/.installed-dev+dense
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.installed-dev+dense
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/kilab validate configs
+	$(BIN)/kilab schema --check
+
+bench: $(VENV)/.installed-dev+dense
+	$(BIN)/python -m benchmarks
+
+schema: $(VENV)/.installed-dev+dense
+	$(BIN)/kilab schema
+
+clean:
+	rm -rf $(VENV) .kilab .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,49 @@
+"""The drafter role: writes a cited answer from retrieved passages, or declines."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from agents.types import Draft, ReviewFinding, SourcePassage
+from tools.compose import Source, compose
+
+
+class DrafterSettings(BaseModel):
+    """Settings of the drafter role (any model profile)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_sentences: int = Field(3, ge=1, le=20, description="Most sentences in an answer.")
+    min_coverage: float = Field(
+        0.5, ge=0, le=1,
+        description="Offline: decline unless a passage holds this share of the question's terms.",
+    )
+    max_passages: int = Field(5, ge=1, description="Most passages put before the drafter.")
+
+
+class Drafter(Protocol):
+    """Writes an answer from passages; revises it from a reviewer's findings."""
+
+    def draft(self, question: str, passages: Sequence[SourcePassage],
+              feedback: Sequence[ReviewFinding] = ()) -> Draft: ...
+
+
+class ExtractiveDrafter:
+    """The offline drafter: quotes the best-matching sentences, each with its citation."""
+
+    def __init__(self, settings: DrafterSettings) -> None:
+        self.settings = settings
+
+    def draft(self, question: str, passages: Sequence[SourcePassage],
+              feedback: Sequence[ReviewFinding] = ()) -> Draft:
+        composition = compose(
+            question,
+            [Source(p.id, p.text) for p in passages[: self.settings.max_passages]],
+            max_sentences=self.settings.max_sentences,
+            min_coverage=self.settings.min_coverage,
+            exclude={f.sentence for f in feedback if f.sentence},
+        )
+        return Draft(composition.text, composition.declined)

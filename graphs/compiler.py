@@ -1,0 +1,160 @@
+"""Compile a graph spec (and a pilot variant) into a LangGraph ``CompiledStateGraph``."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from langchain_core.runnables import RunnableLambda
+from langgraph.graph import END as LG_END
+from langgraph.graph import START as LG_START
+from langgraph.graph import StateGraph
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.types import Checkpointer
+
+from graphs import registry
+from graphs.context import BuildContext, default_cache_dir
+from graphs.project import Project
+from graphs.specs import END, START, GraphSpec, PilotSpec
+from kilab.errors import NotFoundError, did_you_mean
+from graphs.state import GraphState
+
+LIMIT_NODE = "loop_limit"
+_TERMINALS = {START: LG_START, END: LG_END}
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledGraph:
+    """A runnable graph for one variant, with the spec it came from."""
+
+    spec: GraphSpec
+    variant: str
+    graph: CompiledStateGraph[Any, Any, Any, Any]
+    recursion_limit: int
+
+
+def _node_impl(context: BuildContext, spec: GraphSpec, name: str) -> Any:
+    node = spec.nodes[name]
+    if node.tool is not None:
+        kind = registry.lookup("tool", node.tool)
+        assert kind is not None, "validated before compiling"
+        overrides = context.variant.nodes.get(name, {})
+        params = kind.params.model_validate({**node.params, **overrides})
+        return kind.build(context, params)
+    agent = context.agent(node.agent or "", node.params)
+    kind = registry.lookup("role", agent.spec.role)
+    assert kind is not None, "validated before compiling"
+    return kind.build(context, agent, kind.params.model_validate(agent.spec.settings))
+
+
+def _stamped(name: str, impl: Any) -> RunnableLambda[GraphState, dict[str, Any]]:
+    """Wrap a node so that every visit is counted and added to the path."""
+    sync: Callable[[GraphState], dict[str, Any]] | None = getattr(impl, "invoke", None)
+    async_: Callable[[GraphState], Any] | None = getattr(impl, "ainvoke", None)
+    if sync is None and async_ is None:
+        if inspect.iscoroutinefunction(impl):
+            async_ = impl
+        else:
+            sync = impl
+
+    def stamp(update: dict[str, Any] | None) -> dict[str, Any]:
+        update = {**(update or {}), "path": [name], "visits": {name: 1}}
+        if "usage" in update:  # a node reports its own usage; it is booked under the node
+            update["usage"] = {name: next(iter(update["usage"].values()))}
+        return update
+
+    def run(state: GraphState) -> dict[str, Any]:
+        if sync is None:
+            return stamp(asyncio.run(async_(state)))  # type: ignore[misc]
+        return stamp(sync(state))
+
+    async def arun(state: GraphState) -> dict[str, Any]:
+        if async_ is None:
+            return stamp(await asyncio.to_thread(sync, state))  # type: ignore[arg-type]
+        return stamp(await async_(state))
+
+    return RunnableLambda(run, afunc=arun, name=name)
+
+
+def _limit_reached(limits: dict[str, int]) -> Callable[[GraphState], dict[str, Any]]:
+    def record(state: GraphState) -> dict[str, Any]:
+        visits = state.get("visits", {})
+        spent = [n for n, most in limits.items() if visits.get(n, 0) >= most]
+        return {"errors": [f"loop limit reached: {', '.join(spent)}"], "path": [LIMIT_NODE]}
+
+    return record
+
+
+def _router(source: str, targets: dict[str, str] | None, default: str | None,
+            limits: dict[str, int]) -> Callable[[GraphState], str]:
+    """Pick the next node from the outcome (or the plain edge), respecting loop limits."""
+
+    def route(state: GraphState) -> str:
+        target = default if targets is None else targets.get(state.get("outcome", ""), END)
+        assert target is not None
+        if target in limits and state.get("visits", {}).get(target, 0) >= limits[target]:
+            return LIMIT_NODE
+        return _TERMINALS.get(target, target)
+
+    route.__name__ = f"route_{source}"
+    return route
+
+
+def compile_graph(
+    context: BuildContext, graph_name: str, checkpointer: Checkpointer = None
+) -> CompiledGraph:
+    """Build every node and wire edges, routes and loop limits into a LangGraph graph."""
+    spec: GraphSpec = context.project.get("graph", graph_name).spec
+    builder: StateGraph[GraphState, Any, GraphState, GraphState] = StateGraph(GraphState)
+    for name in spec.nodes:
+        builder.add_node(name, _stamped(name, _node_impl(context, spec, name)))
+    if spec.limits:
+        builder.add_node(LIMIT_NODE, _limit_reached(dict(spec.limits)))
+        builder.add_edge(LIMIT_NODE, LG_END)
+
+    plain: dict[str, list[str]] = {}
+    for source, target in spec.edges:
+        plain.setdefault(source, []).append(target)
+    for source, targets in plain.items():
+        for target in targets:
+            if target in spec.limits:
+                destinations = [_TERMINALS.get(target, target), LIMIT_NODE]
+                builder.add_conditional_edges(
+                    _TERMINALS.get(source, source),
+                    _router(source, None, target, dict(spec.limits)), destinations,
+                )
+            else:
+                builder.add_edge(_TERMINALS.get(source, source), _TERMINALS.get(target, target))
+    for source, cases in spec.routes.items():
+        destinations = sorted({_TERMINALS.get(t, t) for t in cases.values()} | {LG_END})
+        if spec.limits:
+            destinations.append(LIMIT_NODE)
+        builder.add_conditional_edges(
+            source, _router(source, dict(cases), None, dict(spec.limits)), destinations
+        )
+    # A backstop for LangGraph's own step counter: every node at its limit, plus slack.
+    most_visits = sum(spec.limits.values()) + len(spec.nodes)
+    return CompiledGraph(
+        spec, context.variant_name, builder.compile(checkpointer=checkpointer, name=spec.name),
+        recursion_limit=max(25, 4 * most_visits),
+    )
+
+
+def compile_pilot(
+    project: Project, pilot_name: str, variant: str = "baseline", *,
+    cache_dir: Path | None = None, use_cache: bool = True, checkpointer: Checkpointer = None,
+) -> CompiledGraph:
+    """Compile a pilot's graph with one of its variants applied."""
+    pilot: PilotSpec = project.get("pilot", pilot_name).spec
+    if variant not in pilot.variants:
+        hint = did_you_mean(variant, pilot.variants)
+        raise NotFoundError(f"pilot {pilot_name!r} has no variant {variant!r}"
+                            + (f"; did you mean {hint!r}?" if hint else "")
+                            + f" (variants: {', '.join(pilot.variants)})")
+    context = BuildContext(project, variant, pilot.variants[variant],
+                           cache_dir or default_cache_dir(), use_cache)
+    return compile_graph(context, pilot.graph, checkpointer)

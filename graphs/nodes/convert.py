@@ -1,0 +1,35 @@
+"""Conversions between the graph state and the types the roles and tools speak."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from agents.types import ModelUsage, ReviewFinding, SourcePassage
+from graphs.state import Finding, GraphState, Passage, Usage
+
+
+def sources(state: GraphState) -> list[SourcePassage]:
+    return [SourcePassage(p["id"], p["text"], p["title"]) for p in state.get("passages", [])]
+
+
+def findings_of(state: GraphState, key: str = "feedback") -> list[ReviewFinding]:
+    items: Sequence[Finding] = state.get(key, [])  # type: ignore[assignment]
+    return [ReviewFinding(f["check"], f["severity"], f["message"], f["sentence"]) for f in items]
+
+
+def to_finding(finding: ReviewFinding) -> Finding:
+    return Finding(check=finding.check, severity=finding.severity, message=finding.message,
+                   sentence=finding.sentence)
+
+
+def usage_update(usage: ModelUsage) -> dict[str, Any]:
+    """A state update with a node's model usage (the compiler books it under the node)."""
+    if not usage.calls:
+        return {}
+    return {"usage": {"node": Usage(calls=usage.calls, input_tokens=usage.input_tokens,
+                                  output_tokens=usage.output_tokens, cost=usage.cost)}}
+
+
+def passage(id: str, title: str, text: str, url: str, source: str, score: float) -> Passage:
+    return Passage(id=id, title=title, text=text, url=url, source=source, score=score)

@@ -1,0 +1,103 @@
+"""The drafter and reviewer roles as graph nodes, on any model profile.
+
+A role object may offer ``adraft``/``areview`` for real concurrency on the event loop;
+otherwise its synchronous method runs in a worker thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from agents.drafter import Drafter, DrafterSettings, ExtractiveDrafter
+from agents.reviewer import Reviewer, ReviewerSettings, RuleReviewer
+from agents.types import Draft, Review
+from graphs.context import AgentBinding, BuildContext
+from graphs.nodes.convert import findings_of, sources, to_finding, usage_update
+from graphs.registry import role
+from graphs.state import GraphState
+from tools.citations import cited_ids
+
+
+class DraftNode:
+    """Graph node around a drafter."""
+
+    def __init__(self, drafter: Drafter) -> None:
+        self.drafter = drafter
+
+    def invoke(self, state: GraphState) -> dict[str, Any]:
+        return self._update(self.drafter.draft(state["question"], sources(state),
+                                                findings_of(state)))
+
+    async def ainvoke(self, state: GraphState) -> dict[str, Any]:
+        adraft = getattr(self.drafter, "adraft", None)
+        args = (state["question"], sources(state), findings_of(state))
+        result = await adraft(*args) if adraft else await asyncio.to_thread(
+            self.drafter.draft, *args)
+        return self._update(result)
+
+    @staticmethod
+    def _update(result: Draft) -> dict[str, Any]:
+        return {
+            "draft": result.text,
+            "declined": result.declined,
+            "citations": [] if result.declined else cited_ids(result.text),
+            **usage_update(result.usage),
+        }
+
+
+class ReviewNode:
+    """Graph node around a reviewer; its verdict is the outcome that routes take."""
+
+    def __init__(self, reviewer: Reviewer) -> None:
+        self.reviewer = reviewer
+
+    def invoke(self, state: GraphState) -> dict[str, Any]:
+        return self._update(state, self.reviewer.review(*self._args(state)))
+
+    async def ainvoke(self, state: GraphState) -> dict[str, Any]:
+        areview = getattr(self.reviewer, "areview", None)
+        args = self._args(state)
+        result = await areview(*args) if areview else await asyncio.to_thread(
+            self.reviewer.review, *args)
+        return self._update(state, result)
+
+    @staticmethod
+    def _args(state: GraphState) -> tuple[str, Draft, list[Any]]:
+        draft = Draft(state.get("draft", ""), state.get("declined", False))
+        return state["question"], draft, sources(state)
+
+    @staticmethod
+    def _update(state: GraphState, result: Review) -> dict[str, Any]:
+        findings = [to_finding(f) for f in result.findings]
+        return {
+            "verdict": result.verdict,
+            "outcome": result.verdict,
+            "findings": findings,
+            "feedback": [*state.get("feedback", []), *findings],
+            **usage_update(result.usage),
+        }
+
+
+@role("drafter", DrafterSettings)
+def build_drafter(context: BuildContext, agent: AgentBinding,
+                  settings: DrafterSettings) -> DraftNode:
+    """Write a cited answer from the retrieved passages, or decline."""
+    if agent.profile.provider == "offline":
+        return DraftNode(ExtractiveDrafter(settings))
+    from agents.llm import LLMDrafter
+
+    return DraftNode(LLMDrafter(agent.profile, agent.prompt, settings,
+                                use_cache=context.use_cache, cache_dir=context.cache_dir))
+
+
+@role("reviewer", ReviewerSettings, outcomes=("approved", "revise", "reject"))
+def build_reviewer(context: BuildContext, agent: AgentBinding,
+                   settings: ReviewerSettings) -> ReviewNode:
+    """Check the draft: every citation resolves, every sentence is supported, no personal data."""
+    if agent.profile.provider == "offline":
+        return ReviewNode(RuleReviewer(settings))
+    from agents.llm import LLMReviewer
+
+    return ReviewNode(LLMReviewer(agent.profile, agent.prompt, settings,
+                                  use_cache=context.use_cache, cache_dir=context.cache_dir))

@@ -1,0 +1,44 @@
+"""The ``search`` tool node: retrieve passages for the question from a corpus."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from graphs.context import BuildContext
+from graphs.nodes.convert import passage
+from graphs.registry import RefTo, tool
+from graphs.state import GraphState
+from tools.retrieval.types import SearchMode
+
+
+class SearchParams(BaseModel):
+    """Parameters of the ``search`` node."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    corpus: Annotated[str, RefTo("corpus")] = Field(description="Name of a corpus config.")
+    k: int = Field(5, ge=1, le=100, description="How many passages to retrieve.")
+    mode: SearchMode = Field("auto", description="bm25, dense, hybrid, or auto (best installed).")
+    filters: dict[str, str] = Field(default_factory=dict, description="Metadata field → value.")
+
+
+@tool("search", SearchParams)
+def build_search(context: BuildContext, params: SearchParams) -> Callable[[GraphState], Any]:
+    """Retrieve the best passages for the question from a corpus."""
+    from tools.retrieval import open_retriever
+
+    retriever = open_retriever(context.corpus_source(params.corpus), params.mode,
+                               context.cache_dir)
+
+    def search(state: GraphState) -> dict[str, Any]:
+        hits = retriever.search(state["question"], params.k, params.filters or None)
+        return {"passages": [
+            passage(h.chunk.id, h.chunk.title, h.chunk.text, h.chunk.url, h.chunk.source,
+                    float(h.score))
+            for h in hits
+        ]}
+
+    return search

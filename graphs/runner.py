@@ -1,0 +1,100 @@
+"""Run one question through a compiled graph and read back what happened."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from langchain_core.runnables import RunnableConfig
+
+from graphs.compiler import CompiledGraph
+from graphs.state import Finding, GraphState, Passage, Usage
+from tools.compose import DECLINE_MESSAGE
+
+NOT_APPROVED_MESSAGE = (
+    "Svaret ble ikke godkjent av kontrollen, så jeg gir det ikke ut. "
+    "Spør gjerne på en annen måte, eller kontakt en saksbehandler."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class GraphResult:
+    """The outcome of one question: the answer given out and how it came about."""
+
+    question: str
+    answer: str
+    declined: bool
+    citations: list[str]
+    verdict: str
+    findings: list[Finding]
+    passages: list[Passage]
+    path: list[str]
+    usage: dict[str, Usage]
+    errors: list[str]
+    thread_id: str
+    latency_s: float
+    draft: str = ""
+    state: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def approved(self) -> bool:
+        return self.verdict in ("approved", "")
+
+
+def _config(compiled: CompiledGraph, thread_id: str) -> RunnableConfig:
+    return {"configurable": {"thread_id": thread_id},
+            "recursion_limit": compiled.recursion_limit}
+
+
+def result_from_state(question: str, state: GraphState, thread_id: str,
+                      latency_s: float) -> GraphResult:
+    """Read the answer a user would get out of a final state.
+
+    A draft the reviewer did not approve (rejected, or still "revise" when a loop limit
+    stopped the graph) is withheld: a public body gives out no unchecked answer.
+    """
+    verdict = state.get("verdict", "")
+    declined = state.get("declined", False)
+    draft = state.get("draft", "")
+    if declined:
+        answer = draft or DECLINE_MESSAGE
+    elif verdict in ("", "approved"):
+        answer = draft
+    else:
+        answer, declined = NOT_APPROVED_MESSAGE, True
+    return GraphResult(
+        question=question,
+        answer=answer,
+        declined=declined,
+        citations=[] if declined else list(state.get("citations", [])),
+        verdict=verdict,
+        findings=list(state.get("findings", [])),
+        passages=list(state.get("passages", [])),
+        path=list(state.get("path", [])),
+        usage=dict(state.get("usage", {})),
+        errors=list(state.get("errors", [])),
+        thread_id=thread_id,
+        latency_s=latency_s,
+        draft=draft,
+        state=dict(state),
+    )
+
+
+def run_question(compiled: CompiledGraph, question: str,
+                 thread_id: str | None = None) -> GraphResult:
+    """Run a question through the graph synchronously."""
+    thread_id = thread_id or uuid.uuid4().hex
+    started = time.perf_counter()
+    state = compiled.graph.invoke({"question": question}, _config(compiled, thread_id))
+    return result_from_state(question, state, thread_id, time.perf_counter() - started)
+
+
+async def arun_question(compiled: CompiledGraph, question: str,
+                        thread_id: str | None = None) -> GraphResult:
+    """Run a question through the graph on the event loop."""
+    thread_id = thread_id or uuid.uuid4().hex
+    started = time.perf_counter()
+    state = await compiled.graph.ainvoke({"question": question}, _config(compiled, thread_id))
+    return result_from_state(question, state, thread_id, time.perf_counter() - started)

@@ -1,0 +1,80 @@
+"""The typed state that flows through every compiled graph.
+
+Items are TypedDicts rather than classes so that the SQLite checkpointer stores them as
+plain JSON-like data and a run's state can be read back years later without our code.
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Annotated, Literal, TypedDict
+
+
+class Passage(TypedDict):
+    """A retrieved passage, with what a citation needs."""
+
+    id: str
+    title: str
+    text: str
+    url: str
+    source: str
+    score: float
+
+
+class Finding(TypedDict):
+    """Something a reviewer or check noticed."""
+
+    check: str
+    severity: Literal["info", "warning", "error"]
+    message: str
+    sentence: str
+
+
+class Usage(TypedDict):
+    """Model usage of one node, summed over its visits."""
+
+    calls: int
+    input_tokens: int
+    output_tokens: int
+    cost: float
+
+
+def add_counts(left: dict[str, int], right: dict[str, int]) -> dict[str, int]:
+    """Reducer: sum visit counts per node."""
+    merged = dict(left or {})
+    for key, value in (right or {}).items():
+        merged[key] = merged.get(key, 0) + value
+    return merged
+
+
+def add_usage(left: dict[str, Usage], right: dict[str, Usage]) -> dict[str, Usage]:
+    """Reducer: sum usage per node."""
+    merged = dict(left or {})
+    for node, usage in (right or {}).items():
+        before = merged.get(node)
+        merged[node] = usage if before is None else Usage(
+            calls=before["calls"] + usage["calls"],
+            input_tokens=before["input_tokens"] + usage["input_tokens"],
+            output_tokens=before["output_tokens"] + usage["output_tokens"],
+            cost=before["cost"] + usage["cost"],
+        )
+    return merged
+
+
+class GraphState(TypedDict, total=False):
+    """Everything a graph run knows. Nodes return partial updates of it."""
+
+    question: str
+    passages: list[Passage]
+    quarantined: list[Passage]
+    draft: str
+    citations: list[str]
+    declined: bool
+    verdict: str
+    findings: list[Finding]
+    feedback: list[Finding]
+    outcome: str
+    visits: Annotated[dict[str, int], add_counts]
+    path: Annotated[list[str], operator.add]
+    usage: Annotated[dict[str, Usage], add_usage]
+    errors: Annotated[list[str], operator.add]

@@ -1,0 +1,52 @@
+"""The ``kilab`` command: a thin layer that parses, calls the Python API and prints.
+
+Each area adds its commands from its own module (``register(app)``); heavy imports happen
+inside the commands, so ``kilab --help`` stays instant.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import typer
+
+from kilab.errors import UserError
+
+# Modules that add commands; each defines ``register(app: typer.Typer) -> None``.
+COMMAND_MODULES = (
+    "kilab.cli.core",
+)
+
+app = typer.Typer(
+    name="kilab",
+    help="Declarative agent graphs and evaluations for public-sector AI pilots.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+for module_name in COMMAND_MODULES:
+    importlib.import_module(module_name).register(app)
+
+
+def main() -> None:
+    """Entry point: user errors print as plain messages with exit code 2, no traceback."""
+    try:
+        app(standalone_mode=False)
+    except UserError as exc:
+        from kilab.cli.output import print_error
+
+        print_error(exc)
+        sys.exit(2)
+    except (typer.Exit, SystemExit) as exc:
+        code = exc.exit_code if isinstance(exc, typer.Exit) else exc.code
+        sys.exit(code if isinstance(code, int) else 0)
+    except typer.Abort:
+        sys.exit(130)
+    except Exception as exc:  # click's usage errors
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise

@@ -1,0 +1,157 @@
+"""Core commands: validate configs, run one question, show a graph, write JSON Schemas."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from kilab.cli.output import console
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(validate)
+    app.command()(run)
+    app.command()(schema)
+    app.command()(state)
+    graph_app = typer.Typer(help="Inspect graphs.", no_args_is_help=True)
+    graph_app.command("show")(graph_show)
+    app.add_typer(graph_app, name="graph")
+
+
+def validate(
+    paths: Annotated[list[Path], typer.Argument(help="Config files or folders.")],
+) -> None:
+    """Check every config under PATHS; report every problem with file:line:col."""
+    from graphs.project import find_root, load_project
+    from kilab.errors import ConfigError
+
+    problems = []
+    checked = 0
+    for root in dict.fromkeys(find_root(p) for p in paths):
+        try:
+            project = load_project([root], root=root, extra_checks=_extra_checks())
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+            continue
+        checked += 1
+        counts = {k: len(project.by_kind(k)) for k in ("pilot", "graph", "agent", "corpus")}
+        summary = ", ".join(f"{n} {k}{'s' if n != 1 else ''}" for k, n in counts.items())
+        console.print(f"[green]✓[/green] {root}: {summary}, "
+                      f"{len(project.profile_names())} model profiles — all valid")
+    if problems:
+        raise ConfigError(problems)
+
+
+def _extra_checks() -> list[object]:
+    try:
+        from evals.validate import check_pilot
+    except ImportError:
+        return []
+    return [check_pilot]
+
+
+def run(
+    pilot: Annotated[str, typer.Argument(help="Pilot name or path to its YAML.")],
+    question: Annotated[str, typer.Option("--question", "-q", help="What to ask.")],
+    variant: Annotated[str, typer.Option(help="Pilot variant.")] = "baseline",
+    thread: Annotated[str | None, typer.Option(help="Thread id (default: a new one).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Answer one question through a pilot's graph; print answer, sources, verdict and path."""
+    from langgraph.checkpoint.sqlite import SqliteSaver
+
+    from graphs.compiler import compile_pilot
+    from graphs.project import open_named
+    from graphs.runner import run_question
+    from kilab.settings import settings
+
+    project, name = open_named(pilot, "pilot")
+    checkpoints = settings().checkpoints
+    checkpoints.parent.mkdir(parents=True, exist_ok=True)
+    with SqliteSaver.from_conn_string(str(checkpoints)) as saver:
+        compiled = compile_pilot(project, name, variant, checkpointer=saver)
+        result = run_question(compiled, question, thread)
+    if as_json:
+        print(json.dumps({
+            "question": result.question, "answer": result.answer, "declined": result.declined,
+            "citations": result.citations, "verdict": result.verdict,
+            "findings": result.findings, "path": result.path, "thread_id": result.thread_id,
+            "passages": [{k: p[k] for k in ("id", "title", "url", "score")}
+                         for p in result.passages],
+            "usage": result.usage, "errors": result.errors, "latency_s": result.latency_s,
+        }, ensure_ascii=False, indent=2))
+        return
+    from kilab.cli.render import print_result
+
+    print_result(result)
+
+
+def state(
+    thread: Annotated[str, typer.Argument(help="Thread id printed by 'kilab run'.")],
+) -> None:
+    """Print the checkpointed state of a thread, read back from the SQLite checkpointer."""
+    from langgraph.checkpoint.sqlite import SqliteSaver
+
+    from kilab.errors import NotFoundError
+    from kilab.settings import settings
+
+    checkpoints = settings().checkpoints
+    if not checkpoints.exists():
+        raise NotFoundError(f"no checkpoints at {checkpoints}")
+    with SqliteSaver.from_conn_string(str(checkpoints)) as saver:
+        saved = saver.get_tuple({"configurable": {"thread_id": thread}})
+    if saved is None:
+        raise NotFoundError(f"no thread {thread!r} in {checkpoints}")
+    values = saved.checkpoint["channel_values"]
+    print(json.dumps({k: v for k, v in values.items() if not k.startswith("branch:")},
+                     ensure_ascii=False, indent=2, default=str))
+
+
+def graph_show(
+    target: Annotated[str, typer.Argument(help="Graph or pilot: a name or a YAML path.")],
+) -> None:
+    """Print a graph as a Mermaid diagram."""
+    from graphs.mermaid import to_mermaid
+    from graphs.project import open_named, open_project
+    from kilab.errors import NotFoundError
+
+    path = Path(target)
+    project = open_project(path if path.exists() else None)
+    graph_name = target
+    if path.is_file():
+        for kind in ("graph", "pilot"):
+            try:
+                project, graph_name = open_named(target, kind)
+            except NotFoundError:
+                continue
+            if kind == "pilot":
+                graph_name = project.pilots[graph_name].spec.graph
+            break
+    elif target in project.pilots:
+        graph_name = project.pilots[target].spec.graph
+    print(to_mermaid(project.get("graph", graph_name).spec))
+
+
+def schema(
+    out: Annotated[Path, typer.Option(help="Folder for the schemas.")] = Path("configs/schemas"),
+    check: Annotated[bool, typer.Option(help="Fail if the files on disk are stale.")] = False,
+) -> None:
+    """Write a JSON Schema per config kind (editors use them to complete and check YAML)."""
+    from graphs.schemas import schema_files
+    from kilab.errors import UserError
+
+    stale = []
+    for name, text in schema_files().items():
+        target = out / name
+        if check:
+            if not target.exists() or target.read_text(encoding="utf-8") != text:
+                stale.append(str(target))
+            continue
+        out.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+        console.print(f"wrote {target}")
+    if stale:
+        raise UserError(f"stale JSON Schemas, run 'kilab schema': {', '.join(stale)}")

@@ -1,0 +1,95 @@
+"""The extractive composer: answers from the best-matching sentences of retrieved passages.
+
+It is the offline drafter's method and the baseline a language model has to beat: every
+sentence it writes is copied from a source and cited, and it declines when the passages do
+not cover the question.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+from tools.citations import CitedSentence, format_answer
+from tools.text import split_sentences, terms
+
+# Lines in law texts that record history rather than say what the law is.
+_EDITORIAL = re.compile(
+    r"^(Endret|Tilføyd|Opphevet|Endra|Tilføydd|Oppheva|Jf\.|Jfr\.|Overskriften endret)\b",
+    re.IGNORECASE,
+)
+DECLINE_MESSAGE = (
+    "Jeg fant ingen kilder som svarer på dette spørsmålet, så jeg kan ikke gi et sikkert svar. "
+    "Spørsmålet kan ligge utenfor det denne assistenten dekker."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """A passage the composer may quote."""
+
+    id: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Composition:
+    """What the composer wrote, or why it declined."""
+
+    sentences: tuple[CitedSentence, ...]
+    declined: bool
+    coverage: float
+
+    @property
+    def text(self) -> str:
+        return DECLINE_MESSAGE if self.declined else format_answer(list(self.sentences))
+
+
+def coverage(question_terms: Collection[str], text: str) -> float:
+    """Share of the question's distinct terms that occur in a text."""
+    wanted = set(question_terms)
+    if not wanted:
+        return 0.0
+    return len(wanted & set(terms(text))) / len(wanted)
+
+
+def compose(
+    question: str,
+    sources: Sequence[Source],
+    *,
+    max_sentences: int = 3,
+    min_coverage: float = 0.5,
+    exclude: Collection[str] = (),
+) -> Composition:
+    """Pick the sentences that best cover the question, each cited to its source.
+
+    Args:
+        question: What was asked.
+        sources: Retrieved passages, best first.
+        max_sentences: Most sentences in the answer.
+        min_coverage: Decline unless some passage holds this share of the question's terms.
+        exclude: Sentences a reviewer rejected; never used again.
+    """
+    question_terms = set(terms(question))
+    best = max((coverage(question_terms, s.text) for s in sources), default=0.0)
+    if not question_terms or best < min_coverage:
+        return Composition((), True, best)
+
+    scored: list[tuple[float, int, int, CitedSentence]] = []
+    for rank, source in enumerate(sources):
+        for position, sentence in enumerate(split_sentences(source.text)):
+            words = sentence.split()
+            if len(words) < 5 or _EDITORIAL.match(sentence) or sentence in exclude:
+                continue
+            matched = question_terms & set(terms(sentence))
+            if not matched:
+                continue
+            # Coverage first; earlier (better-ranked) passages and earlier sentences break ties.
+            score = len(matched) / len(question_terms) / (1 + 0.1 * rank)
+            scored.append((score, rank, position, CitedSentence(sentence, (source.id,))))
+    scored.sort(key=lambda item: (-item[0], item[1], item[2]))
+    chosen = sorted(scored[:max_sentences], key=lambda item: (item[1], item[2]))
+    if not chosen:
+        return Composition((), True, best)
+    return Composition(tuple(item[3] for item in chosen), False, best)

@@ -1,0 +1,38 @@
+"""Grounding and citation checks: is each answer sentence supported by what it cites?"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from tools.citations import CitedSentence, parse_answer
+from tools.text import terms
+
+
+@dataclass(frozen=True, slots=True)
+class SentenceSupport:
+    """How well one answer sentence is supported by the passages it cites."""
+
+    sentence: CitedSentence
+    support: float
+    unknown_ids: tuple[str, ...]
+
+
+def support(sentence: str, evidence: str) -> float:
+    """Share of a sentence's distinct terms that the evidence contains (1.0 if it has none)."""
+    wanted = set(terms(sentence))
+    if not wanted:
+        return 1.0
+    return len(wanted & set(terms(evidence))) / len(wanted)
+
+
+def check_answer(answer: str, passages: Mapping[str, str]) -> list[SentenceSupport]:
+    """Support of every sentence of a cited answer against the passages (id → text)."""
+    results = []
+    for sentence in parse_answer(answer):
+        known = [i for i in sentence.ids if i in passages]
+        unknown = tuple(i for i in sentence.ids if i not in passages)
+        evidence = " ".join(passages[i] for i in known)
+        results.append(SentenceSupport(sentence, support(sentence.text, evidence) if known
+                                       else 0.0, unknown))
+    return results
