@@ -7,7 +7,13 @@ from collections.abc import Collection, Iterator, Mapping
 from tools.corpus.chunking import chunk_document, chunk_documents
 from tools.corpus.documents import Document
 from tools.corpus.loaders import LIST_SEPARATOR, load_file
-from tools.corpus.source import CorpusSource, expand_files, fingerprint, resolve_files
+from tools.corpus.source import (
+    CorpusSource,
+    expand_files,
+    fingerprint,
+    resolve_files,
+    source_from_config,
+)
 from tools.retrieval.types import Chunk
 
 __all__ = [
@@ -22,6 +28,7 @@ __all__ = [
     "load_documents",
     "matches",
     "resolve_files",
+    "source_from_config",
 ]
 
 

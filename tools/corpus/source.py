@@ -118,3 +118,30 @@ def fingerprint(files: Sequence[Path]) -> str:
     for file in files:
         digest.update(f"{file}\0{file_digest(file)}\0".encode())
     return digest.hexdigest()
+
+
+def source_from_config(
+    name: str,
+    base: Path,
+    files: Sequence[str],
+    include: Mapping[str, Sequence[str]] | None = None,
+    chunking: ChunkingSettings | None = None,
+    index: IndexSettings | None = None,
+) -> CorpusSource:
+    """The corpus a ``corpus`` config describes, its file names resolved from its folder.
+
+    Args:
+        name: The corpus name.
+        base: The folder of the YAML file (relative file names start there).
+        files: File names, folders or globs, as written in the config.
+        include: Field → allowed values.
+        chunking: Chunking settings (default settings when None).
+        index: Index settings (default settings when None).
+    """
+    return CorpusSource(
+        name=name,
+        files=resolve_files(base, files),
+        include={key: tuple(values) for key, values in (include or {}).items()},
+        chunking=chunking or ChunkingSettings(),
+        index=index or IndexSettings(),
+    )

@@ -1,0 +1,159 @@
+"""Retrieval commands: build a corpus's index, search it."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Literal
+
+import typer
+
+from kilab.cli.output import console
+
+if TYPE_CHECKING:
+    from tools.corpus import CorpusSource
+
+_DATA_SUFFIXES = (".jsonl", ".jsonl.gz", ".md", ".markdown", ".html", ".htm", ".txt", ".pdf")
+Mode = Literal["auto", "bm25", "dense", "hybrid"]
+
+CorpusArg = Annotated[
+    str,
+    typer.Argument(help="A corpus config's name, a corpus YAML, or a JSONL(.gz) file or folder."),
+]
+ModeOption = Annotated[
+    str, typer.Option("--mode", help="bm25, dense, hybrid or auto (hybrid if the extra is in).")
+]
+CacheOption = Annotated[
+    Path | None,
+    typer.Option("--cache-dir", help="Index cache folder (default $KILAB_CACHE or .kilab/cache)."),
+]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("index")(index)
+    app.command("search")(search)
+
+
+def resolve_corpus(target: str) -> CorpusSource:
+    """The corpus a CLI argument names: a config name, a corpus YAML or a data file/folder.
+
+    Raises:
+        NotFoundError: No corpus config of that name and no such file.
+        ConfigError: The YAML is not a valid corpus config.
+    """
+    from tools.corpus import CorpusSource, source_from_config
+
+    path = Path(target)
+    if path.exists() and path.name.lower().endswith((".yaml", ".yml")):
+        from graphs.project import parse_spec
+        from graphs.specs import CorpusSpec
+        from graphs.yamlsource import load_yaml
+        from kilab.errors import ConfigError, Problem
+
+        document = load_yaml(path)
+        spec, problems = parse_spec(document.data, document.source)
+        if problems:
+            raise ConfigError(problems)
+        if not isinstance(spec, CorpusSpec):
+            raise ConfigError(
+                [
+                    Problem(
+                        document.source.locate(("kind",)),
+                        "expected a corpus config",
+                        "kind",
+                        ["corpus"],
+                    )
+                ]
+            )
+        return source_from_config(
+            spec.name, path.resolve().parent, spec.files, spec.include, spec.chunking, spec.index
+        )
+    if path.exists() and (path.is_dir() or path.name.lower().endswith(_DATA_SUFFIXES)):
+        name = path.name.split(".")[0] or "corpus"
+        return CorpusSource(name=name, files=(path.resolve(),))
+    from graphs.project import open_project
+
+    sourced = open_project().get("corpus", target)
+    spec = sourced.spec
+    return source_from_config(
+        spec.name, sourced.file.parent, spec.files, spec.include, spec.chunking, spec.index
+    )
+
+
+def _check_mode(mode: str) -> Mode:
+    from kilab.errors import UserError
+
+    if mode not in ("auto", "bm25", "dense", "hybrid"):
+        raise UserError(f"--mode must be bm25, dense, hybrid or auto, not {mode!r}")
+    return mode  # type: ignore[return-value]
+
+
+def index(corpus: CorpusArg, mode: ModeOption = "auto", cache_dir: CacheOption = None) -> None:
+    """Build (or check) the persistent index of CORPUS; dense vectors too in hybrid mode."""
+    from rich.progress import Progress
+
+    from tools.retrieval import open_retriever
+
+    source = resolve_corpus(corpus)
+    started = time.perf_counter()
+    with Progress(console=console, transient=True) as bar:
+        task = bar.add_task("embedding passages", total=None, visible=False)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total, visible=True)
+
+        retriever = open_retriever(source, _check_mode(mode), cache_dir, progress=progress)
+    seconds = time.perf_counter() - started
+    console.print(
+        f"[green]✓[/green] {source.name}: {len(retriever)} chunks, mode "
+        f"{retriever.mode}, ready in {seconds:.1f} s → {retriever.folder}"
+    )
+
+
+def search(
+    corpus: CorpusArg,
+    question: Annotated[str, typer.Argument(help="The question.")],
+    k: Annotated[int, typer.Option("--k", "-k", min=1, help="How many hits.")] = 5,
+    mode: ModeOption = "auto",
+    as_json: Annotated[bool, typer.Option("--json", help="Print hits as a JSON list.")] = False,
+    cache_dir: CacheOption = None,
+) -> None:
+    """Search CORPUS for QUESTION; print ranked hits with scores and sources."""
+    from rich.table import Table
+
+    from tools.retrieval import open_retriever
+
+    retriever = open_retriever(resolve_corpus(corpus), _check_mode(mode), cache_dir)
+    hits = retriever.search(question, k=k)
+    if as_json:
+        records = [
+            {
+                "id": h.chunk.id,
+                "score": round(h.score, 6),
+                "title": h.chunk.title,
+                "url": h.chunk.url,
+                "source": h.chunk.source,
+                "text": h.chunk.text,
+                "metadata": dict(h.chunk.metadata),
+            }
+            for h in hits
+        ]
+        print(json.dumps(records, ensure_ascii=False, indent=2))
+        return
+    if not hits:
+        console.print(f"No hits in {retriever.source.name} ({retriever.mode}).")
+        return
+    table = Table(title=f"{retriever.source.name} · {retriever.mode} · {question}", show_lines=True)
+    for column in ("#", "score", "id", "title / source"):
+        table.add_column(column, overflow="fold")
+    for rank, hit in enumerate(hits, 1):
+        snippet = " ".join(hit.chunk.text.split())[:200]
+        where = hit.chunk.url or hit.chunk.source
+        table.add_row(
+            str(rank),
+            f"{hit.score:.3f}",
+            hit.chunk.id,
+            f"[bold]{hit.chunk.title}[/bold]\n{snippet}…\n[dim]{where}[/dim]",
+        )
+    console.print(table)
