@@ -16,6 +16,7 @@ from kilab.errors import UserError
 # Modules that add commands; each defines ``register(app: typer.Typer) -> None``.
 COMMAND_MODULES = (
     "kilab.cli.core",
+    "kilab.cli.retrieval",
 )
 
 app = typer.Typer(
