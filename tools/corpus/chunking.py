@@ -53,7 +53,10 @@ def chunk_document(document: Document, settings: ChunkingSettings) -> list[Chunk
         spans = structure_spans(text, settings)
     spans = [s for s in spans if s[1] > s[0]]
     headings = [(m.start(), m.group(0)) for m in _HEADING.finditer(text)]
-    return [_chunk(document, text, span, n, headings) for n, span in enumerate(spans, 1)]
+    return [
+        _chunk(document, text, span, n, headings, settings.min_chars)
+        for n, span in enumerate(spans, 1)
+    ]
 
 
 def structure_spans(text: str, settings: ChunkingSettings) -> list[Span]:
@@ -139,15 +142,23 @@ def _strip(text: str, span: Span) -> Span:
     return start, end
 
 
-def _heading(headings: list[tuple[int, str]], position: int) -> str:
-    """The nearest heading line at or before a position."""
-    index = bisect.bisect_right(headings, position, key=lambda h: h[0])
+def _heading(headings: list[tuple[int, str]], span: Span, lead: int) -> str:
+    """The heading a span falls under: the last one opening within its first ``lead``
+    characters (a chapter title merged with its first § is named by the §), else the
+    nearest one before it."""
+    limit = min(span[0] + max(lead, 1), span[1])
+    index = bisect.bisect_left(headings, limit, key=lambda h: h[0])
     found = headings[index - 1][1] if index else ""
     return found.strip().lstrip("#").strip()[:_MAX_HEADING]
 
 
 def _chunk(
-    document: Document, text: str, span: Span, number: int, headings: list[tuple[int, str]]
+    document: Document,
+    text: str,
+    span: Span,
+    number: int,
+    headings: list[tuple[int, str]],
+    lead: int = 0,
 ) -> Chunk:
     metadata = dict(document.metadata)
     if document.page_starts:
@@ -161,7 +172,7 @@ def _chunk(
             source=document.source,
             metadata=metadata,
         )
-    heading = _heading(headings, span[0])
+    heading = _heading(headings, span, lead)
     metadata["doc_id"] = document.id
     metadata["part"] = str(number)
     title = document.title

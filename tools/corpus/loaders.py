@@ -140,7 +140,7 @@ def load_html(path: Path, name: str) -> Document:
     selector = ", ".join(_BLOCKS)
     for node in body.css(selector) if body else []:
         # Only the innermost blocks: a <li> holding a <p> gives its text once, through the <p>.
-        if node.css_first(selector) is not None:
+        if any(inner.tag in _BLOCKS for inner in list(node.traverse())[1:]):
             continue
         text = " ".join(node.text(separator=" ").split())
         tag = node.tag or ""

@@ -1,9 +1,26 @@
-"""Retrieval over corpora: Norwegian BM25, dense (e5) and hybrid search, with filters."""
+"""Retrieval over corpora: Norwegian BM25, dense (e5) and hybrid search, with filters.
 
-from tools.corpus import CorpusSource
-from tools.retrieval.dense import dense_available
-from tools.retrieval.retriever import CorpusRetriever, open_retriever, resolve_mode
+The retriever and the corpus loaders are imported on first use, so that importing the
+types (``tools.retrieval.types``) stays light and free of import cycles.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from tools.retrieval.types import Chunk, Hit, Retriever, SearchMode
+
+if TYPE_CHECKING:
+    from tools.corpus import CorpusSource, source_from_config
+    from tools.retrieval.dense import dense_available
+    from tools.retrieval.retriever import (
+        CorpusRetriever,
+        document_id,
+        forget_retrievers,
+        open_retriever,
+        resolve_mode,
+    )
 
 __all__ = [
     "Chunk",
@@ -13,6 +30,26 @@ __all__ = [
     "Retriever",
     "SearchMode",
     "dense_available",
+    "document_id",
+    "forget_retrievers",
     "open_retriever",
     "resolve_mode",
+    "source_from_config",
 ]
+
+_LAZY = {
+    "CorpusSource": "tools.corpus",
+    "source_from_config": "tools.corpus",
+    "dense_available": "tools.retrieval.dense",
+    "CorpusRetriever": "tools.retrieval.retriever",
+    "document_id": "tools.retrieval.retriever",
+    "forget_retrievers": "tools.retrieval.retriever",
+    "open_retriever": "tools.retrieval.retriever",
+    "resolve_mode": "tools.retrieval.retriever",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'tools.retrieval' has no attribute {name!r}")

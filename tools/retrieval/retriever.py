@@ -151,6 +151,11 @@ class CorpusRetriever:
             return self._fields[field]
 
 
+def document_id(chunk: Chunk) -> str:
+    """The id of the document a chunk comes from (its own id when it is a whole document)."""
+    return chunk.metadata.get("doc_id", chunk.id)
+
+
 def _field(chunk: Chunk, field: str) -> str | None:
     if field in ("id", "title", "url", "source"):
         value: str = getattr(chunk, field)
@@ -161,6 +166,12 @@ def _field(chunk: Chunk, field: str) -> str | None:
 _instances: dict[tuple[str, str, str, str], CorpusRetriever] = {}
 _instances_lock = threading.Lock()
 _build_locks: dict[str, threading.Lock] = {}
+
+
+def forget_retrievers() -> None:
+    """Drop the retrievers this process keeps, so the next open reads the disk again."""
+    with _instances_lock:
+        _instances.clear()
 
 
 def resolve_mode(mode: SearchMode) -> SearchMode:
