@@ -1,0 +1,37 @@
+"""Deterministic review checks: personal data and injected instructions.
+
+Usable as reviewer rules (on retrieved passages and drafted answers) and as evaluation metrics.
+Nothing here calls a model.
+"""
+
+from tools.checks.idnumbers import (
+    identity_number_kind,
+    is_valid_bank_account,
+    is_valid_d_nummer,
+    is_valid_fodselsnummer,
+)
+from tools.checks.injection import (
+    InjectionMatch,
+    InjectionPattern,
+    injection_pattern_ids,
+    is_suspicious,
+    scan_injection,
+)
+from tools.checks.pii import PII_KINDS, PiiKind, PiiMatch, find_pii, redact
+
+__all__ = [
+    "PII_KINDS",
+    "InjectionMatch",
+    "InjectionPattern",
+    "PiiKind",
+    "PiiMatch",
+    "find_pii",
+    "identity_number_kind",
+    "injection_pattern_ids",
+    "is_suspicious",
+    "is_valid_bank_account",
+    "is_valid_d_nummer",
+    "is_valid_fodselsnummer",
+    "redact",
+    "scan_injection",
+]
