@@ -10,8 +10,8 @@ import pytest
 from evals.ranking import (
     evaluate_run,
     mean_ndcg_at_k,
-    mean_reciprocal_rank,
     mean_recall_at_k,
+    mean_reciprocal_rank,
     ndcg_at_k,
     recall_at_k,
     reciprocal_rank,
