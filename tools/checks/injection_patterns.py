@@ -339,7 +339,8 @@ PATTERNS: tuple[InjectionPattern, ...] = (
         "nb.send-data",
         ("http", "www.", "@"),
         "exfiltration",
-        r"\b(?:send|videresend|last opp|post|oversend|overfør|lekk)\b[^\n]{0,120}?"
+        r"\b(?:sende?|videresende?|last opp|laste opp|post|oversende?|overføre?|lekke?)\b"
+        r"[^\n]{0,120}?"
         rf"\btil\s+(?:{_URL}|{_EMAIL_START})",
         requires=_NB_DATA,
     ),
@@ -347,7 +348,8 @@ PATTERNS: tuple[InjectionPattern, ...] = (
         "nn.send-data",
         ("http", "www.", "@"),
         "exfiltration",
-        r"\b(?:send|vidaresend|last opp|post|overfør|lek[kt])\b[^\n]{0,120}?"
+        r"\b(?:sende?|vidaresende?|last opp|laste opp|post|overføre?|lekk[ae]?|lekt)\b"
+        r"[^\n]{0,120}?"
         rf"\btil\s+(?:{_URL}|{_EMAIL_START})",
         requires=_NN_DATA,
     ),
@@ -402,7 +404,7 @@ PATTERNS: tuple[InjectionPattern, ...] = (
         "any.zero-width-run",
         ("\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"),
         "hidden-text",
-        r"(?:[\u200b\u200c\u200d\u2060\ufeff][^\u200b\u200c\u200d\u2060\ufeff]{0,3}){3,}",
+        r"(?:[\u200b\u200c\u200d\u2060\ufeff][^\u200b\u200c\u200d\u2060\ufeff]{0,12}){3,}",
     ),
     _p("any.unicode-tags", (), "hidden-text", r"[\U000E0000-\U000E007F]+"),
 )
