@@ -117,8 +117,9 @@ def test_random_eleven_digit_strings_fire_exactly_when_valid() -> None:
         assert identity_number_kind(number) == expected
     assert fired_invalid == 0
     assert missed_valid == 0
-    # About 1 % of random strings pass both check digits and the date: they *are* valid.
-    assert 0 < genuinely_valid < N * 0.02
+    # About 0.05 % of random strings (541 per million) pass both check digits and the date
+    # (fødselsnummer and D-nummer together): those *are* valid numbers, not false positives.
+    assert 0 < genuinely_valid < N * 0.002
 
 
 def test_any_single_digit_change_invalidates() -> None:
