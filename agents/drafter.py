@@ -22,6 +22,8 @@ class DrafterSettings(BaseModel):
         description="Offline: decline unless a passage holds this share of the question's terms.",
     )
     max_passages: int = Field(5, ge=1, description="Most passages put before the drafter.")
+    max_passage_chars: int = Field(
+        1500, ge=100, description="Model drafters: passages are cut to this many characters.")
 
 
 class Drafter(Protocol):
@@ -41,7 +43,7 @@ class ExtractiveDrafter:
               feedback: Sequence[ReviewFinding] = ()) -> Draft:
         composition = compose(
             question,
-            [Source(p.id, p.text) for p in passages[: self.settings.max_passages]],
+            [Source(p.id, p.text, p.coverage) for p in passages[: self.settings.max_passages]],
             max_sentences=self.settings.max_sentences,
             min_coverage=self.settings.min_coverage,
             exclude={f.sentence for f in feedback if f.sentence},

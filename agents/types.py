@@ -30,6 +30,7 @@ class SourcePassage:
     id: str
     text: str
     title: str = ""
+    coverage: float | None = None  # share of the question the passage covers, if measured
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,4 +58,23 @@ class Review:
 
     verdict: Verdict
     findings: tuple[ReviewFinding, ...] = ()
+    usage: ModelUsage = field(default_factory=ModelUsage)
+
+
+@dataclass(frozen=True, slots=True)
+class JudgeScore:
+    """A model judge's score of one answer, over one or more samples.
+
+    Attributes:
+        score: Mean of the samples, 0 (1 on the rubric) to 1 (5 on the rubric).
+        samples: Each sample's normalised score.
+        spread: Population standard deviation of the samples (0 for one sample).
+        reasons: Each sample's short reason.
+        usage: Tokens and cost of every sample.
+    """
+
+    score: float
+    samples: tuple[float, ...]
+    spread: float
+    reasons: tuple[str, ...] = ()
     usage: ModelUsage = field(default_factory=ModelUsage)

@@ -1,0 +1,393 @@
+"""Calls to one model profile: cache, limits, retries, structured output and usage.
+
+The roles (drafter, reviewer, judge) talk to a model only through a ``ModelClient``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import structlog
+from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.runnables import Runnable
+from pydantic import BaseModel
+
+from agents.cache import CachedReply, CacheKey, ResponseCache
+from agents.cost import tokens_of, usage_of
+from agents.models import chat_model, endpoint_of
+from agents.profiles import ModelProfile
+from agents.resilience import RetryPolicy, is_retryable, limits_for, status_of
+from agents.structured import METHODS, Method, is_parse_failure, is_rejection, json_mode_messages
+from agents.types import ModelUsage
+from kilab.errors import ModelError
+
+T = TypeVar("T", bound=BaseModel)
+R = TypeVar("R")
+log = structlog.get_logger("agents.client")
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    """A text reply and what it used."""
+
+    text: str
+    usage: ModelUsage
+
+
+def _redact(text: str, profile: ModelProfile) -> str:
+    secret = os.environ.get(profile.api_key_env or "", "")
+    return text.replace(secret, "***") if len(secret) >= 4 else text
+
+
+def _describe(exc: BaseException, profile: ModelProfile) -> str:
+    status = status_of(exc)
+    what = f"HTTP {status}" if status is not None else type(exc).__name__
+    return _redact(f"{what}: {str(exc)[:300]}", profile)
+
+
+def _wire(messages: list[BaseMessage]) -> list[tuple[str, str]]:
+    return [
+        (m.type, m.content if isinstance(m.content, str) else repr(m.content)) for m in messages
+    ]
+
+
+class ModelClient:
+    """Everything between a role and a chat model for one profile.
+
+    Args:
+        profile: The profile to call.
+        use_cache: Answer unchanged calls from ``cache_dir``.
+        cache_dir: Root of the response cache.
+        model: A ready chat model (default: built from the profile on first use).
+        sleep, asleep: How to wait between retries (tests record instead of waiting).
+        seed: Seed of the backoff jitter.
+    """
+
+    def __init__(
+        self,
+        profile: ModelProfile,
+        *,
+        use_cache: bool = True,
+        cache_dir: Path = Path(".kilab/cache"),
+        model: BaseChatModel | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        asleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        seed: int | None = None,
+    ) -> None:
+        self.profile = profile
+        self.cache = ResponseCache(cache_dir) if use_cache else None
+        self.policy = RetryPolicy(
+            max_retries=profile.max_retries, base_delay_s=profile.retry_base_delay_s
+        )
+        self.limits = limits_for(profile)
+        self._model = model
+        self._sleep = sleep
+        self._asleep = asleep
+        self._rng = random.Random(seed)
+
+    @property
+    def model(self) -> BaseChatModel:
+        if self._model is None:
+            self._model = chat_model(self.profile)
+        return self._model
+
+    # -- keys and bookkeeping ------------------------------------------------------------
+
+    def _key(
+        self, messages: list[BaseMessage], params: dict[str, Any], schema: type[BaseModel] | None
+    ) -> CacheKey:
+        return CacheKey(
+            model=self.profile.model,
+            endpoint=endpoint_of(self.profile),
+            messages=_wire(messages),
+            params={
+                "temperature": self.profile.temperature,
+                "max_tokens": self.profile.max_tokens,
+                **params,
+            },
+            output_schema=schema.model_json_schema() if schema else None,
+        )
+
+    def _lookup(self, key: CacheKey) -> CachedReply | None:
+        return self.cache.get(key) if self.cache else None
+
+    def _store(self, key: CacheKey, reply: CachedReply) -> None:
+        if self.cache:
+            self.cache.put(key, reply)
+
+    def _bound(self, params: dict[str, Any]) -> BaseChatModel:
+        """The model with a per-call temperature (a copy shares the clients)."""
+        if "temperature" not in params:
+            return self.model
+        return self.model.model_copy(update={"temperature": params["temperature"]})
+
+    def _failed(self, exc: BaseException, attempts: int) -> ModelError:
+        return ModelError(
+            f"model {self.profile.model!r} ({self.profile.provider}) failed after "
+            f"{attempts} attempt{'s' if attempts != 1 else ''}: {_describe(exc, self.profile)}"
+        )
+
+    def _next_delay(self, attempt: int, exc: BaseException) -> float:
+        delay = self.policy.delay(attempt, exc, self._rng)
+        log.warning(
+            "model_call_retry",
+            provider=self.profile.provider,
+            model=self.profile.model,
+            attempt=attempt + 1,
+            status=status_of(exc),
+            error=type(exc).__name__,
+            delay_s=round(delay, 3),
+        )
+        return delay
+
+    # -- one call with retries -----------------------------------------------------------
+
+    def _call(self, fn: Callable[[], R]) -> R:
+        """Run one request under the profile's limits, retrying what is worth retrying."""
+        for attempt in range(self.policy.max_retries + 1):
+            if self.limits.rate and (wait := self.limits.rate.reserve()) > 0:
+                self._sleep(wait)
+            self.limits.concurrency.acquire()
+            try:
+                return fn()
+            except Exception as exc:
+                if not is_retryable(exc):
+                    raise
+                if attempt == self.policy.max_retries:
+                    raise self._failed(exc, attempt + 1) from None
+                failure = exc
+            finally:
+                self.limits.concurrency.release()
+            self._sleep(self._next_delay(attempt, failure))
+        raise AssertionError("unreachable")
+
+    async def _acall(self, fn: Callable[[], Awaitable[R]]) -> R:
+        for attempt in range(self.policy.max_retries + 1):
+            if self.limits.rate and (wait := self.limits.rate.reserve()) > 0:
+                await self._asleep(wait)
+            await self.limits.concurrency.aacquire()
+            try:
+                return await fn()
+            except Exception as exc:
+                if not is_retryable(exc):
+                    raise
+                if attempt == self.policy.max_retries:
+                    raise self._failed(exc, attempt + 1) from None
+                failure = exc
+            finally:
+                self.limits.concurrency.release()
+            await self._asleep(self._next_delay(attempt, failure))
+        raise AssertionError("unreachable")
+
+    # -- text ----------------------------------------------------------------------------
+
+    def complete(self, messages: list[BaseMessage], **params: Any) -> Completion:
+        """A text reply (streamed when the profile says so)."""
+        key = self._key(messages, params, None)
+        if (hit := self._lookup(key)) is not None:
+            return Completion(
+                hit.text, usage_of(self.profile, hit.input_tokens, hit.output_tokens, cached=True)
+            )
+        runnable = self._bound(params)
+
+        def invoke() -> BaseMessage:
+            if self.profile.stream:
+                chunks = list(runnable.stream(messages))
+                return _joined(chunks)
+            result: BaseMessage = runnable.invoke(messages)
+            return result
+
+        try:
+            message = self._call(invoke)
+        except ModelError:
+            raise
+        except Exception as exc:
+            raise self._failed(exc, 1) from None
+        return self._completion(key, message)
+
+    async def acomplete(self, messages: list[BaseMessage], **params: Any) -> Completion:
+        """``complete`` on the event loop."""
+        key = self._key(messages, params, None)
+        if (hit := self._lookup(key)) is not None:
+            return Completion(
+                hit.text, usage_of(self.profile, hit.input_tokens, hit.output_tokens, cached=True)
+            )
+        runnable = self._bound(params)
+
+        async def invoke() -> BaseMessage:
+            if self.profile.stream:
+                return _joined([chunk async for chunk in runnable.astream(messages)])
+            result: BaseMessage = await runnable.ainvoke(messages)
+            return result
+
+        try:
+            message = await self._acall(invoke)
+        except ModelError:
+            raise
+        except Exception as exc:
+            raise self._failed(exc, 1) from None
+        return self._completion(key, message)
+
+    def _completion(self, key: CacheKey, message: BaseMessage) -> Completion:
+        text = message.content if isinstance(message.content, str) else str(message.content)
+        tokens_in, tokens_out = tokens_of(getattr(message, "usage_metadata", None))
+        self._store(key, CachedReply(text=text, input_tokens=tokens_in, output_tokens=tokens_out))
+        return Completion(text, usage_of(self.profile, tokens_in, tokens_out))
+
+    # -- structured ----------------------------------------------------------------------
+
+    def _methods(self) -> tuple[Method, ...]:
+        if self.profile.structured_method:
+            return (self.profile.structured_method,)
+        known = self.limits.structured_method
+        for method in METHODS:
+            if method == known:
+                return (method,)
+        return METHODS
+
+    def _runnable(
+        self,
+        method: Method,
+        schema: type[BaseModel],
+        params: dict[str, Any],
+        messages: list[BaseMessage],
+    ) -> tuple[Runnable[Any, Any], list[BaseMessage]]:
+        runnable = self._bound(params).with_structured_output(
+            schema, method=method, include_raw=True
+        )
+        sent = json_mode_messages(messages, schema) if method == "json_mode" else messages
+        return runnable, sent
+
+    def structured(
+        self, messages: list[BaseMessage], schema: type[T], **params: Any
+    ) -> tuple[T, ModelUsage]:
+        """A reply parsed as ``schema``; methods are tried in turn, a bad parse once more.
+
+        Raises:
+            ModelError: The endpoint failed after its retries, rejected every method, or
+                answered twice with something that does not parse.
+        """
+        key = self._key(messages, params, schema)
+        if (hit := self._lookup(key)) is not None and hit.data is not None:
+            return schema.model_validate(hit.data), usage_of(
+                self.profile, hit.input_tokens, hit.output_tokens, cached=True
+            )
+        usage = ModelUsage()
+        last: BaseException | None = None
+        for method in self._methods():
+            runnable, sent = self._runnable(method, schema, params, messages)
+            for _ in range(2):  # a reply that does not parse gets one more try
+                try:
+                    out = self._call(lambda r=runnable, s=sent: r.invoke(s))  # type: ignore[misc]
+                except ModelError:
+                    raise
+                except Exception as exc:
+                    if is_rejection(exc):
+                        last = exc
+                        break
+                    if not is_parse_failure(exc):
+                        raise self._failed(exc, 1) from None
+                    usage, last = usage + ModelUsage(calls=1), exc
+                    continue
+                parsed, usage, last = self._parsed(out, schema, usage)
+                if parsed is not None:
+                    self.limits.structured_method = method
+                    self._store(
+                        key,
+                        CachedReply(
+                            data=parsed.model_dump(mode="json"),
+                            input_tokens=usage.input_tokens,
+                            output_tokens=usage.output_tokens,
+                        ),
+                    )
+                    return parsed, usage
+            else:
+                raise self._unparsed(last)
+        raise self._rejected(last)
+
+    async def astructured(
+        self, messages: list[BaseMessage], schema: type[T], **params: Any
+    ) -> tuple[T, ModelUsage]:
+        """``structured`` on the event loop."""
+        key = self._key(messages, params, schema)
+        if (hit := self._lookup(key)) is not None and hit.data is not None:
+            return schema.model_validate(hit.data), usage_of(
+                self.profile, hit.input_tokens, hit.output_tokens, cached=True
+            )
+        usage = ModelUsage()
+        last: BaseException | None = None
+        for method in self._methods():
+            runnable, sent = self._runnable(method, schema, params, messages)
+            for _ in range(2):
+                try:
+                    out = await self._acall(lambda r=runnable, s=sent: r.ainvoke(s))  # type: ignore[misc]
+                except ModelError:
+                    raise
+                except Exception as exc:
+                    if is_rejection(exc):
+                        last = exc
+                        break
+                    if not is_parse_failure(exc):
+                        raise self._failed(exc, 1) from None
+                    usage, last = usage + ModelUsage(calls=1), exc
+                    continue
+                parsed, usage, last = self._parsed(out, schema, usage)
+                if parsed is not None:
+                    self.limits.structured_method = method
+                    self._store(
+                        key,
+                        CachedReply(
+                            data=parsed.model_dump(mode="json"),
+                            input_tokens=usage.input_tokens,
+                            output_tokens=usage.output_tokens,
+                        ),
+                    )
+                    return parsed, usage
+            else:
+                raise self._unparsed(last)
+        raise self._rejected(last)
+
+    def _parsed(
+        self, out: dict[str, Any], schema: type[T], usage: ModelUsage
+    ) -> tuple[T | None, ModelUsage, BaseException | None]:
+        raw = out.get("raw")
+        tokens_in, tokens_out = tokens_of(getattr(raw, "usage_metadata", None))
+        usage = usage + usage_of(self.profile, tokens_in, tokens_out)
+        parsed = out.get("parsed")
+        error = out.get("parsing_error")
+        if isinstance(parsed, schema) and error is None:
+            return parsed, usage, None
+        return None, usage, error or ValueError("the reply held no parsable object")
+
+    def _unparsed(self, last: BaseException | None) -> ModelError:
+        detail = _describe(last, self.profile) if last else "no reply"
+        return ModelError(
+            f"model {self.profile.model!r} ({self.profile.provider}) twice "
+            f"answered with something that does not parse: {detail}"
+        )
+
+    def _rejected(self, last: BaseException | None) -> ModelError:
+        detail = _describe(last, self.profile) if last else "no method"
+        return ModelError(
+            f"model {self.profile.model!r} ({self.profile.provider}) rejected "
+            f"every structured-output method ({', '.join(self._methods())}): "
+            f"{detail}"
+        )
+
+
+def _joined(chunks: list[Any]) -> AIMessage:
+    """One message from streamed chunks (the last chunk carries the usage)."""
+    if not chunks:
+        return AIMessage("")
+    total: AIMessageChunk = chunks[0]
+    for chunk in chunks[1:]:
+        total = total + chunk
+    return AIMessage(content=total.content, usage_metadata=total.usage_metadata)

@@ -1,0 +1,97 @@
+"""The one factory that turns a model profile into a langchain-openai chat model.
+
+Keys come only from the environment variables a profile names; they are wrapped in
+``SecretStr`` at once and never logged, cached or put in an error message.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import httpx
+from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_openai import AzureChatOpenAI, ChatOpenAI
+from pydantic import SecretStr
+
+from agents.profiles import ModelProfile
+from kilab.errors import UserError
+
+# Local and most self-hosted servers want no key, but the OpenAI client insists on one.
+_NO_KEY = "not-needed"
+
+
+def _env(name: str, what: str) -> str:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        raise UserError(f"environment variable {name} is not set ({what})")
+    return value
+
+
+def _key(profile: ModelProfile, required: bool) -> SecretStr:
+    if profile.api_key_env:
+        if required or os.environ.get(profile.api_key_env):
+            return SecretStr(_env(profile.api_key_env, f"the API key of {profile.provider!r}"))
+    elif required:
+        raise UserError(f"profile with provider {profile.provider!r} names no api_key_env")
+    return SecretStr(_NO_KEY)
+
+
+def endpoint_of(profile: ModelProfile) -> str:
+    """Where the profile's requests go: part of the cache key, never a secret.
+
+    A local server's port changes from run to run, so its identity is the model file instead.
+    """
+    if profile.provider == "local":
+        return f"local:{profile.gguf or profile.model}"
+    if profile.provider == "azure":
+        if profile.azure_endpoint_env:
+            return _env(profile.azure_endpoint_env, "the Azure OpenAI endpoint")
+        return profile.base_url or ""
+    return profile.base_url or "https://api.openai.com/v1"
+
+
+def chat_model(profile: ModelProfile, *, base_url: str | None = None) -> BaseChatModel:
+    """A chat model for any profile but ``offline``.
+
+    Args:
+        profile: The profile to reach.
+        base_url: Overrides the profile's URL (a local server passes the address it got).
+
+    Raises:
+        UserError: For the offline profile, a missing variable or a missing base URL.
+    """
+    common: dict[str, Any] = {
+        # Classic httpx clients (the SDK accepts them): the project pins httpx, and respx
+        # tests the wire format through them.
+        "http_client": httpx.Client(timeout=profile.timeout_s),
+        "http_async_client": httpx.AsyncClient(timeout=profile.timeout_s),
+        "temperature": profile.temperature,
+        "max_tokens": profile.max_tokens,
+        "timeout": profile.timeout_s,
+        "max_retries": 0,  # retries are ours: agents.resilience
+        "stream_usage": True,
+    }
+    if profile.provider == "offline":
+        raise UserError("the offline profile has no chat model; its roles run without one")
+    if profile.provider == "azure":
+        return AzureChatOpenAI(
+            azure_deployment=profile.model,
+            azure_endpoint=endpoint_of(profile),
+            api_version=profile.api_version,
+            api_key=_key(profile, required=True),
+            **common,
+        )
+    url = base_url or profile.base_url
+    if profile.provider == "local" and url is None:
+        from agents.local.server import ensure_server
+
+        url = ensure_server(profile)
+    if profile.provider in ("openai-compatible", "local") and not url:
+        raise UserError(f"profile with provider {profile.provider!r} needs a base_url")
+    return ChatOpenAI(
+        model=profile.model or "default",
+        base_url=url,
+        api_key=_key(profile, required=profile.provider == "openai"),
+        **common,
+    )

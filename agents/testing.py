@@ -1,0 +1,109 @@
+"""Helpers for testing code that talks to a model: OpenAI chat-completions replies as the
+wire carries them, for respx (which mocks the classic httpx clients the factory hands the SDK).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+
+BASE = "http://llm.test/v1"
+CHAT = f"{BASE}/chat/completions"
+FAKE_KEY = "sk-kilab-FAKE-KEY-0000-do-not-leak-1234"
+
+
+def completion(
+    content: str | None = None,
+    *,
+    tool_args: dict[str, Any] | None = None,
+    tool_name: str = "VerdictModel",
+    prompt_tokens: int = 100,
+    completion_tokens: int = 20,
+) -> dict[str, Any]:
+    """A ``chat.completion`` body with a text reply or one tool call."""
+    message: dict[str, Any] = {"role": "assistant", "content": content}
+    if tool_args is not None:
+        message["tool_calls"] = [
+            {
+                "id": "call_1",
+                "type": "function",
+                "function": {"name": tool_name, "arguments": json.dumps(tool_args)},
+            }
+        ]
+    return {
+        "id": "chatcmpl-1",
+        "object": "chat.completion",
+        "created": 1,
+        "model": "m",
+        "choices": [
+            {
+                "index": 0,
+                "message": message,
+                "finish_reason": "tool_calls" if tool_args is not None else "stop",
+            }
+        ],
+        "usage": {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        },
+    }
+
+
+def ok(content: str | None = None, **kwargs: Any) -> httpx.Response:
+    return httpx.Response(200, json=completion(content, **kwargs))
+
+
+def json_reply(data: dict[str, Any], **kwargs: Any) -> httpx.Response:
+    return ok(json.dumps(data, ensure_ascii=False), **kwargs)
+
+
+def stream(
+    pieces: list[str], prompt_tokens: int = 30, completion_tokens: int = 7
+) -> httpx.Response:
+    """A server-sent-events stream of chunks, then a usage chunk, then ``[DONE]``."""
+
+    def chunk(delta: dict[str, Any], finish: str | None = None) -> str:
+        body = {
+            "id": "c",
+            "object": "chat.completion.chunk",
+            "created": 1,
+            "model": "m",
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+        }
+        return f"data: {json.dumps(body)}\n\n"
+
+    events = [chunk({"role": "assistant", "content": ""})]
+    events += [chunk({"content": piece}) for piece in pieces]
+    events.append(chunk({}, "stop"))
+    usage = {
+        "id": "c",
+        "object": "chat.completion.chunk",
+        "created": 1,
+        "model": "m",
+        "choices": [],
+        "usage": {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        },
+    }
+    events.append(f"data: {json.dumps(usage)}\n\n")
+    events.append("data: [DONE]\n\n")
+    return httpx.Response(200, text="".join(events), headers={"content-type": "text/event-stream"})
+
+
+def error(
+    status: int, message: str = "boom", headers: dict[str, str] | None = None
+) -> httpx.Response:
+    return httpx.Response(
+        status, json={"error": {"message": message, "type": "x"}}, headers=headers or {}
+    )
+
+
+def sent(request: httpx.Request) -> dict[str, Any]:
+    """The JSON body a request carried."""
+    body: dict[str, Any] = json.loads(request.content)
+    return body
