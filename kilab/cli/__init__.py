@@ -17,6 +17,7 @@ from kilab.errors import UserError
 COMMAND_MODULES = (
     "kilab.cli.core",
     "kilab.cli.retrieval",
+    "kilab.cli.evals",
 )
 
 app = typer.Typer(

@@ -1,0 +1,176 @@
+"""Evaluation datasets: JSONL or YAML cases, validated with located errors like the configs.
+
+A case asks a question and says what a good run does with it: answer (with reference answers
+and the gold source ids) or decline. Fields beyond the core are allowed only where declared:
+``key_points`` (briefing notes) and ``traps`` (red-team strings that must not appear).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from graphs.project import pydantic_problems
+from graphs.yamlsource import SourceMap, load_yaml
+from kilab.errors import ConfigError, Location, Problem
+
+Expect = Literal["answer", "decline"]
+CaseId = Annotated[str, StringConstraints(min_length=1, pattern=r"^\S+$")]
+
+
+class Case(BaseModel):
+    """One evaluation case.
+
+    Attributes:
+        id: Unique within its dataset; results are matched across runs by it.
+        question: What the user asks.
+        answers: Reference answers (any one counts), for exact match, F1 and contains.
+        gold_ids: Source ids a good answer retrieves and cites.
+        expect: Whether the assistant should answer or decline.
+        tags: Free labels for slicing results.
+        key_points: Points a briefing note must cover (notat datasets).
+        traps: Strings whose appearance in the answer shows that an injected instruction was
+            obeyed or personal data leaked (red-team datasets).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: CaseId
+    question: Annotated[str, StringConstraints(min_length=1)]
+    answers: list[str] = Field(default_factory=list)
+    gold_ids: list[str] = Field(default_factory=list)
+    expect: Expect = "answer"
+    tags: list[str] = Field(default_factory=list)
+    key_points: list[str] = Field(default_factory=list)
+    traps: list[str] = Field(default_factory=list)
+
+    def content_hash(self) -> str:
+        """A digest of everything in the case; part of every result key."""
+        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class Dataset(BaseModel):
+    """The cases of one file, in file order."""
+
+    model_config = ConfigDict(frozen=True)
+
+    path: Path
+    cases: tuple[Case, ...]
+
+    def content_hash(self) -> str:
+        """A digest of every case, in order."""
+        digest = hashlib.sha256()
+        for case in self.cases:
+            digest.update(case.content_hash().encode())
+        return digest.hexdigest()
+
+
+def _jsonl_source(file: Path, line_no: int, line: str) -> SourceMap:
+    """Positions of the top-level keys of one JSON line (good enough to point at a key)."""
+    source = SourceMap(file, {(): (line_no, 1)})
+    for match in re.finditer(r'"([^"\\]+)"\s*:', line):
+        source.positions.setdefault((match.group(1),), (line_no, match.start() + 1))
+    return source
+
+
+def _validate(
+    data: Any, source: SourceMap, prefix: tuple[str | int, ...], problems: list[Problem]
+) -> Case | None:
+    if not isinstance(data, dict):
+        problems.append(Problem(source.locate(prefix), "a case is a mapping with id and question"))
+        return None
+    try:
+        return Case.model_validate(data)
+    except ValidationError as exc:
+        problems.extend(pydantic_problems(exc, Case, source, prefix))
+        return None
+
+
+def _read_jsonl(file: Path, text: str, problems: list[Problem]) -> list[tuple[Case, Location]]:
+    cases = []
+    for line_no, line in enumerate(text.splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("//"):
+            continue
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError as exc:
+            problems.append(Problem(Location(file, line_no, exc.colno), f"invalid JSON: {exc.msg}"))
+            continue
+        source = _jsonl_source(file, line_no, line)
+        case = _validate(data, source, (), problems)
+        if case is not None:
+            cases.append((case, Location(file, line_no, 1)))
+    return cases
+
+
+def _read_yaml(file: Path, text: str, problems: list[Problem]) -> list[tuple[Case, Location]]:
+    document = load_yaml(file, text)
+    data = document.data
+    prefix: tuple[str | int, ...] = ()
+    if isinstance(data, dict) and "cases" in data:
+        data, prefix = data["cases"], ("cases",)
+    if not isinstance(data, list):
+        problems.append(
+            Problem(
+                document.source.locate(()),
+                "a YAML dataset is a list of cases (or a mapping with 'cases')",
+            )
+        )
+        return []
+    cases = []
+    for index, item in enumerate(data):
+        path = (*prefix, index)
+        case = _validate(item, document.source, path, problems)
+        if case is not None:
+            cases.append((case, document.source.locate(path)))
+    return cases
+
+
+def load_dataset(path: str | Path) -> Dataset:
+    """Read and validate a JSONL or YAML dataset; raise every problem at once.
+
+    Args:
+        path: A ``.jsonl`` file (one JSON object a line) or a ``.yaml``/``.yml`` file.
+
+    Raises:
+        ConfigError: With file:line:col, the key and the message of every problem found.
+    """
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(
+            [Problem(Location(file), f"cannot read dataset: {exc.strerror}")]
+        ) from None
+    problems: list[Problem] = []
+    if file.suffix in (".yaml", ".yml"):
+        located = _read_yaml(file, text, problems)
+    else:
+        located = _read_jsonl(file, text, problems)
+    seen: dict[str, Location] = {}
+    for case, location in located:
+        if case.id in seen:
+            problems.append(
+                Problem(location, f"duplicate case id (first at line {seen[case.id].line})", "id")
+            )
+        seen.setdefault(case.id, location)
+    if not located and not problems:
+        problems.append(Problem(Location(file), "the dataset has no cases"))
+    if problems:
+        raise ConfigError(problems)
+    return Dataset(path=file, cases=tuple(case for case, _ in located))
+
+
+def select_cases(dataset: Dataset, ids: Sequence[str] | None) -> tuple[Case, ...]:
+    """The dataset's cases, or only those with the given ids, in dataset order."""
+    if not ids:
+        return dataset.cases
+    wanted = set(ids)
+    return tuple(case for case in dataset.cases if case.id in wanted)

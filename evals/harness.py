@@ -1,0 +1,404 @@
+"""The harness: run every case × variant × repeat of a pilot, concurrently and resumably.
+
+Each result is scored and written to the run store the moment it finishes, keyed by a content
+hash (``evals.keys``). A case that raises is recorded with its error and the run goes on.
+Resuming a run computes only the keys it lacks (errored ones are retried); a key already
+computed by any run in the store is copied instead of computed again unless ``use_cache`` is
+off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+
+from evals import keys
+from evals.datasets import Case, Dataset, load_dataset
+from evals.metrics import AnyMetric, case_passed, resolve_metrics, score_case
+from evals.records import CaseOutput, CaseResult, FindingRecord, PassageRecord, RunInfo, UsageRecord
+from evals.stats import VariantSummary, summarize_variant
+from evals.store import RunStore
+from graphs.compiler import CompiledGraph, compile_pilot
+from graphs.project import Project
+from graphs.runner import GraphResult, arun_question
+from kilab.errors import NotFoundError, UserError, did_you_mean
+
+
+class ProgressSink(Protocol):
+    """Told about the plan and about every result as it is written."""
+
+    def plan(self, total: int, done: int) -> None:
+        """``total`` results in the run, ``done`` of them already stored or reused."""
+        ...
+
+    def advance(self, result: CaseResult) -> None:
+        """One more result was written."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class EvalOptions:
+    """What to run; every field has the CLI's default.
+
+    Attributes:
+        variants: Variant names, or None for the first (baseline) variant only.
+        repeats: Runs of each case and variant.
+        concurrency: Cases in flight at once.
+        dataset: Another dataset of the same form than the pilot's.
+        resume: A run id to finish instead of starting a new run.
+        use_cache: Reuse results of equal keys from earlier runs, and cached indexes.
+        seed: Seed of the bootstrap.
+        cache_dir: Index cache folder (None: the settings' default).
+        judge: The judge metric, when a judge profile is configured.
+    """
+
+    variants: Sequence[str] | None = None
+    repeats: int = 1
+    concurrency: int = 8
+    dataset: Path | None = None
+    resume: str | None = None
+    use_cache: bool = True
+    seed: int = 0
+    cache_dir: Path | None = None
+    judge: AnyMetric | None = None
+
+
+@dataclass(slots=True)
+class EvalReport:
+    """A run's outcome: its results, per-variant summaries and what was computed."""
+
+    run: RunInfo
+    results: list[CaseResult]
+    metrics: list[AnyMetric]
+    summaries: dict[str, VariantSummary]
+    computed: int = 0
+    reused: int = 0
+    resumed: int = 0
+    skipped_metrics: list[str] = field(default_factory=list)
+    wall_s: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    case: Case
+    variant: str
+    repeat: int
+    key: str
+
+
+def output_from(result: GraphResult) -> CaseOutput:
+    """A graph's result as the stored, typed output."""
+    return CaseOutput(
+        answer=result.answer,
+        declined=result.declined,
+        citations=list(result.citations),
+        passages=[
+            PassageRecord(
+                id=p["id"],
+                title=p.get("title", ""),
+                score=p.get("score", 0.0),
+                text=p.get("text", ""),
+                url=p.get("url", ""),
+                source=p.get("source", ""),
+            )
+            for p in result.passages
+        ],
+        verdict=result.verdict,
+        findings=[
+            FindingRecord(
+                check=f.get("check", ""),
+                severity=f.get("severity", "info"),
+                message=f.get("message", ""),
+                sentence=f.get("sentence", ""),
+            )
+            for f in result.findings
+        ],
+        path=list(result.path),
+        usage={
+            node: UsageRecord(
+                calls=u["calls"],
+                input_tokens=u["input_tokens"],
+                output_tokens=u["output_tokens"],
+                cost=u["cost"],
+            )
+            for node, u in result.usage.items()
+        },
+        errors=list(result.errors),
+        latency_s=result.latency_s,
+        thread_id=result.thread_id,
+    )
+
+
+def _variants(project: Project, pilot: str, wanted: Sequence[str] | None) -> list[str]:
+    declared = list(project.get("pilot", pilot).spec.variants)
+    if not wanted:
+        return declared[:1]
+    if list(wanted) == ["all"]:
+        return declared
+    for name in wanted:
+        if name not in declared:
+            hint = did_you_mean(name, declared)
+            raise NotFoundError(
+                f"pilot {pilot!r} has no variant {name!r}"
+                + (f"; did you mean {hint!r}?" if hint else "")
+                + f" (variants: {', '.join(declared)})"
+            )
+    return list(dict.fromkeys(wanted))
+
+
+def _jobs(
+    project: Project, pilot: str, dataset: Dataset, variants: Sequence[str], repeats: int
+) -> list[_Job]:
+    spec = project.get("pilot", pilot).spec
+    graph = keys.graph_hash(project, spec.graph)
+    code = keys.code_version()
+    jobs = []
+    for variant in variants:
+        pilot_part = keys.pilot_hash(project, pilot, variant)
+        profile = keys.profile_hash(project, pilot, variant)
+        for case in dataset.cases:
+            for repeat in range(repeats):
+                key = keys.result_key(
+                    pilot=pilot_part,
+                    graph=graph,
+                    case=case,
+                    variant=variant,
+                    repeat=repeat,
+                    profile=profile,
+                    code=code,
+                )
+                jobs.append(_Job(case, variant, repeat, key))
+    return jobs
+
+
+class Harness:
+    """Runs one pilot's jobs against a store; build with ``prepare``, then ``await run()``."""
+
+    def __init__(
+        self,
+        project: Project,
+        pilot: str,
+        store: RunStore,
+        options: EvalOptions,
+        run: RunInfo,
+        jobs: list[_Job],
+        metrics: list[AnyMetric],
+        skipped_metrics: list[str],
+        resumed: int,
+    ) -> None:
+        self.project, self.pilot, self.store, self.options = project, pilot, store, options
+        self.run_info, self.jobs, self.metrics = run, jobs, metrics
+        self.skipped_metrics, self.resumed = skipped_metrics, resumed
+        self._graphs: dict[str, CompiledGraph] = {}
+
+    @classmethod
+    def prepare(
+        cls, project: Project, pilot: str, store: RunStore, options: EvalOptions
+    ) -> Harness:
+        """Load the dataset, work out every key, and create (or reopen) the run."""
+        spec = project.get("pilot", pilot).spec
+        metrics = resolve_metrics(spec.metrics, options.judge)
+        skipped = [n for n in spec.metrics if n not in {m.name for m in metrics}]
+        if options.repeats < 1 or options.concurrency < 1:
+            raise UserError("--repeats and --concurrency must be at least 1")
+        config = keys.config_hash(project, pilot)
+        if options.resume:
+            run = store.get_run(options.resume)
+            if run.pilot != pilot:
+                raise UserError(f"run {run.id} is of pilot {run.pilot!r}, not {pilot!r}")
+            if run.config_hash != config or run.code_version != keys.code_version():
+                raise UserError(
+                    f"the pilot's config or code changed since run {run.id} "
+                    "started, so its results would not be comparable; "
+                    "start a new run instead"
+                )
+            dataset = load_dataset(run.dataset)
+            variants, repeats = run.variants, run.repeats
+            run = run.model_copy(update={"status": "running", "finished_at": None})
+            store.update_run(run)
+        else:
+            path = options.dataset or project.pilots[pilot].resolve(spec.dataset)
+            dataset = load_dataset(path)
+            variants = _variants(project, pilot, options.variants)
+            repeats = options.repeats
+            run = RunInfo(
+                id=keys.new_run_id(pilot),
+                pilot=pilot,
+                dataset=str(Path(path).resolve()),
+                dataset_hash=dataset.content_hash(),
+                config_hash=config,
+                code_version=keys.code_version(),
+                variants=variants,
+                repeats=repeats,
+                metrics=[m.name for m in metrics],
+                total=len(dataset.cases) * len(variants) * repeats,
+                seed=options.seed,
+            )
+            store.create_run(run)
+        jobs = _jobs(project, pilot, dataset, variants, repeats)
+        resumed = len(store.result_keys(run.id)) if options.resume else 0
+        return cls(project, pilot, store, options, run, jobs, metrics, skipped, resumed)
+
+    def _compiled(self, variant: str) -> CompiledGraph:
+        if variant not in self._graphs:
+            self._graphs[variant] = compile_pilot(
+                self.project,
+                self.pilot,
+                variant,
+                cache_dir=self.options.cache_dir,
+                use_cache=self.options.use_cache,
+            )
+        return self._graphs[variant]
+
+    async def _execute(self, job: _Job) -> CaseResult:
+        started = time.perf_counter()
+        error = ""
+        try:
+            graph = self._compiled(job.variant)
+            thread = f"{self.run_info.id}/{job.case.id}/{job.variant}/{job.repeat}"
+            output = output_from(await arun_question(graph, job.case.question, thread))
+        except Exception as exc:  # a failing case is data, not the end of the run
+            error = f"{type(exc).__name__}: {exc}"
+            output = CaseOutput(errors=[error], latency_s=time.perf_counter() - started)
+        try:
+            values, samples = await score_case(self.metrics, job.case, output)
+        except Exception as exc:
+            error = error or f"scoring failed: {type(exc).__name__}: {exc}"
+            values, samples = {}, {}
+        return CaseResult(
+            run_id=self.run_info.id,
+            key=job.key,
+            case=job.case,
+            variant=job.variant,
+            repeat=job.repeat,
+            output=output,
+            metrics=values,
+            samples=samples,
+            passed=case_passed(self.metrics, values, error),
+            error=error,
+        )
+
+    def _reuse(self, todo: list[_Job], progress: ProgressSink | None) -> tuple[list[_Job], int]:
+        if not self.options.use_cache:
+            return todo, 0
+        remaining, reused = [], 0
+        for job in todo:
+            found = self.store.find_result(job.key)
+            if found is None:
+                remaining.append(job)
+                continue
+            copy = found.model_copy(
+                update={
+                    "run_id": self.run_info.id,
+                    "reused_from": found.reused_from or found.run_id,
+                }
+            )
+            self.store.put_result(copy)
+            reused += 1
+            if progress:
+                progress.advance(copy)
+        return remaining, reused
+
+    async def run(self, progress: ProgressSink | None = None) -> EvalReport:
+        """Compute every missing key, then summarise the run."""
+        started = time.perf_counter()
+        done = self.store.result_keys(self.run_info.id)
+        todo = [job for job in self.jobs if job.key not in done]
+        if progress:
+            progress.plan(len(self.jobs), len(self.jobs) - len(todo))
+        todo, reused = self._reuse(todo, progress)
+        queue: Iterator[_Job] = iter(todo)
+
+        async def worker() -> None:
+            for job in queue:  # a shared iterator: each job is taken by exactly one worker
+                result = await self._execute(job)
+                self.store.put_result(result)
+                if progress:
+                    progress.advance(result)
+
+        status = "interrupted"
+        try:
+            for variant in dict.fromkeys(job.variant for job in todo):
+                await asyncio.to_thread(self._compiled, variant)
+            workers = min(self.options.concurrency, max(1, len(todo)))
+            await asyncio.gather(*(worker() for _ in range(workers)))
+            status = "finished"
+        finally:
+            self.run_info = self.run_info.model_copy(
+                update={"status": status, "finished_at": datetime.now(UTC)}
+            )
+            self.store.update_run(self.run_info)
+        report = build_report(self.store, self.run_info.id, self.metrics)
+        report.computed, report.reused, report.resumed = len(todo), reused, self.resumed
+        report.skipped_metrics = self.skipped_metrics
+        report.wall_s = time.perf_counter() - started
+        return report
+
+
+def build_report(
+    store: RunStore, run_id: str, metrics: Sequence[AnyMetric] | None = None
+) -> EvalReport:
+    """Summarise a stored run (any time later): results in case order, estimates per variant.
+
+    Args:
+        store: Where the run is.
+        run_id: The run's exact id.
+        metrics: The metrics to summarise; by default the run's own (without the judge
+            unless it was scored, since its values are in the store either way).
+    """
+    run = store.get_run(run_id)
+    if metrics is None:
+        from evals.metrics import JUDGE, get_metric
+        from evals.metrics.judge import StoredJudge
+
+        stored: list[AnyMetric] = [
+            StoredJudge() if n == JUDGE else get_metric(n) for n in run.metrics
+        ]
+        metrics = stored
+    results = store.results(run_id)
+    order = {case_id: i for i, case_id in enumerate(dict.fromkeys(r.case.id for r in results))}
+    with contextlib.suppress(UserError):  # a moved dataset: keep the order of writing
+        order = {c.id: i for i, c in enumerate(load_dataset(run.dataset).cases)}
+    variant_order = {v: i for i, v in enumerate(run.variants)}
+    results.sort(
+        key=lambda r: (variant_order.get(r.variant, 99), order.get(r.case.id, 1 << 30), r.repeat)
+    )
+    summaries = {v: summarize_variant(results, metrics, v, seed=run.seed) for v in run.variants}
+    return EvalReport(run=run, results=results, metrics=list(metrics), summaries=summaries)
+
+
+async def arun_eval(
+    project: Project,
+    pilot: str,
+    store: RunStore,
+    options: EvalOptions | None = None,
+    progress: ProgressSink | None = None,
+) -> EvalReport:
+    """Run (or resume) a pilot's evaluation on the event loop.
+
+    Args:
+        project: The loaded config project.
+        pilot: The pilot's name.
+        store: Where results go, one transaction each.
+        options: What to run (defaults: first variant, one repeat, concurrency 8).
+        progress: Told about every result as it is written.
+    """
+    harness = Harness.prepare(project, pilot, store, options or EvalOptions())
+    return await harness.run(progress)
+
+
+def run_eval(
+    project: Project,
+    pilot: str,
+    store: RunStore,
+    options: EvalOptions | None = None,
+    progress: ProgressSink | None = None,
+) -> EvalReport:
+    """``arun_eval`` for synchronous callers."""
+    return asyncio.run(arun_eval(project, pilot, store, options, progress))

@@ -1,0 +1,41 @@
+"""Score one case with a list of metrics and decide whether it passed."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+
+from evals.datasets import Case
+from evals.metrics.base import AnyMetric, SampledMetric, passes
+from evals.records import CaseOutput
+
+
+async def score_case(
+    metrics: Sequence[AnyMetric], case: Case, output: CaseOutput
+) -> tuple[dict[str, float | None], dict[str, list[float]]]:
+    """Every metric's value for a case, and the samples of the sampled ones (their mean is the
+    value)."""
+    values: dict[str, float | None] = {}
+    samples: dict[str, list[float]] = {}
+    for metric in metrics:
+        if isinstance(metric, SampledMetric):
+            drawn = await metric.ascore(case, output)
+            if drawn:
+                samples[metric.name] = drawn
+            values[metric.name] = statistics.fmean(drawn) if drawn else None
+        else:
+            values[metric.name] = metric.score(case, output)
+    return values, samples
+
+
+def case_passed(
+    metrics: Sequence[AnyMetric], values: dict[str, float | None], error: str = ""
+) -> bool:
+    """A case passes when it ran without error and every metric with a pass mark passes.
+
+    Only metrics with a pass mark decide (behaviour, safety, exact match, …); continuous
+    scores such as F1 or recall do not, so a pass is something a reader can check by eye.
+    """
+    if error:
+        return False
+    return all(passes(metric, values.get(metric.name)) for metric in metrics)

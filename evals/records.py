@@ -1,0 +1,157 @@
+"""The typed records the harness writes and everything downstream reads.
+
+``CaseOutput`` is what a graph produced for one case; ``CaseResult`` adds the case, the
+metric values and the bookkeeping of one case × variant × repeat of a run; ``RunInfo``
+describes a run. They are pydantic models so that the run store keeps them as JSON that
+can be read back without our code, and a later reader (compare, report, viewer) gets types.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from evals.datasets import Case
+
+RunStatus = Literal["running", "finished", "interrupted"]
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PassageRecord(_Record):
+    """A retrieved passage as stored: rank order is list order."""
+
+    id: str
+    title: str = ""
+    score: float = 0.0
+    text: str = ""
+    url: str = ""
+    source: str = ""
+
+
+class FindingRecord(_Record):
+    """Something the reviewer noticed."""
+
+    check: str
+    severity: str = "info"
+    message: str = ""
+    sentence: str = ""
+
+
+class UsageRecord(_Record):
+    """Model usage of one node, summed over its visits."""
+
+    calls: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost: float = 0.0
+
+
+class CaseOutput(_Record):
+    """What the graph produced for one question: the input of every metric."""
+
+    answer: str = ""
+    declined: bool = False
+    citations: list[str] = Field(default_factory=list)
+    passages: list[PassageRecord] = Field(default_factory=list)
+    verdict: str = ""
+    findings: list[FindingRecord] = Field(default_factory=list)
+    path: list[str] = Field(default_factory=list)
+    usage: dict[str, UsageRecord] = Field(default_factory=dict)
+    errors: list[str] = Field(default_factory=list)
+    latency_s: float = 0.0
+    thread_id: str = ""
+
+    @property
+    def ranked_ids(self) -> list[str]:
+        """Passage ids in rank order."""
+        return [passage.id for passage in self.passages]
+
+    @property
+    def tokens(self) -> int:
+        """Input plus output tokens over every node."""
+        return sum(u.input_tokens + u.output_tokens for u in self.usage.values())
+
+    @property
+    def cost(self) -> float:
+        """Model cost over every node."""
+        return sum(u.cost for u in self.usage.values())
+
+
+class CaseResult(_Record):
+    """One case × variant × repeat of a run, as stored.
+
+    Attributes:
+        run_id: The run it belongs to.
+        key: Content hash of (pilot config, graph, case, variant, repeat, model profile,
+            code version); equal keys are the same computation.
+        case: The case as it was evaluated.
+        variant: The pilot variant.
+        repeat: 0-based repeat number.
+        output: What the graph produced.
+        metrics: Metric name → value; None where the metric does not apply to the case.
+        samples: Metric name → individual samples, for metrics that sample (the judge).
+        passed: The case's pass/fail (see ``evals.metrics.case_passed``).
+        error: The exception that stopped the case, or "" when it ran to the end.
+        spans: Telemetry spans of the case (filled by the telemetry layer; may be empty).
+        reused_from: The run whose stored result was reused instead of computing it again.
+        finished_at: When the result was written.
+    """
+
+    run_id: str
+    key: str
+    case: Case
+    variant: str
+    repeat: int = 0
+    output: CaseOutput
+    metrics: dict[str, float | None] = Field(default_factory=dict)
+    samples: dict[str, list[float]] = Field(default_factory=dict)
+    passed: bool = False
+    error: str = ""
+    spans: list[dict[str, Any]] = Field(default_factory=list)
+    reused_from: str = ""
+    finished_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+    @property
+    def case_id(self) -> str:
+        return self.case.id
+
+
+class RunInfo(_Record):
+    """A run: one pilot on one dataset, some variants, some repeats.
+
+    Attributes:
+        id: Short, readable and unique (``husleie-250611-k3x9``).
+        pilot: The pilot's name.
+        dataset: Path of the dataset file as given.
+        dataset_hash: Digest of every case.
+        config_hash: Digest of the pilot and everything its graph uses.
+        code_version: Package version and a digest of the code that produces answers.
+        variants: The variants run.
+        repeats: Repeats per case and variant.
+        metrics: The metric names scored.
+        total: Number of case × variant × repeat results the run will hold when complete.
+        status: running, finished or interrupted.
+        created_at: When the run started.
+        finished_at: When it finished (None while running).
+        seed: Seed of every bootstrap of this run.
+    """
+
+    id: str
+    pilot: str
+    dataset: str
+    dataset_hash: str
+    config_hash: str
+    code_version: str
+    variants: list[str]
+    repeats: int = 1
+    metrics: list[str] = Field(default_factory=list)
+    total: int = 0
+    status: RunStatus = "running"
+    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    finished_at: datetime | None = None
+    seed: int = 0

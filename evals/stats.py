@@ -1,0 +1,197 @@
+"""Statistics of a run: per-metric estimates with seeded bootstrap 95 % CIs, pass rates and
+unstable cases.
+
+Repeats of a case are not independent samples of the dataset, so the bootstrap resamples
+*cases*: each case's value is the mean over its repeats first. The same store and seed always
+give the same numbers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from evals.metrics import AnyMetric
+from evals.metrics.base import Aggregate, Direction
+from evals.records import CaseResult
+
+RESAMPLES = 2000
+CONFIDENCE = 0.95
+_QUANTILES = {"p50": 0.5, "p95": 0.95}
+
+
+@dataclass(frozen=True, slots=True)
+class Estimate:
+    """A metric over a run: the point value and its bootstrap 95 % CI.
+
+    Attributes:
+        metric: The metric's name.
+        value: The mean (or percentile) over cases; None when no case had a value.
+        low: Lower CI bound.
+        high: Upper CI bound.
+        n: Number of cases with a value.
+        direction: Whether higher or lower is better.
+        aggregate: mean, p50 or p95.
+    """
+
+    metric: str
+    value: float | None
+    low: float | None
+    high: float | None
+    n: int
+    direction: Direction = "higher"
+    aggregate: Aggregate = "mean"
+
+
+@dataclass(frozen=True, slots=True)
+class CaseSummary:
+    """One case of one variant over its repeats."""
+
+    case_id: str
+    variant: str
+    repeats: int
+    pass_rate: float
+    errors: int
+    varying: tuple[str, ...] = ()
+
+    @property
+    def unstable(self) -> bool:
+        """Repeats disagree: pass in some and fail in others, or a metric differs."""
+        return self.repeats > 1 and (0.0 < self.pass_rate < 1.0 or bool(self.varying))
+
+
+@dataclass(frozen=True, slots=True)
+class VariantSummary:
+    """Everything the gate and the printout need about one variant of a run."""
+
+    variant: str
+    cases: int
+    results: int
+    errors: int
+    pass_rate: float
+    total_cost: float
+    estimates: dict[str, Estimate]
+    case_summaries: list[CaseSummary] = field(default_factory=list)
+
+    @property
+    def unstable(self) -> list[CaseSummary]:
+        return [c for c in self.case_summaries if c.unstable]
+
+
+def _statistic(values: np.ndarray, aggregate: Aggregate) -> np.ndarray:
+    if aggregate == "mean":
+        return np.asarray(values.mean(axis=-1))
+    return np.asarray(np.quantile(values, _QUANTILES[aggregate], axis=-1))
+
+
+def bootstrap(
+    values: Sequence[float],
+    aggregate: Aggregate = "mean",
+    *,
+    seed: int = 0,
+    resamples: int = RESAMPLES,
+) -> tuple[float, float, float]:
+    """Point value and percentile-bootstrap 95 % CI of a statistic of values.
+
+    Args:
+        values: One value per case.
+        aggregate: mean, p50 or p95.
+        seed: Seeds the resampling, so the same values always give the same interval.
+        resamples: Number of bootstrap resamples.
+    """
+    data = np.asarray(values, dtype=float)
+    if data.size == 0:
+        raise ValueError("no values")
+    point = float(_statistic(data, aggregate))
+    if data.size == 1 or np.all(data == data[0]):
+        return point, point, point
+    rng = np.random.default_rng(seed)
+    samples = _statistic(data[rng.integers(0, data.size, (resamples, data.size))], aggregate)
+    alpha = (1 - CONFIDENCE) / 2
+    low, high = np.quantile(samples, [alpha, 1 - alpha])
+    return point, float(low), float(high)
+
+
+def paired_difference(
+    current: Mapping[str, float],
+    baseline: Mapping[str, float],
+    *,
+    seed: int = 0,
+    resamples: int = RESAMPLES,
+) -> tuple[float, float, float, int]:
+    """Mean of (current − baseline) over shared cases, with a paired bootstrap 95 % CI.
+
+    Returns:
+        (mean difference, lower bound, upper bound, number of shared cases); all NaN with
+        n = 0 when no case is shared.
+    """
+    shared = sorted(set(current) & set(baseline))
+    if not shared:
+        return math.nan, math.nan, math.nan, 0
+    diffs = [current[c] - baseline[c] for c in shared]
+    mean, low, high = bootstrap(diffs, seed=seed, resamples=resamples)
+    return mean, low, high, len(shared)
+
+
+def per_case_values(results: Sequence[CaseResult], metric: str) -> dict[str, float]:
+    """Case id → the metric's mean over the case's repeats (cases without a value left out)."""
+    grouped: dict[str, list[float]] = defaultdict(list)
+    for result in results:
+        value = result.metrics.get(metric)
+        if value is not None and not math.isnan(value):
+            grouped[result.case.id].append(value)
+    return {case_id: sum(vs) / len(vs) for case_id, vs in grouped.items()}
+
+
+def summarize_variant(
+    results: Sequence[CaseResult], metrics: Sequence[AnyMetric], variant: str, *, seed: int = 0
+) -> VariantSummary:
+    """Estimates, pass rates and unstable cases of one variant's results."""
+    mine = [r for r in results if r.variant == variant]
+    estimates = {}
+    for metric in metrics:
+        values = list(per_case_values(mine, metric.name).values())
+        if values:
+            value, low, high = bootstrap(values, metric.aggregate, seed=seed)
+            estimates[metric.name] = Estimate(
+                metric.name, value, low, high, len(values), metric.direction, metric.aggregate
+            )
+        else:
+            estimates[metric.name] = Estimate(
+                metric.name, None, None, None, 0, metric.direction, metric.aggregate
+            )
+    by_case: dict[str, list[CaseResult]] = defaultdict(list)
+    for result in mine:
+        by_case[result.case.id].append(result)
+    summaries = []
+    for case_id, repeats in by_case.items():
+        varying = tuple(
+            m.name
+            for m in metrics
+            if m.name not in ("latency", "latency_p50", "latency_p95")
+            and len({r.metrics.get(m.name) for r in repeats}) > 1
+        )
+        summaries.append(
+            CaseSummary(
+                case_id,
+                variant,
+                len(repeats),
+                sum(r.passed for r in repeats) / len(repeats),
+                sum(1 for r in repeats if r.error),
+                varying,
+            )
+        )
+    return VariantSummary(
+        variant=variant,
+        cases=len(by_case),
+        results=len(mine),
+        errors=sum(1 for r in mine if r.error),
+        pass_rate=(sum(r.passed for r in mine) / len(mine)) if mine else 0.0,
+        total_cost=sum(r.output.cost for r in mine),
+        estimates=estimates,
+        case_summaries=summaries,
+    )

@@ -1,0 +1,89 @@
+"""The RunStore protocol: where runs and their case results live.
+
+The harness, the statistics, gates and the comparison/report/viewer code depend only on this
+protocol; ``SqliteRunStore`` (the default, one file) and ``MemoryRunStore`` (tests, scripts)
+implement it and pass the same conformance tests, and a server database can follow.
+
+Semantics every implementation keeps:
+
+* ``put_result`` is atomic: after it returns, the result survives the process being killed;
+  writing the same (run id, key) again replaces it (an errored case that is retried).
+* ``results`` returns a run's results in the order they were first written.
+* ``find_result`` returns the newest error-free result with a key from *any* run, so that a
+  computation whose inputs are unchanged is never done twice.
+* Runs list newest first.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+from evals.records import CaseResult, RunInfo
+from kilab.errors import NotFoundError
+
+
+@runtime_checkable
+class RunStore(Protocol):
+    """Runs and their case results."""
+
+    def create_run(self, run: RunInfo) -> None:
+        """Add a new run; raises ValueError when the id is taken."""
+        ...
+
+    def update_run(self, run: RunInfo) -> None:
+        """Replace a run's description (status, finished time, …)."""
+        ...
+
+    def get_run(self, run_id: str) -> RunInfo:
+        """A run by its exact id; raises NotFoundError."""
+        ...
+
+    def list_runs(self, pilot: str | None = None) -> list[RunInfo]:
+        """Every run (of one pilot), newest first."""
+        ...
+
+    def put_result(self, result: CaseResult) -> None:
+        """Write one case result in one transaction."""
+        ...
+
+    def results(self, run_id: str) -> list[CaseResult]:
+        """A run's results, in the order they were first written."""
+        ...
+
+    def result_keys(self, run_id: str, *, include_errors: bool = False) -> set[str]:
+        """The keys a run holds (by default only results that ran without error)."""
+        ...
+
+    def find_result(self, key: str) -> CaseResult | None:
+        """The newest error-free result with this key in any run, or None."""
+        ...
+
+    def close(self) -> None:
+        """Release the store's resources."""
+        ...
+
+
+def resolve_run(store: RunStore, ref: str, pilot: str | None = None) -> RunInfo:
+    """A run named by its id, a unique prefix of it, or ``latest`` (of a pilot, if given).
+
+    Raises:
+        NotFoundError: When nothing or more than one run matches.
+    """
+    runs = store.list_runs(pilot)
+    if ref == "latest":
+        if not runs:
+            raise NotFoundError("no runs yet" + (f" of pilot {pilot!r}" if pilot else ""))
+        return runs[0]
+    exact = [run for run in runs if run.id == ref]
+    if exact:
+        return exact[0]
+    matches = [run for run in runs if run.id.startswith(ref)]
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        names = ", ".join(run.id for run in matches[:5])
+        raise NotFoundError(f"run {ref!r} is ambiguous: {names}")
+    recent = ", ".join(run.id for run in runs[:3])
+    raise NotFoundError(
+        f"no run {ref!r}" + (f" (recent: {recent})" if recent else " (no runs yet)")
+    )

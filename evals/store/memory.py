@@ -1,0 +1,56 @@
+"""An in-memory RunStore for tests and scripts; nothing survives the process."""
+
+from __future__ import annotations
+
+from evals.records import CaseResult, RunInfo
+from kilab.errors import NotFoundError
+
+
+class MemoryRunStore:
+    """A RunStore held in dictionaries."""
+
+    def __init__(self) -> None:
+        self._runs: dict[str, RunInfo] = {}
+        self._results: dict[str, dict[str, CaseResult]] = {}
+        self._by_key: dict[str, list[CaseResult]] = {}
+
+    def create_run(self, run: RunInfo) -> None:
+        if run.id in self._runs:
+            raise ValueError(f"run {run.id!r} exists")
+        self._runs[run.id] = run
+        self._results[run.id] = {}
+
+    def update_run(self, run: RunInfo) -> None:
+        self.get_run(run.id)
+        self._runs[run.id] = run
+
+    def get_run(self, run_id: str) -> RunInfo:
+        if run_id not in self._runs:
+            raise NotFoundError(f"no run {run_id!r}")
+        return self._runs[run_id]
+
+    def list_runs(self, pilot: str | None = None) -> list[RunInfo]:
+        runs = [r for r in self._runs.values() if pilot is None or r.pilot == pilot]
+        order = {run_id: i for i, run_id in enumerate(self._runs)}
+        return sorted(runs, key=lambda r: (r.created_at, order[r.id]), reverse=True)
+
+    def put_result(self, result: CaseResult) -> None:
+        self.get_run(result.run_id)
+        self._results[result.run_id][result.key] = result  # dicts keep first-insertion order
+        self._by_key.setdefault(result.key, []).append(result)
+
+    def results(self, run_id: str) -> list[CaseResult]:
+        self.get_run(run_id)
+        return list(self._results[run_id].values())
+
+    def result_keys(self, run_id: str, *, include_errors: bool = False) -> set[str]:
+        return {r.key for r in self.results(run_id) if include_errors or not r.error}
+
+    def find_result(self, key: str) -> CaseResult | None:
+        for result in reversed(self._by_key.get(key, [])):
+            if not result.error:
+                return result
+        return None
+
+    def close(self) -> None:
+        return None

@@ -1,0 +1,267 @@
+"""The default RunStore: one SQLite file in WAL mode, one transaction per result.
+
+Why WAL with ``synchronous=NORMAL``: a committed result survives the process being killed
+(kill -9 loses at most the cases still in flight) and the file is never left corrupt; only
+a power cut can drop the last few commits. Readers (the viewer) do not block the writer.
+
+Every stored result keeps the question, answer, citations, passages (id, title, score, text),
+verdict, findings, path, usage, latency, errors and metric values as columns (JSON where
+structured), so the file can be read with plain SQL years later. ``spans`` holds telemetry.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from evals.datasets import Case
+from evals.records import CaseOutput, CaseResult, RunInfo
+from kilab.errors import NotFoundError
+
+SCHEMA_VERSION = 1
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+    id TEXT PRIMARY KEY,
+    pilot TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    status TEXT NOT NULL,
+    info TEXT NOT NULL              -- RunInfo as JSON
+);
+CREATE INDEX IF NOT EXISTS runs_pilot ON runs (pilot, created_at);
+CREATE TABLE IF NOT EXISTS results (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id TEXT NOT NULL REFERENCES runs (id),
+    key TEXT NOT NULL,
+    case_id TEXT NOT NULL,
+    variant TEXT NOT NULL,
+    repeat INTEGER NOT NULL,
+    case_json TEXT NOT NULL,
+    question TEXT NOT NULL,
+    answer TEXT NOT NULL,
+    declined INTEGER NOT NULL,
+    citations TEXT NOT NULL,
+    passages TEXT NOT NULL,
+    verdict TEXT NOT NULL,
+    findings TEXT NOT NULL,
+    path TEXT NOT NULL,
+    usage TEXT NOT NULL,
+    latency_s REAL NOT NULL,
+    errors TEXT NOT NULL,
+    thread_id TEXT NOT NULL,
+    metrics TEXT NOT NULL,
+    samples TEXT NOT NULL,
+    passed INTEGER NOT NULL,
+    error TEXT NOT NULL,
+    spans TEXT NOT NULL DEFAULT '[]',
+    reused_from TEXT NOT NULL,
+    finished_at TEXT NOT NULL,
+    UNIQUE (run_id, key)
+);
+CREATE INDEX IF NOT EXISTS results_key ON results (key);
+"""
+_COLUMNS = (
+    "run_id",
+    "key",
+    "case_id",
+    "variant",
+    "repeat",
+    "case_json",
+    "question",
+    "answer",
+    "declined",
+    "citations",
+    "passages",
+    "verdict",
+    "findings",
+    "path",
+    "usage",
+    "latency_s",
+    "errors",
+    "thread_id",
+    "metrics",
+    "samples",
+    "passed",
+    "error",
+    "spans",
+    "reused_from",
+    "finished_at",
+)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _row(result: CaseResult) -> tuple[Any, ...]:
+    out = result.output
+    return (
+        result.run_id,
+        result.key,
+        result.case.id,
+        result.variant,
+        result.repeat,
+        result.case.model_dump_json(),
+        result.case.question,
+        out.answer,
+        int(out.declined),
+        _dumps(out.citations),
+        _dumps([p.model_dump() for p in out.passages]),
+        out.verdict,
+        _dumps([f.model_dump() for f in out.findings]),
+        _dumps(out.path),
+        _dumps({node: u.model_dump() for node, u in out.usage.items()}),
+        out.latency_s,
+        _dumps(out.errors),
+        out.thread_id,
+        _dumps(result.metrics),
+        _dumps(result.samples),
+        int(result.passed),
+        result.error,
+        _dumps(result.spans),
+        result.reused_from,
+        result.finished_at.isoformat(),
+    )
+
+
+def _result(row: sqlite3.Row) -> CaseResult:
+    output = CaseOutput(
+        answer=row["answer"],
+        declined=bool(row["declined"]),
+        citations=json.loads(row["citations"]),
+        passages=json.loads(row["passages"]),
+        verdict=row["verdict"],
+        findings=json.loads(row["findings"]),
+        path=json.loads(row["path"]),
+        usage=json.loads(row["usage"]),
+        errors=json.loads(row["errors"]),
+        latency_s=row["latency_s"],
+        thread_id=row["thread_id"],
+    )
+    return CaseResult(
+        run_id=row["run_id"],
+        key=row["key"],
+        case=Case.model_validate_json(row["case_json"]),
+        variant=row["variant"],
+        repeat=row["repeat"],
+        output=output,
+        metrics=json.loads(row["metrics"]),
+        samples=json.loads(row["samples"]),
+        passed=bool(row["passed"]),
+        error=row["error"],
+        spans=json.loads(row["spans"]),
+        reused_from=row["reused_from"],
+        finished_at=row["finished_at"],
+    )
+
+
+class SqliteRunStore:
+    """A RunStore in one SQLite file (created with its folder when missing).
+
+    Args:
+        path: The database file, or ``":memory:"``.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        if str(path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        # The harness writes from its event-loop thread; the viewer may read from others.
+        self._db = sqlite3.connect(
+            str(path), timeout=30, isolation_level=None, check_same_thread=False
+        )
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.executescript(_SCHEMA)
+        self._db.execute(
+            "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+        )
+
+    def create_run(self, run: RunInfo) -> None:
+        try:
+            with self._transaction():
+                self._db.execute(
+                    "INSERT INTO runs VALUES (?, ?, ?, ?, ?)",
+                    (
+                        run.id,
+                        run.pilot,
+                        run.created_at.isoformat(),
+                        run.status,
+                        run.model_dump_json(),
+                    ),
+                )
+        except sqlite3.IntegrityError:
+            raise ValueError(f"run {run.id!r} exists") from None
+
+    def update_run(self, run: RunInfo) -> None:
+        with self._transaction():
+            cursor = self._db.execute(
+                "UPDATE runs SET status = ?, info = ? WHERE id = ?",
+                (run.status, run.model_dump_json(), run.id),
+            )
+        if cursor.rowcount == 0:
+            raise NotFoundError(f"no run {run.id!r}")
+
+    def get_run(self, run_id: str) -> RunInfo:
+        row = self._db.execute("SELECT info FROM runs WHERE id = ?", (run_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"no run {run_id!r}")
+        return RunInfo.model_validate_json(row["info"])
+
+    def list_runs(self, pilot: str | None = None) -> list[RunInfo]:
+        query = "SELECT info FROM runs"
+        params: tuple[str, ...] = ()
+        if pilot is not None:
+            query, params = query + " WHERE pilot = ?", (pilot,)
+        rows = self._db.execute(query + " ORDER BY created_at DESC, rowid DESC", params)
+        return [RunInfo.model_validate_json(row["info"]) for row in rows]
+
+    def put_result(self, result: CaseResult) -> None:
+        placeholders = ", ".join("?" for _ in _COLUMNS)
+        updates = ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS if c not in ("run_id", "key"))
+        with self._transaction():
+            self._db.execute(
+                f"INSERT INTO results ({', '.join(_COLUMNS)}) VALUES ({placeholders}) "
+                f"ON CONFLICT (run_id, key) DO UPDATE SET {updates}",
+                _row(result),
+            )
+
+    def results(self, run_id: str) -> list[CaseResult]:
+        self.get_run(run_id)
+        rows = self._db.execute("SELECT * FROM results WHERE run_id = ? ORDER BY seq", (run_id,))
+        return [_result(row) for row in rows]
+
+    def result_keys(self, run_id: str, *, include_errors: bool = False) -> set[str]:
+        query = "SELECT key FROM results WHERE run_id = ?"
+        if not include_errors:
+            query += " AND error = ''"
+        return {row["key"] for row in self._db.execute(query, (run_id,))}
+
+    def find_result(self, key: str) -> CaseResult | None:
+        row = self._db.execute(
+            "SELECT * FROM results WHERE key = ? AND error = '' ORDER BY seq DESC LIMIT 1", (key,)
+        ).fetchone()
+        return None if row is None else _result(row)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self._db)
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE … COMMIT (ROLLBACK on error), for an autocommit connection."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def __enter__(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: object, *_: object) -> None:
+        self._db.execute("ROLLBACK" if exc_type else "COMMIT")
