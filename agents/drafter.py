@@ -18,8 +18,9 @@ class DrafterSettings(BaseModel):
 
     max_sentences: int = Field(3, ge=1, le=20, description="Most sentences in an answer.")
     min_coverage: float = Field(
-        0.5, ge=0, le=1,
-        description="Offline: decline unless a passage holds this share of the question's terms.",
+        0.2, ge=0, le=1,
+        description="Offline: decline unless a passage holds this IDF-weighted share of the "
+        "question's terms.",
     )
     max_passages: int = Field(5, ge=1, description="Most passages put before the drafter.")
     max_passage_chars: int = Field(

@@ -19,6 +19,7 @@ class Passage(TypedDict):
     url: str
     source: str
     score: float
+    coverage: float  # IDF-weighted share of the question's terms found in the passage
 
 
 class Finding(TypedDict):

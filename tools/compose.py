@@ -31,6 +31,7 @@ class Source:
 
     id: str
     text: str
+    coverage: float | None = None  # measured against corpus statistics, if known
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,12 +47,24 @@ class Composition:
         return DECLINE_MESSAGE if self.declined else format_answer(list(self.sentences))
 
 
+def matched_terms(question_terms: Collection[str], text_terms: Collection[str]) -> set[str]:
+    """Question terms found in a text, whole or as the first part of a compound.
+
+    Norwegian glues words together: "oppsigelsestid" should meet "oppsigelsesfrist", and
+    "depositum" should meet "depositumskonto". Terms of six or more letters that share their
+    first six letters count as a match.
+    """
+    present = set(text_terms)
+    prefixes = {t[:6] for t in present if len(t) >= 6}
+    return {t for t in question_terms if t in present or (len(t) >= 6 and t[:6] in prefixes)}
+
+
 def coverage(question_terms: Collection[str], text: str) -> float:
     """Share of the question's distinct terms that occur in a text."""
     wanted = set(question_terms)
     if not wanted:
         return 0.0
-    return len(wanted & set(terms(text))) / len(wanted)
+    return len(matched_terms(wanted, terms(text))) / len(wanted)
 
 
 def compose(
@@ -72,21 +85,32 @@ def compose(
         exclude: Sentences a reviewer rejected; never used again.
     """
     question_terms = set(terms(question))
-    best = max((coverage(question_terms, s.text) for s in sources), default=0.0)
+    best = max((coverage(question_terms, s.text) if s.coverage is None else s.coverage
+                for s in sources), default=0.0)
     if not question_terms or best < min_coverage:
         return Composition((), True, best)
 
     scored: list[tuple[float, int, int, CitedSentence]] = []
     for rank, source in enumerate(sources):
-        for position, sentence in enumerate(split_sentences(source.text)):
+        sentences = split_sentences(source.text)
+        # A heading ("§ 3-5. Depositum") names what every sentence under it is about.
+        heading = matched_terms(question_terms, terms(sentences[0])) if sentences else set()
+        body = 0
+        for position, sentence in enumerate(sentences):
             words = sentence.split()
             if len(words) < 5 or _EDITORIAL.match(sentence) or sentence in exclude:
                 continue
-            matched = question_terms & set(terms(sentence))
-            if not matched:
+            body += 1
+            own = matched_terms(question_terms, terms(sentence))
+            inherited = heading - own
+            if not own and not inherited:
                 continue
-            # Coverage first; earlier (better-ranked) passages and earlier sentences break ties.
-            score = len(matched) / len(question_terms) / (1 + 0.1 * rank)
+            # Law sections state their main rule first, so early sentences get a lead bonus;
+            # better-ranked passages and earlier sentences break ties.
+            lead = 0.2 / body if body <= 2 else 0.0
+            brevity = 1 + len(words) / 60
+            score = ((len(own) + 0.5 * len(inherited)) / len(question_terms) / brevity + lead) / (
+                1 + 0.1 * rank)
             scored.append((score, rank, position, CitedSentence(sentence, (source.id,))))
     scored.sort(key=lambda item: (-item[0], item[1], item[2]))
     chosen = sorted(scored[:max_sentences], key=lambda item: (item[1], item[2]))

@@ -23,7 +23,7 @@ NORWEGIAN_STOPWORDS: frozenset[str] = frozenset(STOPWORDS_NORWEGIAN) | frozenset
     # Question words and fillers that bm25s's list lacks, in bokmål and nynorsk.
     ["hva", "kva", "hvem", "kven", "hvordan", "korleis", "kor", "når", "hvorfor", "kvifor",
      "hvilke", "kva", "kan", "må", "får", "gjelder", "jeg", "eg", "meg", "min", "mitt", "mine",
-     "vi", "oss", "det", "er", "noe", "noko", "ein", "eit", "ikkje", "mykje", "dersom", "om"]
+     "vi", "oss", "det", "er", "noe", "noko", "mye", "mykje", "mange", "ein", "eit", "ikkje", "mykje", "dersom", "om"]
 )
 
 

@@ -10,7 +10,8 @@ from graphs.state import Finding, GraphState, Passage, Usage
 
 
 def sources(state: GraphState) -> list[SourcePassage]:
-    return [SourcePassage(p["id"], p["text"], p["title"]) for p in state.get("passages", [])]
+    return [SourcePassage(p["id"], p["text"], p["title"], p.get("coverage"))
+            for p in state.get("passages", [])]
 
 
 def findings_of(state: GraphState, key: str = "feedback") -> list[ReviewFinding]:
@@ -31,5 +32,7 @@ def usage_update(usage: ModelUsage) -> dict[str, Any]:
                                   output_tokens=usage.output_tokens, cost=usage.cost)}}
 
 
-def passage(id: str, title: str, text: str, url: str, source: str, score: float) -> Passage:
-    return Passage(id=id, title=title, text=text, url=url, source=source, score=score)
+def passage(id: str, title: str, text: str, url: str, source: str, score: float,
+            coverage: float) -> Passage:
+    return Passage(id=id, title=title, text=text, url=url, source=source, score=score,
+                   coverage=coverage)

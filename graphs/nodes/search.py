@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -12,6 +13,8 @@ from graphs.nodes.convert import passage
 from graphs.registry import RefTo, tool
 from graphs.state import GraphState
 from tools.retrieval.types import SearchMode
+from tools.termstats import TermStatistics
+from tools.text import terms
 
 
 class SearchParams(BaseModel):
@@ -25,6 +28,19 @@ class SearchParams(BaseModel):
     filters: dict[str, str] = Field(default_factory=dict, description="Metadata field → value.")
 
 
+_STATISTICS: dict[int, TermStatistics] = {}
+_STATISTICS_LOCK = threading.Lock()
+
+
+def _statistics(retriever: Any) -> TermStatistics:
+    """Term statistics of a retriever's corpus, computed once per retriever."""
+    with _STATISTICS_LOCK:
+        key = id(retriever)
+        if key not in _STATISTICS:
+            _STATISTICS[key] = TermStatistics(c.text for c in retriever.chunks)
+        return _STATISTICS[key]
+
+
 @tool("search", SearchParams)
 def build_search(context: BuildContext, params: SearchParams) -> Callable[[GraphState], Any]:
     """Retrieve the best passages for the question from a corpus."""
@@ -32,12 +48,15 @@ def build_search(context: BuildContext, params: SearchParams) -> Callable[[Graph
 
     retriever = open_retriever(context.corpus_source(params.corpus), params.mode,
                                context.cache_dir)
+    statistics = _statistics(retriever)
 
     def search(state: GraphState) -> dict[str, Any]:
-        hits = retriever.search(state["question"], params.k, params.filters or None)
+        question = state["question"]
+        hits = retriever.search(question, params.k, params.filters or None)
+        wanted = terms(question)
         return {"passages": [
             passage(h.chunk.id, h.chunk.title, h.chunk.text, h.chunk.url, h.chunk.source,
-                    float(h.score))
+                    float(h.score), statistics.coverage(wanted, f"{h.chunk.title} {h.chunk.text}"))
             for h in hits
         ]}
 

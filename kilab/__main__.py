@@ -1,0 +1,5 @@
+"""``python -m kilab`` runs the CLI."""
+
+from kilab.cli import main
+
+main()
