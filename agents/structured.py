@@ -67,6 +67,7 @@ def json_mode_messages(messages: list[BaseMessage], schema: type[BaseModel]) -> 
     return [
         *messages,
         SystemMessage(
-            f"Svar bare med ett JSON-objekt som følger dette JSON-skjemaet, uten annen tekst:\n{spec}"
+            "Svar bare med ett JSON-objekt som følger dette JSON-skjemaet, uten annen tekst:\n"
+            + spec
         ),
     ]
