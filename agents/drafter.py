@@ -8,6 +8,7 @@ from typing import Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from agents.types import Draft, ReviewFinding, SourcePassage
+from tools.checks.pii import redact
 from tools.compose import Source, compose
 
 
@@ -23,6 +24,9 @@ class DrafterSettings(BaseModel):
         "question's terms.",
     )
     max_passages: int = Field(5, ge=1, description="Most passages put before the drafter.")
+    redact_personal_data: bool = Field(
+        True, description="Offline: mask identity numbers, phones, e-mails and accounts it quotes."
+    )
     max_passage_chars: int = Field(
         1500, ge=100, description="Model drafters: passages are cut to this many characters.")
 
@@ -49,4 +53,7 @@ class ExtractiveDrafter:
             min_coverage=self.settings.min_coverage,
             exclude={f.sentence for f in feedback if f.sentence},
         )
-        return Draft(composition.text, composition.declined)
+        text = composition.text
+        if self.settings.redact_personal_data:
+            text = redact(text)
+        return Draft(text, composition.declined)

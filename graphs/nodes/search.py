@@ -12,6 +12,7 @@ from graphs.context import BuildContext
 from graphs.nodes.convert import passage
 from graphs.registry import RefTo, tool
 from graphs.state import GraphState
+from tools.checks.injection import is_suspicious
 from tools.retrieval.types import SearchMode
 from tools.termstats import TermStatistics
 from tools.text import terms
@@ -26,6 +27,9 @@ class SearchParams(BaseModel):
     k: int = Field(5, ge=1, le=100, description="How many passages to retrieve.")
     mode: SearchMode = Field("auto", description="bm25, dense, hybrid, or auto (best installed).")
     filters: dict[str, str] = Field(default_factory=dict, description="Metadata field → value.")
+    screen: bool = Field(
+        True, description="Quarantine passages that carry instructions aimed at the model."
+    )
 
 
 _STATISTICS: dict[int, TermStatistics] = {}
@@ -54,10 +58,17 @@ def build_search(context: BuildContext, params: SearchParams) -> Callable[[Graph
         question = state["question"]
         hits = retriever.search(question, params.k, params.filters or None)
         wanted = terms(question)
-        return {"passages": [
+        found = [
             passage(h.chunk.id, h.chunk.title, h.chunk.text, h.chunk.url, h.chunk.source,
                     float(h.score), statistics.coverage(wanted, f"{h.chunk.title} {h.chunk.text}"))
             for h in hits
-        ]}
+        ]
+        if not params.screen:
+            return {"passages": found}
+        # Documents are data, never instructions: a passage that tries to instruct the model
+        # never reaches the drafter, and is kept aside so that runs report it.
+        quarantined = [p for p in found if is_suspicious(p["text"])]
+        return {"passages": [p for p in found if p not in quarantined],
+                "quarantined": [*state.get("quarantined", []), *quarantined]}
 
     return search
