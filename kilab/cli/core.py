@@ -38,7 +38,7 @@ def validate(
             continue
         checked += 1
         counts = {k: len(project.by_kind(k)) for k in ("pilot", "graph", "agent", "corpus")}
-        summary = ", ".join(f"{n} {k}{'s' if n != 1 else ''}" for k, n in counts.items())
+        summary = ", ".join(f"{n} {_plural(k, n)}" for k, n in counts.items())
         console.print(f"[green]✓[/green] {root}: {summary}, "
                       f"{len(project.profile_names())} model profiles — all valid")
     if problems:
@@ -155,3 +155,9 @@ def schema(
         console.print(f"wrote {target}")
     if stale:
         raise UserError(f"stale JSON Schemas, run 'kilab schema': {', '.join(stale)}")
+
+
+def _plural(kind: str, count: int) -> str:
+    if count == 1:
+        return kind
+    return "corpora" if kind == "corpus" else f"{kind}s"
