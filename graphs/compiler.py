@@ -20,8 +20,9 @@ from graphs import registry
 from graphs.context import BuildContext, default_cache_dir
 from graphs.project import Project
 from graphs.specs import END, START, GraphSpec, PilotSpec
-from kilab.errors import NotFoundError, did_you_mean
 from graphs.state import GraphState
+from kilab.errors import NotFoundError, did_you_mean
+from kilab.telemetry import node_span
 
 LIMIT_NODE = "loop_limit"
 _TERMINALS = {START: LG_START, END: LG_END}
@@ -68,14 +69,20 @@ def _stamped(name: str, impl: Any) -> RunnableLambda[GraphState, dict[str, Any]]
         return update
 
     def run(state: GraphState) -> dict[str, Any]:
-        if sync is None:
-            return stamp(asyncio.run(async_(state)))  # type: ignore[misc]
-        return stamp(sync(state))
+        with node_span(name) as span:
+            reply = asyncio.run(async_(state)) if sync is None else sync(state)  # type: ignore[misc]
+            update = stamp(reply)
+            span.set({"kilab.node.outcome": update.get("outcome")})
+            return update
 
     async def arun(state: GraphState) -> dict[str, Any]:
-        if async_ is None:
-            return stamp(await asyncio.to_thread(sync, state))  # type: ignore[arg-type]
-        return stamp(await async_(state))
+        with node_span(name) as span:
+            if async_ is None:
+                update = stamp(await asyncio.to_thread(sync, state))  # type: ignore[arg-type]
+            else:
+                update = stamp(await async_(state))
+            span.set({"kilab.node.outcome": update.get("outcome")})
+            return update
 
     return RunnableLambda(run, afunc=arun, name=name)
 

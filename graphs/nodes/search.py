@@ -12,6 +12,7 @@ from graphs.context import BuildContext
 from graphs.nodes.convert import passage
 from graphs.registry import RefTo, tool
 from graphs.state import GraphState
+from kilab.telemetry import content_enabled, tool_span
 from tools.checks.injection import is_suspicious
 from tools.retrieval.types import SearchMode
 from tools.termstats import TermStatistics
@@ -56,7 +57,12 @@ def build_search(context: BuildContext, params: SearchParams) -> Callable[[Graph
 
     def search(state: GraphState) -> dict[str, Any]:
         question = state["question"]
-        hits = retriever.search(question, params.k, params.filters or None)
+        with tool_span("search", {"kilab.corpus": params.corpus, "kilab.search.k": params.k,
+                                  "kilab.search.mode": params.mode}) as span:
+            hits = retriever.search(question, params.k, params.filters or None)
+            span.set({"kilab.search.hits": len(hits),
+                      "kilab.search.ids": [h.chunk.id for h in hits],
+                      "kilab.search.query": question if content_enabled() else None})
         wanted = terms(question)
         found = [
             passage(h.chunk.id, h.chunk.title, h.chunk.text, h.chunk.url, h.chunk.source,

@@ -1,0 +1,138 @@
+"""Mask secrets and national identity numbers in anything that leaves the process.
+
+Masked: OpenAI-style keys (``sk-…``), bearer tokens, values of authorisation and API-key
+headers or fields, the value of every environment variable that holds a secret (those named
+by a model profile's ``api_key_env`` and any whose name says KEY, TOKEN, SECRET or
+PASSWORD), and Norwegian fødselsnummer and D-nummer (validated by ``tools.checks``, so
+random 11-digit numbers stay). Applied to log events, span attributes before export, and
+stored case results.
+
+Limits: a secret that is neither in the environment nor shaped like one of the patterns
+(say, typed into a question) is not recognised; identity numbers are found as
+``tools.checks.pii.find_pii`` finds them (not spelt out or split across lines).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Mapping, MutableMapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+MASK = "***"
+_IDENTITY_KINDS = frozenset({"fodselsnummer", "d-nummer"})
+_SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL", re.IGNORECASE)
+_SECRET_FIELD = re.compile(
+    r"^(authorization|proxy-authorization|api[-_]?key|x-api-key|ocp-apim-subscription-key|"
+    r"token|access[-_]?token|secret|password|cookie|set-cookie)$",
+    re.IGNORECASE,
+)
+_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    # "Authorization: Basic …", "api-key: …", "x-api-key=…" in header dumps and messages
+    (
+        re.compile(
+            r"(?i)\b((?:proxy-)?authorization|x-api-key|api[-_]?key|"
+            r"ocp-apim-subscription-key)(['\"]?\s*[:=]\s*['\"]?)"
+            r"(?:(?:bearer|basic|token)\s+)?[^\s'\",;}]+"
+        ),
+        r"\1\2" + MASK,
+    ),
+    (re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=\-]{6,}"), "Bearer " + MASK),
+    (re.compile(r"\bsk-[A-Za-z0-9_\-]{8,}"), "sk-" + MASK),
+)
+_MIN_SECRET = 6
+_DIGITS = re.compile(r"\d{6}")
+
+_registered: set[str] = set()
+_lock = threading.Lock()
+
+
+def register_secret_env(name: str | None) -> None:
+    """Treat the value of environment variable ``name`` as a secret from now on."""
+    if name:
+        with _lock:
+            _registered.add(name)
+
+
+def secret_values() -> list[str]:
+    """Current values of every secret-holding environment variable, longest first."""
+    with _lock:
+        names = set(_registered)
+    values = {
+        value
+        for name, value in os.environ.items()
+        if (name in names or _SECRET_NAME.search(name)) and len(value) >= _MIN_SECRET
+    }
+    return sorted(values, key=len, reverse=True)
+
+
+def _identity_numbers(text: str) -> str:
+    from tools.checks.pii import find_pii
+
+    found = [m for m in find_pii(text) if m.kind in _IDENTITY_KINDS]
+    for match in reversed(found):
+        text = f"{text[: match.start]}[{match.kind}]{text[match.end :]}"
+    return text
+
+
+def redact_text(text: str, secrets: list[str] | None = None) -> str:
+    """``text`` with every secret and identity number masked.
+
+    Args:
+        text: Any text.
+        secrets: Secret values to mask (default: ``secret_values()`` now).
+    """
+    for secret in secret_values() if secrets is None else secrets:
+        if secret in text:
+            text = text.replace(secret, MASK)
+    for pattern, replacement in _PATTERNS:
+        text = pattern.sub(replacement, text)
+    if _DIGITS.search(text):
+        text = _identity_numbers(text)
+    return text
+
+
+def redact_value(value: Any, secrets: list[str] | None = None) -> Any:
+    """A copy of ``value`` (strings, and lists, tuples and mappings of them) with secrets and
+    identity numbers masked; a mapping key that names a credential gets its value masked whole.
+    """
+    secrets = secret_values() if secrets is None else secrets
+    if isinstance(value, str):
+        return redact_text(value, secrets)
+    if isinstance(value, Mapping):
+        return {
+            k: MASK
+            if isinstance(k, str) and _SECRET_FIELD.match(k) and v
+            else redact_value(v, secrets)
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return type(value)(redact_value(v, secrets) for v in value)
+    return value
+
+
+M = TypeVar("M", bound="BaseModel")
+
+
+def redact_model(model: M) -> M:
+    """A pydantic model with every string field redacted (a stored result, say)."""
+    data = model.model_dump(mode="json")
+    cleaned = redact_value(data)
+    if cleaned == data:
+        return model
+    return type(model).model_validate(cleaned)
+
+
+def redact_event(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> Any:
+    """A structlog processor: masks secrets and identity numbers in every field."""
+    secrets = secret_values()
+    for key, value in event.items():
+        if isinstance(key, str) and _SECRET_FIELD.match(key) and value:
+            event[key] = MASK
+        else:
+            event[key] = redact_value(value, secrets)
+    return event
