@@ -119,7 +119,12 @@ def print_report(
     for variant in run.variants:
         mine = [r for r in report.results if r.variant == variant]
         passed = sum(r.passed for r in mine)
-        console.print(f"{variant:>10} {_strip(mine)} {passed}/{len(mine)} pass")
+        width = max(20, console.width - 14)
+        rows = [mine[i : i + width] for i in range(0, len(mine), width)] or [[]]
+        for index, row in enumerate(rows):
+            label = variant[:10] if index == 0 else ""
+            tail = f" {passed}/{len(mine)} pass" if index == len(rows) - 1 else ""
+            console.print(f"{label:>10}  {_strip(row)}{tail}", soft_wrap=True)
     if cases != "none":
         shown = [r for r in report.results if cases == "all" or not r.passed]
         if shown:
@@ -137,22 +142,33 @@ def print_report(
                 pad_edge=False,
                 show_edge=False,
             )
-            for column in ("case", "variant", "expect", "got", "recall@5", "f1", "why"):
+            names = [m.name for m in report.metrics]
+            shown_metrics = [n for n in names if n.startswith("recall@")][:1]
+            shown_metrics += [n for n in ("answer_f1", "grounding") if n in names][:1]
+            multi = len(run.variants) > 1
+            columns = [
+                "case",
+                *(["variant"] if multi else []),
+                "expect",
+                "got",
+                *shown_metrics,
+                "why",
+            ]
+            for column in columns:
                 table.add_column(
                     column,
                     overflow="ellipsis",
                     no_wrap=True,
-                    max_width=44 if column == "why" else None,
+                    max_width=40 if column == "why" else None,
                 )
             for result in shown[:limit]:
                 got = "declined" if result.output.declined else "answered"
                 table.add_row(
                     result.case.id + (f"#{result.repeat}" if run.repeats > 1 else ""),
-                    result.variant,
+                    *([result.variant] if multi else []),
                     result.case.expect,
                     got,
-                    _num(result.metrics.get("recall@5")),
-                    _num(result.metrics.get("answer_f1")),
+                    *(_num(result.metrics.get(n)) for n in shown_metrics),
                     _why(result),
                 )
             console.print(table)

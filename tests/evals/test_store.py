@@ -1,0 +1,149 @@
+"""RunStore conformance: the SQLite store and the in-memory store behave the same."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from evals.datasets import Case
+from evals.records import CaseOutput, CaseResult, PassageRecord, RunInfo, UsageRecord
+from evals.store import MemoryRunStore, RunStore, SqliteRunStore, resolve_run
+from kilab.errors import NotFoundError
+
+T0 = datetime(2025, 6, 1, tzinfo=UTC)
+
+
+def _run(run_id: str, pilot: str = "p", minutes: int = 0) -> RunInfo:
+    return RunInfo(
+        id=run_id,
+        pilot=pilot,
+        dataset="d.jsonl",
+        dataset_hash="h",
+        config_hash="c",
+        code_version="v",
+        variants=["baseline"],
+        total=3,
+        created_at=T0 + timedelta(minutes=minutes),
+    )
+
+
+def _result(
+    run_id: str, key: str, case_id: str = "c1", error: str = "", answer: str = "Svar. [a]"
+) -> CaseResult:
+    output = CaseOutput(
+        answer=answer,
+        citations=["a"],
+        verdict="approved",
+        passages=[PassageRecord(id="a", title="§ 1", score=0.5, text="Tekst")],
+        path=["retrieve", "draft", "review"],
+        usage={"draft": UsageRecord(calls=1, input_tokens=10)},
+        latency_s=0.2,
+    )
+    return CaseResult(
+        run_id=run_id,
+        key=key,
+        case=Case(id=case_id, question="Q?"),
+        variant="baseline",
+        output=output,
+        metrics={"mrr": 1.0, "f1": None},
+        passed=not error,
+        error=error,
+    )
+
+
+@pytest.fixture(params=["sqlite", "memory"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RunStore]:
+    made: RunStore = (
+        SqliteRunStore(tmp_path / "runs.sqlite") if request.param == "sqlite" else MemoryRunStore()
+    )
+    yield made
+    made.close()
+
+
+def test_it_is_a_run_store(store: RunStore) -> None:
+    assert isinstance(store, RunStore)
+
+
+def test_runs_are_created_listed_newest_first_and_updated(store: RunStore) -> None:
+    store.create_run(_run("old", minutes=0))
+    store.create_run(_run("new", minutes=5))
+    store.create_run(_run("other", pilot="q", minutes=9))
+    with pytest.raises(ValueError, match="exists"):
+        store.create_run(_run("old"))
+    assert [r.id for r in store.list_runs("p")] == ["new", "old"]
+    assert [r.id for r in store.list_runs()] == ["other", "new", "old"]
+    store.update_run(_run("old").model_copy(update={"status": "finished"}))
+    assert store.get_run("old").status == "finished"
+    with pytest.raises(NotFoundError):
+        store.get_run("missing")
+
+
+def test_results_round_trip_in_write_order_and_replace_by_key(store: RunStore) -> None:
+    store.create_run(_run("r"))
+    first = _result("r", "k2", "c2", error="boom")
+    store.put_result(first)
+    store.put_result(_result("r", "k1", "c1"))
+    assert [r.key for r in store.results("r")] == ["k2", "k1"]
+    assert store.results("r")[1] == _result("r", "k1", "c1").model_copy(
+        update={"finished_at": store.results("r")[1].finished_at}
+    )
+    assert store.result_keys("r") == {"k1"}
+    assert store.result_keys("r", include_errors=True) == {"k1", "k2"}
+    store.put_result(_result("r", "k2", "c2"))  # the retried case replaces the error
+    assert store.result_keys("r") == {"k1", "k2"}
+    assert [r.key for r in store.results("r")] == ["k2", "k1"]
+
+
+def test_find_result_returns_the_newest_error_free_result_of_any_run(store: RunStore) -> None:
+    store.create_run(_run("a"))
+    store.create_run(_run("b", minutes=1))
+    store.put_result(_result("a", "k", answer="first"))
+    store.put_result(_result("b", "k", answer="second"))
+    store.put_result(_result("b", "e", error="boom"))
+    found = store.find_result("k")
+    assert found is not None and found.output.answer == "second"
+    assert store.find_result("e") is None and store.find_result("zzz") is None
+
+
+def test_resolve_run_by_prefix_and_latest(store: RunStore) -> None:
+    store.create_run(_run("husleie-250601-ab12", minutes=0))
+    store.create_run(_run("husleie-250601-ab34", minutes=1))
+    assert resolve_run(store, "latest").id == "husleie-250601-ab34"
+    assert resolve_run(store, "husleie-250601-ab1").id == "husleie-250601-ab12"
+    with pytest.raises(NotFoundError, match="ambiguous"):
+        resolve_run(store, "husleie-250601-ab")
+    with pytest.raises(NotFoundError, match="no run"):
+        resolve_run(store, "nope")
+
+
+def test_sqlite_file_is_wal_survives_reopen_and_reads_with_plain_sql(tmp_path: Path) -> None:
+    path = tmp_path / "deep" / "runs.sqlite"
+    store = SqliteRunStore(path)
+    store.create_run(_run("r"))
+    store.put_result(_result("r", "k1"))
+    store.close()
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    row = db.execute(
+        "SELECT question, answer, passages, usage, metrics, spans FROM results"
+    ).fetchone()
+    assert row[0] == "Q?" and row[1] == "Svar. [a]"
+    assert json.loads(row[2])[0] == {
+        "id": "a",
+        "title": "§ 1",
+        "score": 0.5,
+        "text": "Tekst",
+        "url": "",
+        "source": "",
+    }
+    assert json.loads(row[3])["draft"]["input_tokens"] == 10
+    assert json.loads(row[4]) == {"mrr": 1.0, "f1": None} and json.loads(row[5]) == []
+    db.close()
+    reopened = SqliteRunStore(path)
+    assert [r.key for r in reopened.results("r")] == ["k1"]
+    reopened.close()
