@@ -7,7 +7,7 @@ plain JSON-like data and a run's state can be read back years later without our 
 from __future__ import annotations
 
 import operator
-from typing import Annotated, Literal, TypedDict
+from typing import Annotated, Any, Literal, TypedDict
 
 
 class Passage(TypedDict):
@@ -62,6 +62,25 @@ def add_usage(left: dict[str, Usage], right: dict[str, Usage]) -> dict[str, Usag
     return merged
 
 
+class ToolCall(TypedDict):
+    """One tool call an agent made, as recorded with the case."""
+
+    node: str
+    step: int
+    tool: str
+    args: dict[str, Any]
+    ok: bool
+    result: str  # what the agent was shown (shortened)
+
+
+class HumanDecision(TypedDict):
+    """What a person (or an evaluation policy) decided at a human node."""
+
+    action: Literal["approve", "revise", "reject"]
+    comment: str
+    reviewer: str
+
+
 class GraphState(TypedDict, total=False):
     """Everything a graph run knows. Nodes return partial updates of it."""
 
@@ -79,3 +98,8 @@ class GraphState(TypedDict, total=False):
     path: Annotated[list[str], operator.add]
     usage: Annotated[dict[str, Usage], add_usage]
     errors: Annotated[list[str], operator.add]
+    # Tool-using agents and human steps (graphs.nodes.agentic, graphs.nodes.human).
+    tool_calls: Annotated[list[ToolCall], operator.add]
+    steps: Annotated[dict[str, int], add_counts]
+    stop_reason: str
+    human_decision: HumanDecision

@@ -6,11 +6,14 @@ import re
 from collections.abc import Iterable, Sequence
 
 from evals.metrics.base import AnyMetric, FunctionMetric
-from evals.metrics.builtin import FIXED, OPERATIONAL, PARAMETRISED
+from evals.metrics.builtin import FIXED as _BUILTIN
+from evals.metrics.builtin import OPERATIONAL, PARAMETRISED
+from evals.metrics.notat import NOTAT
 from kilab.errors import NotFoundError, did_you_mean
 
 _PARAMETRISED_NAME = re.compile(r"^(?P<base>[a-z_]+)@(?P<k>[1-9][0-9]*)$")
 JUDGE = "judge"
+FIXED = {**_BUILTIN, **NOTAT}
 
 
 def known_names() -> list[str]:

@@ -1,0 +1,87 @@
+"""Metrics of briefing notes (notat) and of tool-using agents.
+
+``key_points`` lives with the built-in metrics; these add what a note's form and an agent's
+effort look like: the fixed headings, grounding of the claims (not of the headings and the
+list of sources), model or planner turns, and runs an agent's limits cut short.
+"""
+
+from __future__ import annotations
+
+from evals.datasets import Case
+from evals.metrics.base import FunctionMetric
+from evals.metrics.builtin import GROUNDING_MIN_SUPPORT
+from evals.records import CaseOutput
+
+STOPPED_MARK = ": stopped by "  # how an agent node reports a limit in the case's errors
+
+
+def structure(case: Case, output: CaseOutput) -> float | None:
+    """Share of the headings Bakgrunn, Hovedpunkter, Konsekvenser, Kilder present, in order."""
+    from tools.notes import HEADINGS, headings_of
+
+    if case.expect != "answer":
+        return None
+    if output.declined:
+        return 0.0
+    found = [h.casefold() for h in headings_of(output.answer)]
+    matched, position = 0, 0
+    for heading in HEADINGS:
+        if heading.casefold() in found[position:]:
+            position = found.index(heading.casefold(), position) + 1
+            matched += 1
+    return matched / len(HEADINGS)
+
+
+def note_grounding(case: Case, output: CaseOutput) -> float | None:
+    """Share of a note's claims (sentences outside headings and sources) that their citations
+    support; a claim without a citation counts as unsupported."""
+    from tools.grounding import check_answer
+    from tools.notes import body_of
+
+    if output.declined or not output.answer.strip():
+        return None
+    supports = check_answer(body_of(output.answer), {p.id: p.text for p in output.passages})
+    if not supports:
+        return None
+    return sum(1 for s in supports if s.support >= GROUNDING_MIN_SUPPORT) / len(supports)
+
+
+def steps(case: Case, output: CaseOutput) -> float | None:
+    """Model (or offline planner) turns over every node."""
+    return float(sum(u.calls for u in output.usage.values()))
+
+
+def stopped_by_limit(case: Case, output: CaseOutput) -> float | None:
+    """1.0 when an agent's step limit or token budget ended its loop."""
+    return float(any(STOPPED_MARK in e for e in output.errors))
+
+
+NOTAT: dict[str, FunctionMetric] = {
+    m.name: m
+    for m in (
+        FunctionMetric(
+            "structure",
+            structure,
+            pass_at=1.0,
+            description="share of the note's fixed headings present, in order",
+        ),
+        FunctionMetric(
+            "note_grounding",
+            note_grounding,
+            description="share of a note's claims supported by their citations",
+        ),
+        FunctionMetric(
+            "steps",
+            steps,
+            direction="lower",
+            high=None,
+            description="model or planner turns per case",
+        ),
+        FunctionMetric(
+            "stopped_by_limit",
+            stopped_by_limit,
+            direction="lower",
+            description="an agent's step or token limit ended its loop",
+        ),
+    )
+}

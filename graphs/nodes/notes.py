@@ -1,0 +1,104 @@
+"""The ``composer`` role: a briefing note with fixed headings from the passages found.
+
+Offline it is the extractive note composer (``tools.notes``); on a model profile the model
+writes the note from the passages, following the agent's prompt file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from agents.drafter import DrafterSettings
+from graphs.context import AgentBinding, BuildContext
+from graphs.nodes.convert import findings_of, sources, usage_update
+from graphs.registry import role
+from graphs.state import GraphState
+from tools.citations import cited_ids
+from tools.notes import NoteSettings, NoteSource, compose_note
+
+
+class ComposerSettings(BaseModel):
+    """Settings of the ``composer`` role."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    background: int = Field(2, ge=1, le=10, description="Sentences under Bakgrunn.")
+    points: int = Field(6, ge=1, le=20, description="Points under Hovedpunkter.")
+    consequences: int = Field(3, ge=1, le=10, description="Points under Konsekvenser.")
+    min_coverage: float = Field(
+        0.2, ge=0, le=1, description="Decline unless a source holds this share of the request."
+    )
+    max_passages: int = Field(6, ge=1, description="Most documents put before a model.")
+    max_passage_chars: int = Field(4000, ge=200, description="Most characters of each document.")
+
+
+class ComposerNode:
+    """Graph node that writes the note into ``draft``."""
+
+    def __init__(self, settings: ComposerSettings, drafter: Any = None) -> None:
+        self.settings, self.drafter = settings, drafter
+
+    def _offline(self, state: GraphState) -> dict[str, Any]:
+        docs = [
+            NoteSource(p["id"], p["title"], p["url"], p["text"]) for p in state.get("passages", [])
+        ]
+        s = self.settings
+        text, declined = compose_note(
+            state["question"],
+            docs,
+            NoteSettings(s.background, s.points, s.consequences, s.min_coverage),
+        )
+        return {
+            "draft": text,
+            "declined": declined,
+            "citations": [] if declined else cited_ids(text),
+        }
+
+    def invoke(self, state: GraphState) -> dict[str, Any]:
+        if self.drafter is None:
+            return self._offline(state)
+        result = self.drafter.draft(state["question"], sources(state), findings_of(state))
+        return _drafted(result)
+
+    async def ainvoke(self, state: GraphState) -> dict[str, Any]:
+        if self.drafter is None:
+            return await asyncio.to_thread(self._offline, state)
+        result = await self.drafter.adraft(state["question"], sources(state), findings_of(state))
+        return _drafted(result)
+
+
+def _drafted(result: Any) -> dict[str, Any]:
+    return {
+        "draft": result.text,
+        "declined": result.declined,
+        "citations": [] if result.declined else cited_ids(result.text),
+        **usage_update(result.usage),
+    }
+
+
+@role("composer", ComposerSettings)
+def build_composer(
+    context: BuildContext, agent: AgentBinding, settings: ComposerSettings
+) -> ComposerNode:
+    """Write a briefing note (Bakgrunn, Hovedpunkter, Konsekvenser, Kilder), every claim cited."""
+    if agent.profile.provider == "offline":
+        return ComposerNode(settings)
+    from agents.llm import LLMDrafter
+
+    drafter = LLMDrafter(
+        agent.profile,
+        agent.prompt,
+        DrafterSettings.model_validate(
+            {
+                "max_sentences": settings.background + settings.points + settings.consequences,
+                "max_passages": settings.max_passages,
+                "max_passage_chars": settings.max_passage_chars,
+            }
+        ),
+        use_cache=context.use_cache,
+        cache_dir=context.cache_dir,
+    )
+    return ComposerNode(settings, drafter)

@@ -1,0 +1,122 @@
+"""The extractive note composer: a briefing note (notat) with fixed headings, every claim cited.
+
+The offline method behind the notat pilot, and the baseline a model has to beat. It only
+copies sentences from the sources (so every sentence is grounded in what it cites) and
+arranges them under the headings Bakgrunn, Hovedpunkter, Konsekvenser and Kilder.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from tools.citations import CitedSentence, format_answer
+from tools.compose import _EDITORIAL, DECLINE_MESSAGE, Source, compose, coverage
+from tools.text import split_sentences, terms
+
+HEADINGS = ("Bakgrunn", "Hovedpunkter", "Konsekvenser", "Kilder")
+# Words that mark what a rule means for those it applies to: duties, sanctions, dates.
+CONSEQUENCE_CUES = (
+    "trer i kraft ikrafttredelse overgangsregler plikt skal gebyr straff sanksjon oppheves "
+    "gjelder fra frist kostnader"
+)
+_HEADING_LINE = re.compile(r"^\s*#{1,6}\s*(.+?)\s*:?\s*$|^\s*(\w+)\s*:\s*$")
+
+
+@dataclass(frozen=True, slots=True)
+class NoteSource:
+    """A document the note may quote: its id, title, link and text."""
+
+    id: str
+    title: str
+    url: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class NoteSettings:
+    """How much goes under each heading."""
+
+    background: int = 2
+    points: int = 6
+    consequences: int = 3
+    min_coverage: float = 0.2
+
+
+def _lead_sentences(source: NoteSource, most: int) -> list[CitedSentence]:
+    chosen = []
+    for sentence in split_sentences(source.text):
+        if len(sentence.split()) >= 5 and not _EDITORIAL.match(sentence):
+            chosen.append(CitedSentence(sentence, (source.id,)))
+        if len(chosen) >= most:
+            break
+    return chosen
+
+
+def _bullets(sentences: Sequence[CitedSentence]) -> str:
+    return "\n".join(f"- {format_answer([s])}" for s in sentences)
+
+
+def compose_note(
+    question: str, sources: Sequence[NoteSource], settings: NoteSettings = NoteSettings()
+) -> tuple[str, bool]:
+    """A note with the four headings, or the decline message when nothing covers the question.
+
+    Returns:
+        The note's text and whether it declined.
+    """
+    wanted = terms(question)
+    if not sources or max(coverage(wanted, f"{s.title} {s.text}") for s in sources) < (
+        settings.min_coverage
+    ):
+        return DECLINE_MESSAGE, True
+    plain = [Source(s.id, s.text) for s in sources]
+    background = _lead_sentences(sources[0], settings.background)
+    used = {s.text for s in background}
+    points = compose(question, plain, max_sentences=settings.points, min_coverage=0.0, exclude=used)
+    used |= {s.text for s in points.sentences}
+    effects = compose(
+        f"{question} {CONSEQUENCE_CUES}",
+        plain,
+        max_sentences=settings.consequences,
+        min_coverage=0.0,
+        exclude=used,
+    )
+    cited = {
+        i for part in (background, points.sentences, effects.sentences) for s in part for i in s.ids
+    }
+    listed = [s for s in sources if s.id in cited] or sources[:1]
+    sections = [
+        ("Bakgrunn", format_answer(background)),
+        ("Hovedpunkter", _bullets(points.sentences)),
+        ("Konsekvenser", _bullets(effects.sentences) or "- Ingen særskilte konsekvenser funnet."),
+        (
+            "Kilder",
+            "\n".join(f"- [{s.id}] {s.title}" + (f" ({s.url})" if s.url else "") for s in listed),
+        ),
+    ]
+    return "\n\n".join(f"## {heading}\n{body}" for heading, body in sections), False
+
+
+def headings_of(note: str) -> list[str]:
+    """The headings of a note in order (Markdown ``## X`` lines or ``X:`` lines)."""
+    found = []
+    for line in note.splitlines():
+        match = _HEADING_LINE.match(line)
+        if match:
+            found.append((match.group(1) or match.group(2)).strip().rstrip(":"))
+    return found
+
+
+def body_of(note: str) -> str:
+    """The note without its headings and its list of sources: the claims it makes."""
+    kept, in_sources = [], False
+    for line in note.splitlines():
+        match = _HEADING_LINE.match(line)
+        if match:
+            in_sources = (match.group(1) or match.group(2)).strip().casefold() == "kilder"
+            continue
+        if not in_sources and line.strip():
+            kept.append(line.strip().removeprefix("- ").strip())
+    return "\n".join(kept)
