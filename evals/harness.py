@@ -27,6 +27,7 @@ from evals.store import RunStore
 from graphs.compiler import CompiledGraph, compile_pilot
 from graphs.project import Project
 from graphs.runner import GraphResult, arun_question
+from kilab import telemetry
 from kilab.errors import NotFoundError, UserError, did_you_mean
 
 
@@ -257,6 +258,18 @@ class Harness:
         return self._graphs[variant]
 
     async def _execute(self, job: _Job) -> CaseResult:
+        """Compute one job in a case span; the result as stored: with its spans, and with
+        secrets and identity numbers masked."""
+        with telemetry.case_span(
+            self.run_info.id, job.case.id, job.variant, job.repeat, job.key
+        ) as span:
+            result = await self._compute(job)
+            span.set({"kilab.case.passed": result.passed, "kilab.case.error": result.error or None})
+        if span.spans:
+            result = result.model_copy(update={"spans": span.spans})
+        return telemetry.redact_model(result)
+
+    async def _compute(self, job: _Job) -> CaseResult:
         started = time.perf_counter()
         error = ""
         try:
@@ -327,7 +340,8 @@ class Harness:
             for variant in dict.fromkeys(job.variant for job in todo):
                 await asyncio.to_thread(self._compiled, variant)
             workers = min(self.options.concurrency, max(1, len(todo)))
-            await asyncio.gather(*(worker() for _ in range(workers)))
+            with telemetry.run_span(self.run_info.id, self.pilot, self.run_info.variants):
+                await asyncio.gather(*(worker() for _ in range(workers)))
             status = "finished"
         finally:
             self.run_info = self.run_info.model_copy(

@@ -340,7 +340,7 @@ def eval_(
     else:
         print_report(report, decisions, cases)  # type: ignore[arg-type]
     if fail_on_gate and not all(d.passed for d in decisions):
-        raise typer.Exit(1)
+        raise SystemExit(1)  # typer.Exit is swallowed by app(standalone_mode=False)
 
 
 def gate(
@@ -450,20 +450,31 @@ def history(
         console.print(f"no promotions{' of ' + pilot if pilot else ''} in {log}")
         return
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
-    for column in ("#", "when (UTC)", "pilot", "stage", "run", "variant", "by", "gate", "hash"):
-        table.add_column(column, no_wrap=True)
+    columns = [
+        "#",
+        "when (UTC)",
+        *([] if pilot else ["pilot"]),
+        "stage",
+        "run",
+        "variant",
+        "by",
+        "gate",
+        "hash",
+    ]
+    for column in columns:
+        table.add_column(column, no_wrap=column in ("run", "when (UTC)", "stage"))
     for r in records:
         passed = sum(rule.passed for rule in r.gate)
         table.add_row(
             str(r.seq),
             r.at.strftime("%Y-%m-%d %H:%M"),
-            r.pilot,
+            *([] if pilot else [r.pilot]),
             r.stage,
             r.run_id,
             r.variant,
             r.by,
-            f"{passed}/{len(r.gate)} rules",
-            r.hash[:12],
+            f"{passed}/{len(r.gate)}",
+            r.hash[:8],
         )
     console.print(table)
     console.print(
@@ -490,7 +501,7 @@ def verify_log(
             f"{len(problems)} problem{'s' if len(problems) != 1 else ''}: "
             "the log was changed after it was written"
         )
-        raise typer.Exit(1)
+        raise SystemExit(1)  # typer.Exit is swallowed by app(standalone_mode=False)
     count = len(promotion_log.records())
     console.print(
         f"[green]✓[/green] {log}: {count} record{'s' if count != 1 else ''}, "
@@ -529,8 +540,8 @@ def runs(
         console.print(f"no runs in {store}")
         return
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
-    for column in ("run", "pilot", "started (UTC)", "status", "variants", "repeats", "results"):
-        table.add_column(column, no_wrap=True)
+    for column in ("run", "started (UTC)", "status", "variants", "results"):
+        table.add_column(column, no_wrap=column in ("run", "results"))
     for r in found:
         status = {
             "finished": "[green]finished[/green]",
@@ -538,11 +549,9 @@ def runs(
         }.get(r.status, r.status)
         table.add_row(
             r.id,
-            r.pilot,
             r.created_at.strftime("%Y-%m-%d %H:%M"),
             status,
-            ",".join(r.variants),
-            str(r.repeats),
+            ",".join(r.variants) + (f" ×{r.repeats}" if r.repeats > 1 else ""),
             f"{counts[r.id]}/{r.total}",
         )
     console.print(table)

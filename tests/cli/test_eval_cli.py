@@ -1,0 +1,117 @@
+"""The evaluation commands as a user runs them: eval as a real subprocess, then gate,
+promote, history, verify-log and runs on the store it wrote."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from evals.testing import CASES, write_mini_project
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def kilab(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "KILAB_HOME": str(home),
+        "KILAB_CACHE": str(home / "cache"),
+        "NO_COLOR": "1",
+        "COLUMNS": "120",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "kilab", *args],
+        cwd=home,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def evaluated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
+    """A mini project evaluated once by ``kilab eval --json``: (home, pilot, run id)."""
+    home = tmp_path_factory.mktemp("home")
+    pilot = write_mini_project(home / "configs")
+    done = kilab("eval", str(pilot), "--json", "--variants", "baseline", home=home)
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    return home, pilot, str(data["run"]["id"])
+
+
+def test_eval_json_has_metrics_with_cis_cases_and_the_gate(tmp_path: Path) -> None:
+    pilot = write_mini_project(tmp_path / "configs")
+    done = kilab("eval", str(pilot), "--json", home=tmp_path)
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    recall = data["variants"]["baseline"]["metrics"]["recall@3"]
+    assert recall["n"] == 8 and recall["low"] <= recall["value"] <= recall["high"]
+    assert len(data["cases"]) == 10 and data["cases"][0]["case_id"] == "mini-01"
+    assert data["gates"][0]["stage"] == "pilot" and data["gates"][0]["passed"] is True
+    assert (tmp_path / ".kilab" / "runs.sqlite").exists()
+
+
+def test_eval_prints_cases_aggregate_and_gate(evaluated: tuple[Path, Path, str]) -> None:
+    home, pilot, _ = evaluated
+    done = kilab("eval", str(pilot), "--cases", "all", home=home)
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "0 computed, 10 reused" in out  # same keys as the fixture's run
+    assert "mini-10" in out and "Aggregate (mean, 95 % bootstrap CI)" in out
+    assert "recall@3" in out and "Gate → pilot" in out and "PASS" in out
+    assert "✓ min_cases" in out
+
+
+def test_fail_on_gate_and_other_dataset(tmp_path: Path) -> None:
+    gates = "  pilot:\n    min_cases: 100\n"
+    pilot = write_mini_project(tmp_path / "configs", gates=gates)
+    other = tmp_path / "other.jsonl"
+    other.write_text(
+        "\n".join(json.dumps(c, ensure_ascii=False) for c in CASES[:3]) + "\n", encoding="utf-8"
+    )
+    done = kilab("eval", str(pilot), "--dataset", str(other), "--fail-on-gate", home=tmp_path)
+    assert done.returncode == 1
+    assert "3 cases" in done.stdout and "✗ min_cases" in done.stdout
+    done = kilab("eval", str(pilot), "--dataset", str(other), "--cases", "some", home=tmp_path)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+
+
+def test_gate_promote_history_and_verify_log(evaluated: tuple[Path, Path, str]) -> None:
+    from typer.testing import CliRunner
+
+    from kilab.cli import app
+
+    home, pilot, run_id = evaluated
+    runner = CliRunner()
+    cwd = os.getcwd()
+    os.chdir(home)
+    try:
+        configs = ["--configs", str(home / "configs")]
+        gate = runner.invoke(app, ["gate", run_id, *configs])
+        assert gate.exit_code == 0 and "Gate → pilot" in gate.output and "PASS" in gate.output
+        promoted = runner.invoke(app, ["promote", str(pilot), "--to", "pilot", "--run", run_id])
+        assert promoted.exit_code == 0, promoted.output
+        assert "promoted mini → pilot" in promoted.output
+        refused = runner.invoke(app, ["promote", str(pilot), "--to", "production"])
+        assert refused.exit_code != 0 and "not promoted" in str(refused.exception)
+        next_gate = runner.invoke(app, ["gate", "latest", *configs])
+        assert "Gate → production" in next_gate.output and "FAIL" in next_gate.output
+        history = runner.invoke(app, ["history", "mini"])
+        assert history.exit_code == 0 and run_id in history.output and "pilot" in history.output
+        assert runner.invoke(app, ["verify-log"]).exit_code == 0
+        runs = runner.invoke(app, ["runs"])
+        assert run_id in runs.output and "10/10" in runs.output
+
+        log = home / ".kilab" / "promotions.jsonl"
+        log.write_text(log.read_text().replace('"stage":"pilot"', '"stage":"production"'))
+        tampered = runner.invoke(app, ["verify-log"])
+        assert tampered.exit_code == 1 and "edited" in tampered.output
+    finally:
+        os.chdir(cwd)
