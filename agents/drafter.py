@@ -19,7 +19,9 @@ class DrafterSettings(BaseModel):
 
     max_sentences: int = Field(3, ge=1, le=20, description="Most sentences in an answer.")
     min_coverage: float = Field(
-        0.2, ge=0, le=1,
+        0.2,
+        ge=0,
+        le=1,
         description="Offline: decline unless a passage holds this IDF-weighted share of the "
         "question's terms.",
     )
@@ -28,14 +30,19 @@ class DrafterSettings(BaseModel):
         True, description="Offline: mask identity numbers, phones, e-mails and accounts it quotes."
     )
     max_passage_chars: int = Field(
-        1500, ge=100, description="Model drafters: passages are cut to this many characters.")
+        1500, ge=100, description="Model drafters: passages are cut to this many characters."
+    )
 
 
 class Drafter(Protocol):
     """Writes an answer from passages; revises it from a reviewer's findings."""
 
-    def draft(self, question: str, passages: Sequence[SourcePassage],
-              feedback: Sequence[ReviewFinding] = ()) -> Draft: ...
+    def draft(
+        self,
+        question: str,
+        passages: Sequence[SourcePassage],
+        feedback: Sequence[ReviewFinding] = (),
+    ) -> Draft: ...
 
 
 class ExtractiveDrafter:
@@ -44,8 +51,12 @@ class ExtractiveDrafter:
     def __init__(self, settings: DrafterSettings) -> None:
         self.settings = settings
 
-    def draft(self, question: str, passages: Sequence[SourcePassage],
-              feedback: Sequence[ReviewFinding] = ()) -> Draft:
+    def draft(
+        self,
+        question: str,
+        passages: Sequence[SourcePassage],
+        feedback: Sequence[ReviewFinding] = (),
+    ) -> Draft:
         composition = compose(
             question,
             [Source(p.id, p.text, p.coverage) for p in passages[: self.settings.max_passages]],

@@ -26,7 +26,8 @@ class ModelProfile(BaseModel):
     model: str = Field("", description="Model name (or Azure deployment) sent to the endpoint.")
     base_url: str | None = Field(None, description="Base URL of an OpenAI-compatible endpoint.")
     api_key_env: str | None = Field(
-        None, description="Name of the environment variable with the key.")
+        None, description="Name of the environment variable with the key."
+    )
     azure_endpoint_env: str | None = Field(None, description="Variable holding the Azure endpoint.")
     api_version: str | None = Field(None, description="Azure OpenAI API version.")
     temperature: float = Field(0.0, ge=0.0, le=2.0)
@@ -34,7 +35,8 @@ class ModelProfile(BaseModel):
     timeout_s: float = Field(60.0, gt=0)
     max_retries: int = Field(4, ge=0, le=10)
     retry_base_delay_s: float = Field(
-        0.5, gt=0, description="First backoff delay; doubles per retry, with jitter.")
+        0.5, gt=0, description="First backoff delay; doubles per retry, with jitter."
+    )
     max_concurrency: int = Field(8, ge=1)
     requests_per_minute: int | None = Field(None, gt=0)
     price_input_per_mtok: float = Field(0.0, ge=0, description="Price per million input tokens.")
@@ -42,7 +44,8 @@ class ModelProfile(BaseModel):
     gguf: str | None = Field(None, description="Local model name, for provider 'local'.")
     stream: bool = Field(False, description="Stream replies (text calls only).")
     structured_method: Literal["json_schema", "function_calling", "json_mode"] | None = Field(
-        None, description="Force one structured-output method instead of trying them in turn.")
+        None, description="Force one structured-output method instead of trying them in turn."
+    )
     context_size: int = Field(4096, gt=0, description="Local: the llama.cpp context window.")
     threads: int | None = Field(None, gt=0, description="Local: CPU threads (default: all).")
 

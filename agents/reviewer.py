@@ -30,12 +30,12 @@ class ReviewerSettings(BaseModel):
 class Reviewer(Protocol):
     """Judges a draft against the passages it was written from."""
 
-    def review(self, question: str, draft: Draft,
-               passages: Sequence[SourcePassage]) -> Review: ...
+    def review(self, question: str, draft: Draft, passages: Sequence[SourcePassage]) -> Review: ...
 
 
-def rule_findings(settings: ReviewerSettings, draft: Draft,
-                  passages: Sequence[SourcePassage]) -> list[ReviewFinding]:
+def rule_findings(
+    settings: ReviewerSettings, draft: Draft, passages: Sequence[SourcePassage]
+) -> list[ReviewFinding]:
     """The findings of the rule-based checks; shared by the offline and the model reviewer."""
     if draft.declined:
         return []
@@ -45,22 +45,38 @@ def rule_findings(settings: ReviewerSettings, draft: Draft,
         sentence = result.sentence.text
         if "citations" in settings.rules:
             if not result.sentence.ids:
-                findings.append(ReviewFinding("citations", "error", "sentence cites no source",
-                                              sentence))
+                findings.append(
+                    ReviewFinding("citations", "error", "sentence cites no source", sentence)
+                )
             for unknown in result.unknown_ids:
-                findings.append(ReviewFinding(
-                    "citations", "error", f"cites {unknown!r}, which was not retrieved", sentence))
-        if ("grounding" in settings.rules and result.sentence.ids
-                and result.support < settings.min_support):
-            findings.append(ReviewFinding(
-                "grounding", "error",
-                f"only {result.support:.0%} of the sentence is found in its sources", sentence))
+                findings.append(
+                    ReviewFinding(
+                        "citations",
+                        "error",
+                        f"cites {unknown!r}, which was not retrieved",
+                        sentence,
+                    )
+                )
+        if (
+            "grounding" in settings.rules
+            and result.sentence.ids
+            and result.support < settings.min_support
+        ):
+            findings.append(
+                ReviewFinding(
+                    "grounding",
+                    "error",
+                    f"only {result.support:.0%} of the sentence is found in its sources",
+                    sentence,
+                )
+            )
         if "personal-data" in settings.rules:
             from tools.checks.pii import find_pii
 
             for match in find_pii(sentence):
-                findings.append(ReviewFinding(
-                    "personal-data", "error", f"contains a {match.kind}", sentence))
+                findings.append(
+                    ReviewFinding("personal-data", "error", f"contains a {match.kind}", sentence)
+                )
     return findings
 
 
@@ -70,7 +86,6 @@ class RuleReviewer:
     def __init__(self, settings: ReviewerSettings) -> None:
         self.settings = settings
 
-    def review(self, question: str, draft: Draft,
-               passages: Sequence[SourcePassage]) -> Review:
+    def review(self, question: str, draft: Draft, passages: Sequence[SourcePassage]) -> Review:
         findings = rule_findings(self.settings, draft, passages)
         return Review("revise" if findings else "approved", tuple(findings))

@@ -19,8 +19,12 @@ class ModelUsage:
     cost: float = 0.0
 
     def __add__(self, other: ModelUsage) -> ModelUsage:
-        return ModelUsage(self.calls + other.calls, self.input_tokens + other.input_tokens,
-                          self.output_tokens + other.output_tokens, self.cost + other.cost)
+        return ModelUsage(
+            self.calls + other.calls,
+            self.input_tokens + other.input_tokens,
+            self.output_tokens + other.output_tokens,
+            self.cost + other.cost,
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,10 +7,10 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from kilab.errors import Problem, did_you_mean
 from graphs import registry
 from graphs.project import Project, Sourced, pydantic_problems
 from graphs.specs import END, START, AgentSpec, GraphSpec, PilotSpec
+from kilab.errors import Problem, did_you_mean
 
 
 def check_project(project: Project) -> list[Problem]:
@@ -25,17 +25,30 @@ def check_project(project: Project) -> list[Problem]:
     return problems
 
 
-def _name_problem(project: Project, where: Sourced[Any], path: tuple[str | int, ...],
-                  kind: str, name: str) -> list[Problem]:
+def _name_problem(
+    project: Project, where: Sourced[Any], path: tuple[str | int, ...], kind: str, name: str
+) -> list[Problem]:
     known = list(project.by_kind(kind)) if kind != "profile" else project.profile_names()
     if name in known:
         return []
-    return [Problem(where.locate(*path), f"no {kind} named {name!r}", ".".join(map(str, path)),
-                    sorted(known), did_you_mean(name, known))]
+    return [
+        Problem(
+            where.locate(*path),
+            f"no {kind} named {name!r}",
+            ".".join(map(str, path)),
+            sorted(known),
+            did_you_mean(name, known),
+        )
+    ]
 
 
-def _check_params(project: Project, where: Sourced[Any], path: tuple[str | int, ...],
-                  params: type[BaseModel], values: dict[str, Any]) -> list[Problem]:
+def _check_params(
+    project: Project,
+    where: Sourced[Any],
+    path: tuple[str | int, ...],
+    params: type[BaseModel],
+    values: dict[str, Any],
+) -> list[Problem]:
     try:
         parsed = params.model_validate(values)
     except ValidationError as exc:
@@ -54,18 +67,33 @@ def _check_agent(project: Project, agent: Sourced[AgentSpec]) -> list[Problem]:
     kind = registry.lookup("role", spec.role)
     if kind is None:
         roles = registry.names("role")
-        problems.append(Problem(agent.locate("role"), f"no role named {spec.role!r}", "role",
-                                roles, did_you_mean(spec.role, roles)))
+        problems.append(
+            Problem(
+                agent.locate("role"),
+                f"no role named {spec.role!r}",
+                "role",
+                roles,
+                did_you_mean(spec.role, roles),
+            )
+        )
     else:
         problems.extend(_check_params(project, agent, ("settings",), kind.params, spec.settings))
     if spec.prompt and not agent.resolve(spec.prompt).is_file():
-        problems.append(Problem(agent.locate("prompt"), f"prompt file {spec.prompt!r} not found",
-                                "prompt"))
+        problems.append(
+            Problem(agent.locate("prompt"), f"prompt file {spec.prompt!r} not found", "prompt")
+        )
     tools = registry.names("tool")
     for i, tool in enumerate(spec.tools):
         if tool not in tools:
-            problems.append(Problem(agent.locate("tools", i), f"no tool named {tool!r}",
-                                    f"tools.{i}", tools, did_you_mean(tool, tools)))
+            problems.append(
+                Problem(
+                    agent.locate("tools", i),
+                    f"no tool named {tool!r}",
+                    f"tools.{i}",
+                    tools,
+                    did_you_mean(tool, tools),
+                )
+            )
     return problems
 
 
@@ -83,26 +111,42 @@ def _check_graph(project: Project, graph: Sourced[GraphSpec]) -> list[Problem]:
     problems: list[Problem] = []
     for name, node in spec.nodes.items():
         if name in (START, END):
-            problems.append(Problem(graph.locate("nodes", name), f"{name} is reserved",
-                                    f"nodes.{name}"))
+            problems.append(
+                Problem(graph.locate("nodes", name), f"{name} is reserved", f"nodes.{name}")
+            )
         if node.tool is not None:
             kind = registry.lookup("tool", node.tool)
             if kind is None:
                 tools = registry.names("tool")
-                problems.append(Problem(graph.locate("nodes", name, "tool"),
-                                        f"no tool named {node.tool!r}", f"nodes.{name}.tool",
-                                        tools, did_you_mean(node.tool, tools)))
+                problems.append(
+                    Problem(
+                        graph.locate("nodes", name, "tool"),
+                        f"no tool named {node.tool!r}",
+                        f"nodes.{name}.tool",
+                        tools,
+                        did_you_mean(node.tool, tools),
+                    )
+                )
                 continue
-            problems.extend(_check_params(project, graph, ("nodes", name, "with"),
-                                          kind.params, node.params))
+            problems.extend(
+                _check_params(project, graph, ("nodes", name, "with"), kind.params, node.params)
+            )
         else:
-            problems.extend(_name_problem(project, graph, ("nodes", name, "agent"), "agent",
-                                          node.agent or ""))
+            problems.extend(
+                _name_problem(project, graph, ("nodes", name, "agent"), "agent", node.agent or "")
+            )
             role_kind = node_kind(project, spec, name)
             if role_kind is not None and node.params:
                 agent = project.agents[node.agent or ""].spec
-                problems.extend(_check_params(project, graph, ("nodes", name, "with"),
-                                              role_kind.params, {**agent.settings, **node.params}))
+                problems.extend(
+                    _check_params(
+                        project,
+                        graph,
+                        ("nodes", name, "with"),
+                        role_kind.params,
+                        {**agent.settings, **node.params},
+                    )
+                )
     problems.extend(_check_structure(project, graph))
     return problems
 
@@ -125,44 +169,88 @@ def _check_structure(project: Project, graph: Sourced[GraphSpec]) -> list[Proble
     for i, (source, target) in enumerate(spec.edges):
         for j, (name, allowed_extra) in enumerate(((source, START), (target, END))):
             if name not in known and name != allowed_extra:
-                problems.append(Problem(graph.locate("edges", i, j), f"unknown node {name!r}",
-                                        f"edges.{i}", [*choices, allowed_extra],
-                                        did_you_mean(name, choices)))
+                problems.append(
+                    Problem(
+                        graph.locate("edges", i, j),
+                        f"unknown node {name!r}",
+                        f"edges.{i}",
+                        [*choices, allowed_extra],
+                        did_you_mean(name, choices),
+                    )
+                )
     routed_with_edges = {s for s, _ in spec.edges} & set(spec.routes)
     for source in sorted(routed_with_edges):
-        problems.append(Problem(graph.locate("routes", source),
-                                "a node has either plain edges or routes, not both",
-                                f"routes.{source}"))
+        problems.append(
+            Problem(
+                graph.locate("routes", source),
+                "a node has either plain edges or routes, not both",
+                f"routes.{source}",
+            )
+        )
     for source, cases in spec.routes.items():
         if source not in known:
-            problems.append(Problem(graph.locate("routes", source), f"unknown node {source!r}",
-                                    "routes", choices, did_you_mean(source, choices)))
+            problems.append(
+                Problem(
+                    graph.locate("routes", source),
+                    f"unknown node {source!r}",
+                    "routes",
+                    choices,
+                    did_you_mean(source, choices),
+                )
+            )
             continue
         kind = node_kind(project, spec, source)
         outcomes = list(kind.outcomes) if kind else []
         if kind is not None and not outcomes:
-            problems.append(Problem(graph.locate("routes", source),
-                                    f"node {source!r} has no outcomes to route on",
-                                    f"routes.{source}"))
+            problems.append(
+                Problem(
+                    graph.locate("routes", source),
+                    f"node {source!r} has no outcomes to route on",
+                    f"routes.{source}",
+                )
+            )
         for outcome, target in cases.items():
             if outcomes and outcome not in outcomes:
-                problems.append(Problem(graph.locate("routes", source, outcome),
-                                        f"unknown outcome {outcome!r}",
-                                        f"routes.{source}.{outcome}", outcomes,
-                                        did_you_mean(outcome, outcomes)))
+                problems.append(
+                    Problem(
+                        graph.locate("routes", source, outcome),
+                        f"unknown outcome {outcome!r}",
+                        f"routes.{source}.{outcome}",
+                        outcomes,
+                        did_you_mean(outcome, outcomes),
+                    )
+                )
             if target not in known and target != END:
-                problems.append(Problem(graph.locate("routes", source, outcome),
-                                        f"unknown node {target!r}", f"routes.{source}.{outcome}",
-                                        [*choices, END], did_you_mean(target, choices)))
+                problems.append(
+                    Problem(
+                        graph.locate("routes", source, outcome),
+                        f"unknown node {target!r}",
+                        f"routes.{source}.{outcome}",
+                        [*choices, END],
+                        did_you_mean(target, choices),
+                    )
+                )
         missing = [o for o in outcomes if o not in cases]
         if missing and kind is not None:
-            problems.append(Problem(graph.locate("routes", source),
-                                    f"no route for outcome(s) {', '.join(missing)}",
-                                    f"routes.{source}", outcomes))
+            problems.append(
+                Problem(
+                    graph.locate("routes", source),
+                    f"no route for outcome(s) {', '.join(missing)}",
+                    f"routes.{source}",
+                    outcomes,
+                )
+            )
     for name in spec.limits:
         if name not in known:
-            problems.append(Problem(graph.locate("limits", name), f"unknown node {name!r}",
-                                    "limits", choices, did_you_mean(name, choices)))
+            problems.append(
+                Problem(
+                    graph.locate("limits", name),
+                    f"unknown node {name!r}",
+                    "limits",
+                    choices,
+                    did_you_mean(name, choices),
+                )
+            )
     if problems:
         return problems  # reachability on a graph with dangling names would only add noise
 
@@ -175,18 +263,31 @@ def _check_structure(project: Project, graph: Sourced[GraphSpec]) -> list[Proble
     finishing = _reach(END, preceding)
     for name in spec.nodes:
         if name not in reachable:
-            problems.append(Problem(graph.locate("nodes", name),
-                                    f"node {name!r} cannot be reached from START",
-                                    f"nodes.{name}"))
+            problems.append(
+                Problem(
+                    graph.locate("nodes", name),
+                    f"node {name!r} cannot be reached from START",
+                    f"nodes.{name}",
+                )
+            )
         elif name not in finishing:
-            problems.append(Problem(graph.locate("nodes", name),
-                                    f"node {name!r} has no path to END", f"nodes.{name}"))
+            problems.append(
+                Problem(
+                    graph.locate("nodes", name),
+                    f"node {name!r} has no path to END",
+                    f"nodes.{name}",
+                )
+            )
     for cycle in _cycles(following):
         if not any(node in spec.limits for node in cycle):
             first = sorted(cycle)[0]
-            problems.append(Problem(graph.locate("nodes", first),
-                                    f"loop {' → '.join(sorted(cycle))} has no bound: add "
-                                    f"'limits: {{{first}: 3}}'", "limits"))
+            problems.append(
+                Problem(
+                    graph.locate("nodes", first),
+                    f"loop {' → '.join(sorted(cycle))} has no bound: add 'limits: {{{first}: 3}}'",
+                    "limits",
+                )
+            )
     return problems
 
 
@@ -237,8 +338,9 @@ def _check_pilot(project: Project, pilot: Sourced[PilotSpec]) -> list[Problem]:
     spec = pilot.spec
     problems = _name_problem(project, pilot, ("graph",), "graph", spec.graph)
     if not pilot.resolve(spec.dataset).is_file():
-        problems.append(Problem(pilot.locate("dataset"), f"dataset file {spec.dataset!r} not found",
-                                "dataset"))
+        problems.append(
+            Problem(pilot.locate("dataset"), f"dataset file {spec.dataset!r} not found", "dataset")
+        )
     graph = project.graphs.get(spec.graph)
     for variant_name, variant in spec.variants.items():
         base = ("variants", variant_name)
@@ -247,25 +349,45 @@ def _check_pilot(project: Project, pilot: Sourced[PilotSpec]) -> list[Problem]:
                 break
             if node_name not in graph.spec.nodes:
                 nodes = sorted(graph.spec.nodes)
-                problems.append(Problem(pilot.locate(*base, "nodes", node_name),
-                                        f"graph {spec.graph!r} has no node {node_name!r}",
-                                        f"variants.{variant_name}.nodes", nodes,
-                                        did_you_mean(node_name, nodes)))
+                problems.append(
+                    Problem(
+                        pilot.locate(*base, "nodes", node_name),
+                        f"graph {spec.graph!r} has no node {node_name!r}",
+                        f"variants.{variant_name}.nodes",
+                        nodes,
+                        did_you_mean(node_name, nodes),
+                    )
+                )
                 continue
             kind = node_kind(project, graph.spec, node_name)
             node = graph.spec.nodes[node_name]
             if kind is not None and node.tool is not None:
-                problems.extend(_check_params(project, pilot, (*base, "nodes", node_name),
-                                              kind.params, {**node.params, **overrides}))
+                problems.extend(
+                    _check_params(
+                        project,
+                        pilot,
+                        (*base, "nodes", node_name),
+                        kind.params,
+                        {**node.params, **overrides},
+                    )
+                )
         for agent_name, override in variant.agents.items():
             path = (*base, "agents", agent_name)
             problems.extend(_name_problem(project, pilot, path, "agent", agent_name))
             if override.model:
-                problems.extend(_name_problem(project, pilot, (*path, "model"), "profile",
-                                              override.model))
+                problems.extend(
+                    _name_problem(project, pilot, (*path, "model"), "profile", override.model)
+                )
             agent = project.agents.get(agent_name)
             kind = registry.lookup("role", agent.spec.role) if agent else None
             if agent and kind:
-                problems.extend(_check_params(project, pilot, (*path, "settings"), kind.params,
-                                              {**agent.spec.settings, **override.settings}))
+                problems.extend(
+                    _check_params(
+                        project,
+                        pilot,
+                        (*path, "settings"),
+                        kind.params,
+                        {**agent.spec.settings, **override.settings},
+                    )
+                )
     return problems

@@ -96,8 +96,9 @@ def _limit_reached(limits: dict[str, int]) -> Callable[[GraphState], dict[str, A
     return record
 
 
-def _router(source: str, targets: dict[str, str] | None, default: str | None,
-            limits: dict[str, int]) -> Callable[[GraphState], str]:
+def _router(
+    source: str, targets: dict[str, str] | None, default: str | None, limits: dict[str, int]
+) -> Callable[[GraphState], str]:
     """Pick the next node from the outcome (or the plain edge), respecting loop limits."""
 
     def route(state: GraphState) -> str:
@@ -132,7 +133,8 @@ def compile_graph(
                 destinations = [_TERMINALS.get(target, target), LIMIT_NODE]
                 builder.add_conditional_edges(
                     _TERMINALS.get(source, source),
-                    _router(source, None, target, dict(spec.limits)), destinations,
+                    _router(source, None, target, dict(spec.limits)),
+                    destinations,
                 )
             else:
                 builder.add_edge(_TERMINALS.get(source, source), _TERMINALS.get(target, target))
@@ -146,22 +148,32 @@ def compile_graph(
     # A backstop for LangGraph's own step counter: every node at its limit, plus slack.
     most_visits = sum(spec.limits.values()) + len(spec.nodes)
     return CompiledGraph(
-        spec, context.variant_name, builder.compile(checkpointer=checkpointer, name=spec.name),
+        spec,
+        context.variant_name,
+        builder.compile(checkpointer=checkpointer, name=spec.name),
         recursion_limit=max(25, 4 * most_visits),
     )
 
 
 def compile_pilot(
-    project: Project, pilot_name: str, variant: str = "baseline", *,
-    cache_dir: Path | None = None, use_cache: bool = True, checkpointer: Checkpointer = None,
+    project: Project,
+    pilot_name: str,
+    variant: str = "baseline",
+    *,
+    cache_dir: Path | None = None,
+    use_cache: bool = True,
+    checkpointer: Checkpointer = None,
 ) -> CompiledGraph:
     """Compile a pilot's graph with one of its variants applied."""
     pilot: PilotSpec = project.get("pilot", pilot_name).spec
     if variant not in pilot.variants:
         hint = did_you_mean(variant, pilot.variants)
-        raise NotFoundError(f"pilot {pilot_name!r} has no variant {variant!r}"
-                            + (f"; did you mean {hint!r}?" if hint else "")
-                            + f" (variants: {', '.join(pilot.variants)})")
-    context = BuildContext(project, variant, pilot.variants[variant],
-                           cache_dir or default_cache_dir(), use_cache)
+        raise NotFoundError(
+            f"pilot {pilot_name!r} has no variant {variant!r}"
+            + (f"; did you mean {hint!r}?" if hint else "")
+            + f" (variants: {', '.join(pilot.variants)})"
+        )
+    context = BuildContext(
+        project, variant, pilot.variants[variant], cache_dir or default_cache_dir(), use_cache
+    )
     return compile_graph(context, pilot.graph, checkpointer)

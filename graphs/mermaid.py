@@ -11,8 +11,11 @@ def _id(name: str) -> str:
     return {START: "__start__", END: "__end__"}.get(name, name.replace("-", "_"))
 
 
-def to_mermaid(spec: GraphSpec, visits: Mapping[str, int] | None = None,
-               transitions: Mapping[tuple[str, str], int] | None = None) -> str:
+def to_mermaid(
+    spec: GraphSpec,
+    visits: Mapping[str, int] | None = None,
+    transitions: Mapping[tuple[str, str], int] | None = None,
+) -> str:
     """Mermaid ``flowchart TD`` text; counts are added to nodes and edges when given."""
     lines = ["flowchart TD", f"    {_id(START)}([START])", f"    {_id(END)}([END])"]
     for name, node in spec.nodes.items():

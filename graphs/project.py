@@ -15,9 +15,9 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from kilab.errors import ConfigError, Location, NotFoundError, Problem, did_you_mean
 from graphs.specs import KINDS, AgentSpec, CorpusSpec, GraphSpec, ModelsSpec, PilotSpec, Spec
 from graphs.yamlsource import PathKey, SourceMap, load_yaml
+from kilab.errors import ConfigError, Location, NotFoundError, Problem, did_you_mean
 
 S = TypeVar("S", bound=Spec)
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -57,11 +57,11 @@ class Project:
 
     def by_kind(self, kind: str) -> dict[str, Sourced[Any]]:
         table: dict[str, dict[str, Sourced[Any]]] = {
-            "agent": self.agents, "corpus": self.corpora, "graph": self.graphs,
+            "agent": self.agents,
+            "corpus": self.corpora,
+            "graph": self.graphs,
             "pilot": self.pilots,
         }
-        if kind == "profile":
-            return {name: self.models for name in self.profile_names()} if self.models else {}
         return table[kind]
 
     def profile_names(self) -> list[str]:
@@ -80,8 +80,9 @@ class Project:
         return table[name]
 
 
-def pydantic_problems(error: ValidationError, model: type[BaseModel], source: SourceMap,
-                      prefix: PathKey = ()) -> list[Problem]:
+def pydantic_problems(
+    error: ValidationError, model: type[BaseModel], source: SourceMap, prefix: PathKey = ()
+) -> list[Problem]:
     """Turn a pydantic ValidationError into located, human problems."""
     problems = []
     for item in error.errors():
@@ -91,16 +92,24 @@ def pydantic_problems(error: ValidationError, model: type[BaseModel], source: So
         kind = item["type"]
         if kind == "extra_forbidden":
             allowed = _allowed_keys(model, tuple(item["loc"][:-1]))
-            problems.append(Problem(location, "unknown key", key, allowed,
-                                    did_you_mean(str(loc[-1]), allowed)))
+            problems.append(
+                Problem(location, "unknown key", key, allowed, did_you_mean(str(loc[-1]), allowed))
+            )
         elif kind == "missing":
             problems.append(Problem(location, "missing required key", key))
         elif kind == "literal_error":
             expected = item.get("ctx", {}).get("expected", "")
             allowed = [a.strip().strip("'") for a in expected.replace(" or ", ",").split(",")]
             allowed = [a for a in allowed if a]
-            problems.append(Problem(location, f"{item['input']!r} is not allowed", key,
-                                    allowed, did_you_mean(str(item["input"]), allowed)))
+            problems.append(
+                Problem(
+                    location,
+                    f"{item['input']!r} is not allowed",
+                    key,
+                    allowed,
+                    did_you_mean(str(item["input"]), allowed),
+                )
+            )
         else:
             message = item["msg"].removeprefix("Value error, ")
             problems.append(Problem(location, message, key))
@@ -139,8 +148,15 @@ def parse_spec(data: Any, source: SourceMap) -> tuple[Spec | None, list[Problem]
     if kind not in KINDS:
         allowed = sorted(KINDS)
         message = "missing required key" if kind is None else f"unknown kind {kind!r}"
-        return None, [Problem(source.locate(("kind",)), message, "kind", allowed,
-                              did_you_mean(str(kind), allowed) if kind else "")]
+        return None, [
+            Problem(
+                source.locate(("kind",)),
+                message,
+                "kind",
+                allowed,
+                did_you_mean(str(kind), allowed) if kind else "",
+            )
+        ]
     model = KINDS[kind]
     try:
         return model.model_validate(data), []
@@ -173,10 +189,12 @@ def config_files(paths: Sequence[Path]) -> list[Path]:
     for path in paths:
         if path.is_dir():
             for dirpath, dirnames, filenames in os.walk(path):
-                dirnames[:] = sorted(d for d in dirnames
-                                     if d not in _SKIPPED_DIRS and not d.startswith("."))
-                files.extend(Path(dirpath) / f for f in sorted(filenames)
-                             if f.endswith(YAML_SUFFIXES))
+                dirnames[:] = sorted(
+                    d for d in dirnames if d not in _SKIPPED_DIRS and not d.startswith(".")
+                )
+                files.extend(
+                    Path(dirpath) / f for f in sorted(filenames) if f.endswith(YAML_SUFFIXES)
+                )
         elif path.exists():
             files.append(path)
         else:
@@ -187,8 +205,9 @@ def config_files(paths: Sequence[Path]) -> list[Path]:
 ExtraCheck = Callable[[Project], list[Problem]]
 
 
-def load_project(paths: Iterable[Path], root: Path | None = None,
-                 extra_checks: Sequence[ExtraCheck] = ()) -> Project:
+def load_project(
+    paths: Iterable[Path], root: Path | None = None, extra_checks: Sequence[ExtraCheck] = ()
+) -> Project:
     """Load and validate every config file; raise every problem at once.
 
     ``extra_checks`` let higher layers (the evaluation harness) add their own checks, such as
@@ -220,15 +239,25 @@ def load_project(paths: Iterable[Path], root: Path | None = None,
 def _add(project: Project, spec: Spec, source: SourceMap) -> list[Problem]:
     if isinstance(spec, ModelsSpec):
         if project.models is not None:
-            return [Problem(source.locate(("kind",)), f"models are already declared in "
-                                                    f"{project.models.file}", "kind")]
+            return [
+                Problem(
+                    source.locate(("kind",)),
+                    f"models are already declared in {project.models.file}",
+                    "kind",
+                )
+            ]
         project.models = Sourced(spec, source)
         return []
     assert isinstance(spec, AgentSpec | CorpusSpec | GraphSpec | PilotSpec)
     table = project.by_kind(spec.kind)
     if spec.name in table:
-        return [Problem(source.locate(("name",)), f"{spec.kind} {spec.name!r} is already "
-                                                  f"declared in {table[spec.name].file}", "name")]
+        return [
+            Problem(
+                source.locate(("name",)),
+                f"{spec.kind} {spec.name!r} is already declared in {table[spec.name].file}",
+                "name",
+            )
+        ]
     table[spec.name] = Sourced(spec, source)
     return []
 

@@ -43,7 +43,10 @@ _loaded = False
 
 
 def _register(
-    category: Category, name: str, params: type[BaseModel], outcomes: tuple[str, ...],
+    category: Category,
+    name: str,
+    params: type[BaseModel],
+    outcomes: tuple[str, ...],
     description: str,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     def decorator(build: Callable[..., Any]) -> Callable[..., Any]:

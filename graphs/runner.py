@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,13 +44,20 @@ class GraphResult:
         return self.verdict in ("approved", "")
 
 
-def _config(compiled: CompiledGraph, thread_id: str) -> RunnableConfig:
-    return {"configurable": {"thread_id": thread_id},
-            "recursion_limit": compiled.recursion_limit}
+def _config(
+    compiled: CompiledGraph, thread_id: str, labels: Mapping[str, str] | None = None
+) -> RunnableConfig:
+    # Extra configurable keys are written into every checkpoint's metadata (kilab review
+    # reads the pilot and variant of a paused thread from there).
+    return {
+        "configurable": {**(labels or {}), "thread_id": thread_id},
+        "recursion_limit": compiled.recursion_limit,
+    }
 
 
-def result_from_state(question: str, state: GraphState, thread_id: str,
-                      latency_s: float) -> GraphResult:
+def result_from_state(
+    question: str, state: GraphState, thread_id: str, latency_s: float
+) -> GraphResult:
     """Read the answer a user would get out of a final state.
 
     A draft the reviewer did not approve (rejected, or still "revise" when a loop limit
@@ -82,17 +90,22 @@ def result_from_state(question: str, state: GraphState, thread_id: str,
     )
 
 
-def run_question(compiled: CompiledGraph, question: str,
-                 thread_id: str | None = None) -> GraphResult:
-    """Run a question through the graph synchronously."""
+def run_question(
+    compiled: CompiledGraph,
+    question: str,
+    thread_id: str | None = None,
+    labels: Mapping[str, str] | None = None,
+) -> GraphResult:
+    """Run a question through the graph synchronously (``labels`` go into the checkpoints)."""
     thread_id = thread_id or uuid.uuid4().hex
     started = time.perf_counter()
-    state = compiled.graph.invoke({"question": question}, _config(compiled, thread_id))
+    state = compiled.graph.invoke({"question": question}, _config(compiled, thread_id, labels))
     return result_from_state(question, state, thread_id, time.perf_counter() - started)
 
 
-async def arun_question(compiled: CompiledGraph, question: str,
-                        thread_id: str | None = None) -> GraphResult:
+async def arun_question(
+    compiled: CompiledGraph, question: str, thread_id: str | None = None
+) -> GraphResult:
     """Run a question through the graph on the event loop."""
     thread_id = thread_id or uuid.uuid4().hex
     started = time.perf_counter()

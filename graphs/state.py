@@ -53,11 +53,15 @@ def add_usage(left: dict[str, Usage], right: dict[str, Usage]) -> dict[str, Usag
     merged = dict(left or {})
     for node, usage in (right or {}).items():
         before = merged.get(node)
-        merged[node] = usage if before is None else Usage(
-            calls=before["calls"] + usage["calls"],
-            input_tokens=before["input_tokens"] + usage["input_tokens"],
-            output_tokens=before["output_tokens"] + usage["output_tokens"],
-            cost=before["cost"] + usage["cost"],
+        merged[node] = (
+            usage
+            if before is None
+            else Usage(
+                calls=before["calls"] + usage["calls"],
+                input_tokens=before["input_tokens"] + usage["input_tokens"],
+                output_tokens=before["output_tokens"] + usage["output_tokens"],
+                cost=before["cost"] + usage["cost"],
+            )
         )
     return merged
 

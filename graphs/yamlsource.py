@@ -65,11 +65,15 @@ def _construct(node: yaml.Node, path: PathKey, source: SourceMap, problems: list
             key_path = (*path, str(key))
             if key in result:
                 problems.append(
-                    Problem(_location(source.file, key_node), "duplicate key", key=_dotted(key_path))
+                    Problem(
+                        _location(source.file, key_node), "duplicate key", key=_dotted(key_path)
+                    )
                 )
             # the key's own position wins over its value's, as that is where a reader looks
-            source.positions[key_path] = (key_node.start_mark.line + 1,
-                                          key_node.start_mark.column + 1)
+            source.positions[key_path] = (
+                key_node.start_mark.line + 1,
+                key_node.start_mark.column + 1,
+            )
             result[key] = _construct(value_node, key_path, source, problems)
         return result
     if isinstance(node, yaml.SequenceNode):
@@ -83,7 +87,9 @@ def load_yaml(file: Path, text: str | None = None) -> YamlDocument:
         try:
             text = file.read_text(encoding="utf-8")
         except OSError as exc:
-            raise ConfigError([Problem(Location(file), f"cannot read file: {exc.strerror}")]) from None
+            raise ConfigError(
+                [Problem(Location(file), f"cannot read file: {exc.strerror}")]
+            ) from None
     source = SourceMap(file)
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)

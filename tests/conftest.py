@@ -20,8 +20,12 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
     def guarded(self: socket.socket, address: object) -> object:
         host = address[0] if isinstance(address, tuple) else str(address)
-        if isinstance(host, str) and host not in ("127.0.0.1", "::1", "localhost") and \
-                not host.startswith("127.") and self.family != socket.AF_UNIX:
+        if (
+            isinstance(host, str)
+            and host not in ("127.0.0.1", "::1", "localhost")
+            and not host.startswith("127.")
+            and self.family != socket.AF_UNIX
+        ):
             raise OSError(f"test tried to reach {host}: tests never leave this machine")
         return real_connect(self, address)  # type: ignore[arg-type]
 

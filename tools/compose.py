@@ -85,8 +85,10 @@ def compose(
         exclude: Sentences a reviewer rejected; never used again.
     """
     question_terms = set(terms(question))
-    best = max((coverage(question_terms, s.text) if s.coverage is None else s.coverage
-                for s in sources), default=0.0)
+    best = max(
+        (coverage(question_terms, s.text) if s.coverage is None else s.coverage for s in sources),
+        default=0.0,
+    )
     if not question_terms or best < min_coverage:
         return Composition((), True, best)
 
@@ -110,7 +112,8 @@ def compose(
             lead = 0.2 / body if body <= 2 else 0.0
             brevity = 1 + len(words) / 60
             score = ((len(own) + 0.5 * len(inherited)) / len(question_terms) / brevity + lead) / (
-                1 + 0.1 * rank)
+                1 + 0.1 * rank
+            )
             scored.append((score, rank, position, CitedSentence(sentence, (source.id,))))
     scored.sort(key=lambda item: (-item[0], item[1], item[2]))
     chosen = sorted(scored[:max_sentences], key=lambda item: (item[1], item[2]))

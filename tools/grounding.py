@@ -33,6 +33,7 @@ def check_answer(answer: str, passages: Mapping[str, str]) -> list[SentenceSuppo
         known = [i for i in sentence.ids if i in passages]
         unknown = tuple(i for i in sentence.ids if i not in passages)
         evidence = " ".join(passages[i] for i in known)
-        results.append(SentenceSupport(sentence, support(sentence.text, evidence) if known
-                                       else 0.0, unknown))
+        results.append(
+            SentenceSupport(sentence, support(sentence.text, evidence) if known else 0.0, unknown)
+        )
     return results

@@ -15,15 +15,16 @@ from bm25s.stopwords import STOPWORDS_NORWEGIAN
 _TOKEN = re.compile(r"[0-9a-zæøåäöüéèáàóòôê]+(?:[-–][0-9a-zæøåäöüéèáàóòôê]+)*", re.IGNORECASE)
 # Sentence ends: . ! ? followed by space and a capital, a digit, a quote or §; but not after
 # common Norwegian abbreviations (f.eks., jf., nr., bl.a.) or a section number such as "§ 3."
-_ABBREVIATIONS = ("f.eks", "jf", "nr", "bl.a", "ca", "dvs", "mv", "m.v", "m.m", "osv", "pkt",
-                  "kap", "jfr", "ift", "evt", "inkl", "ikr", "res", "st", "tlf")
+_ABBREVIATIONS = frozenset(
+    "f.eks jf nr bl.a ca dvs mv m.v m.m osv pkt kap jfr ift evt inkl ikr res st tlf".split()
+)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÆØÅ0-9«\"§(])|\n+")
 
 NORWEGIAN_STOPWORDS: frozenset[str] = frozenset(STOPWORDS_NORWEGIAN) | frozenset(
     # Question words and fillers that bm25s's list lacks, in bokmål and nynorsk.
-    ["hva", "kva", "hvem", "kven", "hvordan", "korleis", "kor", "når", "hvorfor", "kvifor",
-     "hvilke", "kva", "kan", "må", "får", "gjelder", "jeg", "eg", "meg", "min", "mitt", "mine",
-     "vi", "oss", "det", "er", "noe", "noko", "mye", "mykje", "mange", "ein", "eit", "ikkje", "mykje", "dersom", "om"]
+    """hva kva hvem kven hvordan korleis kor når hvorfor kvifor hvilke kan må får gjelder
+    jeg eg meg min mitt mine vi oss det er noe noko mye mykje mange ein eit ikkje dersom om
+    """.split()
 )
 
 
@@ -57,8 +58,11 @@ def split_sentences(text: str) -> list[str]:
             continue
         previous = sentences[-1] if sentences else ""
         last_word = previous.rsplit(" ", 1)[-1].rstrip(".").lower()
-        if previous and (last_word in _ABBREVIATIONS or previous.endswith(("§", "§ ")) or
-                         re.search(r"§\s*\d+[-\w]*\.$", previous)):
+        if previous and (
+            last_word in _ABBREVIATIONS
+            or previous.endswith(("§", "§ "))
+            or re.search(r"§\s*\d+[-\w]*\.$", previous)
+        ):
             sentences[-1] = f"{previous} {piece}"
         else:
             sentences.append(piece)

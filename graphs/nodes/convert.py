@@ -10,8 +10,10 @@ from graphs.state import Finding, GraphState, Passage, Usage
 
 
 def sources(state: GraphState) -> list[SourcePassage]:
-    return [SourcePassage(p["id"], p["text"], p["title"], p.get("coverage"))
-            for p in state.get("passages", [])]
+    return [
+        SourcePassage(p["id"], p["text"], p["title"], p.get("coverage"))
+        for p in state.get("passages", [])
+    ]
 
 
 def findings_of(state: GraphState, key: str = "feedback") -> list[ReviewFinding]:
@@ -20,19 +22,33 @@ def findings_of(state: GraphState, key: str = "feedback") -> list[ReviewFinding]
 
 
 def to_finding(finding: ReviewFinding) -> Finding:
-    return Finding(check=finding.check, severity=finding.severity, message=finding.message,
-                   sentence=finding.sentence)
+    return Finding(
+        check=finding.check,
+        severity=finding.severity,
+        message=finding.message,
+        sentence=finding.sentence,
+    )
 
 
 def usage_update(usage: ModelUsage) -> dict[str, Any]:
     """A state update with a node's model usage (the compiler books it under the node)."""
     if not usage.calls:
         return {}
-    return {"usage": {"node": Usage(calls=usage.calls, input_tokens=usage.input_tokens,
-                                  output_tokens=usage.output_tokens, cost=usage.cost)}}
+    return {
+        "usage": {
+            "node": Usage(
+                calls=usage.calls,
+                input_tokens=usage.input_tokens,
+                output_tokens=usage.output_tokens,
+                cost=usage.cost,
+            )
+        }
+    }
 
 
-def passage(id: str, title: str, text: str, url: str, source: str, score: float,
-            coverage: float) -> Passage:
-    return Passage(id=id, title=title, text=text, url=url, source=source, score=score,
-                   coverage=coverage)
+def passage(
+    id: str, title: str, text: str, url: str, source: str, score: float, coverage: float
+) -> Passage:
+    return Passage(
+        id=id, title=title, text=text, url=url, source=source, score=score, coverage=coverage
+    )

@@ -26,14 +26,16 @@ class DraftNode:
         self.drafter = drafter
 
     def invoke(self, state: GraphState) -> dict[str, Any]:
-        return self._update(self.drafter.draft(state["question"], sources(state),
-                                                findings_of(state)))
+        return self._update(
+            self.drafter.draft(state["question"], sources(state), findings_of(state))
+        )
 
     async def ainvoke(self, state: GraphState) -> dict[str, Any]:
         adraft = getattr(self.drafter, "adraft", None)
         args = (state["question"], sources(state), findings_of(state))
-        result = await adraft(*args) if adraft else await asyncio.to_thread(
-            self.drafter.draft, *args)
+        result = (
+            await adraft(*args) if adraft else await asyncio.to_thread(self.drafter.draft, *args)
+        )
         return self._update(result)
 
     @staticmethod
@@ -58,8 +60,11 @@ class ReviewNode:
     async def ainvoke(self, state: GraphState) -> dict[str, Any]:
         areview = getattr(self.reviewer, "areview", None)
         args = self._args(state)
-        result = await areview(*args) if areview else await asyncio.to_thread(
-            self.reviewer.review, *args)
+        result = (
+            await areview(*args)
+            if areview
+            else await asyncio.to_thread(self.reviewer.review, *args)
+        )
         return self._update(state, result)
 
     @staticmethod
@@ -80,24 +85,40 @@ class ReviewNode:
 
 
 @role("drafter", DrafterSettings)
-def build_drafter(context: BuildContext, agent: AgentBinding,
-                  settings: DrafterSettings) -> DraftNode:
+def build_drafter(
+    context: BuildContext, agent: AgentBinding, settings: DrafterSettings
+) -> DraftNode:
     """Write a cited answer from the retrieved passages, or decline."""
     if agent.profile.provider == "offline":
         return DraftNode(ExtractiveDrafter(settings))
     from agents.llm import LLMDrafter
 
-    return DraftNode(LLMDrafter(agent.profile, agent.prompt, settings,
-                                use_cache=context.use_cache, cache_dir=context.cache_dir))
+    return DraftNode(
+        LLMDrafter(
+            agent.profile,
+            agent.prompt,
+            settings,
+            use_cache=context.use_cache,
+            cache_dir=context.cache_dir,
+        )
+    )
 
 
 @role("reviewer", ReviewerSettings, outcomes=("approved", "revise", "reject"))
-def build_reviewer(context: BuildContext, agent: AgentBinding,
-                   settings: ReviewerSettings) -> ReviewNode:
+def build_reviewer(
+    context: BuildContext, agent: AgentBinding, settings: ReviewerSettings
+) -> ReviewNode:
     """Check the draft: every citation resolves, every sentence is supported, no personal data."""
     if agent.profile.provider == "offline":
         return ReviewNode(RuleReviewer(settings))
     from agents.llm import LLMReviewer
 
-    return ReviewNode(LLMReviewer(agent.profile, agent.prompt, settings,
-                                  use_cache=context.use_cache, cache_dir=context.cache_dir))
+    return ReviewNode(
+        LLMReviewer(
+            agent.profile,
+            agent.prompt,
+            settings,
+            use_cache=context.use_cache,
+            cache_dir=context.cache_dir,
+        )
+    )

@@ -51,22 +51,38 @@ def build_search(context: BuildContext, params: SearchParams) -> Callable[[Graph
     """Retrieve the best passages for the question from a corpus."""
     from tools.retrieval import open_retriever
 
-    retriever = open_retriever(context.corpus_source(params.corpus), params.mode,
-                               context.cache_dir)
+    retriever = open_retriever(context.corpus_source(params.corpus), params.mode, context.cache_dir)
     statistics = _statistics(retriever)
 
     def search(state: GraphState) -> dict[str, Any]:
         question = state["question"]
-        with tool_span("search", {"kilab.corpus": params.corpus, "kilab.search.k": params.k,
-                                  "kilab.search.mode": params.mode}) as span:
+        with tool_span(
+            "search",
+            {
+                "kilab.corpus": params.corpus,
+                "kilab.search.k": params.k,
+                "kilab.search.mode": params.mode,
+            },
+        ) as span:
             hits = retriever.search(question, params.k, params.filters or None)
-            span.set({"kilab.search.hits": len(hits),
-                      "kilab.search.ids": [h.chunk.id for h in hits],
-                      "kilab.search.query": question if content_enabled() else None})
+            span.set(
+                {
+                    "kilab.search.hits": len(hits),
+                    "kilab.search.ids": [h.chunk.id for h in hits],
+                    "kilab.search.query": question if content_enabled() else None,
+                }
+            )
         wanted = terms(question)
         found = [
-            passage(h.chunk.id, h.chunk.title, h.chunk.text, h.chunk.url, h.chunk.source,
-                    float(h.score), statistics.coverage(wanted, f"{h.chunk.title} {h.chunk.text}"))
+            passage(
+                h.chunk.id,
+                h.chunk.title,
+                h.chunk.text,
+                h.chunk.url,
+                h.chunk.source,
+                float(h.score),
+                statistics.coverage(wanted, f"{h.chunk.title} {h.chunk.text}"),
+            )
             for h in hits
         ]
         if not params.screen:
@@ -74,7 +90,9 @@ def build_search(context: BuildContext, params: SearchParams) -> Callable[[Graph
         # Documents are data, never instructions: a passage that tries to instruct the model
         # never reaches the drafter, and is kept aside so that runs report it.
         quarantined = [p for p in found if is_suspicious(p["text"])]
-        return {"passages": [p for p in found if p not in quarantined],
-                "quarantined": [*state.get("quarantined", []), *quarantined]}
+        return {
+            "passages": [p for p in found if p not in quarantined],
+            "quarantined": [*state.get("quarantined", []), *quarantined],
+        }
 
     return search

@@ -39,8 +39,10 @@ def validate(
         checked += 1
         counts = {k: len(project.by_kind(k)) for k in ("pilot", "graph", "agent", "corpus")}
         summary = ", ".join(f"{n} {_plural(k, n)}" for k, n in counts.items())
-        console.print(f"[green]✓[/green] {root}: {summary}, "
-                      f"{len(project.profile_names())} model profiles — all valid")
+        console.print(
+            f"[green]✓[/green] {root}: {summary}, "
+            f"{len(project.profile_names())} model profiles — all valid"
+        )
     if problems:
         raise ConfigError(problems)
 
@@ -65,6 +67,7 @@ def run(
 
     from graphs.compiler import compile_pilot
     from graphs.project import open_named
+    from graphs.review import interrupts_of, labels
     from graphs.runner import run_question
     from kilab.settings import settings
 
@@ -73,20 +76,44 @@ def run(
     checkpoints.parent.mkdir(parents=True, exist_ok=True)
     with SqliteSaver.from_conn_string(str(checkpoints)) as saver:
         compiled = compile_pilot(project, name, variant, checkpointer=saver)
-        result = run_question(compiled, question, thread)
+        result = run_question(compiled, question, thread, labels(name, variant, project.root))
+    paused = bool(interrupts_of(result.state))  # a human step waits: see 'kilab review'
     if as_json:
-        print(json.dumps({
-            "question": result.question, "answer": result.answer, "declined": result.declined,
-            "citations": result.citations, "verdict": result.verdict,
-            "findings": result.findings, "path": result.path, "thread_id": result.thread_id,
-            "passages": [{k: p[k] for k in ("id", "title", "url", "score")}
-                         for p in result.passages],
-            "usage": result.usage, "errors": result.errors, "latency_s": result.latency_s,
-        }, ensure_ascii=False, indent=2))
+        print(
+            json.dumps(
+                {
+                    "paused": paused,
+                    "question": result.question,
+                    "answer": result.answer,
+                    "declined": result.declined,
+                    "citations": result.citations,
+                    "verdict": result.verdict,
+                    "findings": result.findings,
+                    "path": result.path,
+                    "thread_id": result.thread_id,
+                    "passages": [
+                        {k: p[k] for k in ("id", "title", "url", "score")} for p in result.passages
+                    ],
+                    "usage": result.usage,
+                    "errors": result.errors,
+                    "latency_s": result.latency_s,
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
         return
     from kilab.cli.render import print_result
 
     print_result(result)
+    if paused:
+        from kilab.cli.output import console
+
+        console.print(
+            f"[yellow]Paused for review.[/yellow] Thread {result.thread_id} waits; "
+            f"resume with: kilab review {result.thread_id} --approve | "
+            '--revise "comment" | --reject'
+        )
 
 
 def state(
@@ -106,8 +133,14 @@ def state(
     if saved is None:
         raise NotFoundError(f"no thread {thread!r} in {checkpoints}")
     values = saved.checkpoint["channel_values"]
-    print(json.dumps({k: v for k, v in values.items() if not k.startswith("branch:")},
-                     ensure_ascii=False, indent=2, default=str))
+    print(
+        json.dumps(
+            {k: v for k, v in values.items() if not k.startswith("branch:")},
+            ensure_ascii=False,
+            indent=2,
+            default=str,
+        )
+    )
 
 
 def graph_show(

@@ -20,12 +20,17 @@ def print_result(result: GraphResult) -> None:
         sources.add_column("url", overflow="fold")
         for cited in result.citations:
             passage = by_id.get(cited)
-            sources.add_row(cited, passage["title"] if passage else "(ikke hentet)",
-                            passage["url"] if passage else "")
+            sources.add_row(
+                cited,
+                passage["title"] if passage else "(ikke hentet)",
+                passage["url"] if passage else "",
+            )
         console.print(sources)
-    console.print(f"[b]verdict:[/b] {result.verdict or '-'}   [b]path:[/b] "
-                  f"{' → '.join(result.path)}   [b]thread:[/b] {result.thread_id}   "
-                  f"[b]time:[/b] {result.latency_s * 1000:.0f} ms")
+    console.print(
+        f"[b]verdict:[/b] {result.verdict or '-'}   [b]path:[/b] "
+        f"{' → '.join(result.path)}   [b]thread:[/b] {result.thread_id}   "
+        f"[b]time:[/b] {result.latency_s * 1000:.0f} ms"
+    )
     for finding in result.findings:
         console.print(f"  [yellow]{finding['check']}[/yellow]: {finding['message']}")
     for error in result.errors:

@@ -12,10 +12,21 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def kilab(*args: str, cwd: Path, home: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "KILAB_HOME": str(home), "KILAB_CACHE": str(home / "cache"),
-           "NO_COLOR": "1", "COLUMNS": "200"}
-    return subprocess.run([sys.executable, "-m", "kilab", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=120)
+    env = {
+        **os.environ,
+        "KILAB_HOME": str(home),
+        "KILAB_CACHE": str(home / "cache"),
+        "NO_COLOR": "1",
+        "COLUMNS": "200",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "kilab", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_validate_accepts_the_shipped_configs(tmp_path: Path) -> None:
@@ -26,9 +37,12 @@ def test_validate_accepts_the_shipped_configs(tmp_path: Path) -> None:
 
 def test_validate_reports_every_problem_without_traceback(configs: Path, tmp_path: Path) -> None:
     graph = configs / "graphs" / "rag-review.yaml"
-    graph.write_text(graph.read_text(encoding="utf-8")
-                     .replace("tool: search", "tool: serch")
-                     .replace("limits: {draft: 3}", "limts: {draft: 3}"), encoding="utf-8")
+    graph.write_text(
+        graph.read_text(encoding="utf-8")
+        .replace("tool: search", "tool: serch")
+        .replace("limits: {draft: 3}", "limts: {draft: 3}"),
+        encoding="utf-8",
+    )
     lines = graph.read_text(encoding="utf-8").splitlines()
     tool_line = next(i for i, line in enumerate(lines, 1) if "serch" in line)
     limits_line = next(i for i, line in enumerate(lines, 1) if line.startswith("limts"))
@@ -36,8 +50,10 @@ def test_validate_reports_every_problem_without_traceback(configs: Path, tmp_pat
     done = kilab("validate", str(configs), cwd=tmp_path, home=tmp_path)
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
-    assert f"{graph}:{tool_line}:{tool_column}: nodes.retrieve.tool: no tool named 'serch'" \
+    assert (
+        f"{graph}:{tool_line}:{tool_column}: nodes.retrieve.tool: no tool named 'serch'"
         in done.stderr
+    )
     assert f"{graph}:{limits_line}:1: limts: unknown key" in done.stderr
     assert "did you mean 'limits'?" in done.stderr
     assert "loop draft → review has no bound" in done.stderr  # limits are gone, so: unbounded
@@ -45,9 +61,17 @@ def test_validate_reports_every_problem_without_traceback(configs: Path, tmp_pat
 
 
 def test_run_answers_with_citations_verdict_and_path(tmp_path: Path) -> None:
-    done = kilab("run", "configs/pilots/husleie.yaml", "--variant", "bm25", "--json",
-                 "-q", "Hvor stort depositum kan utleier kreve av leieren?", cwd=ROOT,
-                 home=tmp_path)
+    done = kilab(
+        "run",
+        "configs/pilots/husleie.yaml",
+        "--variant",
+        "bm25",
+        "--json",
+        "-q",
+        "Hvor stort depositum kan utleier kreve av leieren?",
+        cwd=ROOT,
+        home=tmp_path,
+    )
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert result["path"] == ["retrieve", "draft", "review"]
@@ -61,8 +85,16 @@ def test_run_answers_with_citations_verdict_and_path(tmp_path: Path) -> None:
 
 
 def test_run_declines_out_of_scope_questions(tmp_path: Path) -> None:
-    done = kilab("run", "husleie", "--variant", "bm25", "-q", "Hvordan lager jeg lapskaus?",
-                 cwd=ROOT, home=tmp_path)
+    done = kilab(
+        "run",
+        "husleie",
+        "--variant",
+        "bm25",
+        "-q",
+        "Hvordan lager jeg lapskaus?",
+        cwd=ROOT,
+        home=tmp_path,
+    )
     assert done.returncode == 0, done.stderr
     assert "Jeg fant ingen kilder" in done.stdout
 

@@ -14,9 +14,25 @@ ROOT = Path(__file__).resolve().parents[2]
 def _eval(variants: str, tmp_path: Path) -> dict[str, object]:
     env = {**os.environ, "KILAB_HOME": str(tmp_path), "KILAB_CACHE": str(tmp_path / "cache")}
     done = subprocess.run(
-        [sys.executable, "-m", "kilab", "eval", "configs/pilots/redteam.yaml", "--variants",
-         variants, "--json", "--store", str(tmp_path / "runs.sqlite")],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
+        [
+            sys.executable,
+            "-m",
+            "kilab",
+            "eval",
+            "configs/pilots/redteam.yaml",
+            "--variants",
+            variants,
+            "--json",
+            "--store",
+            str(tmp_path / "runs.sqlite"),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     result: dict[str, object] = json.loads(done.stdout)
     return result

@@ -35,14 +35,18 @@ def _scripted(context: BuildContext, agent: AgentBinding, settings: ScriptSettin
 def _project(configs: Path, verdicts: list[str], limit: int) -> Any:
     (configs / "agents" / "scripted.yaml").write_text(
         f"kind: agent\nname: scripted\nrole: test-scripted-reviewer\n"
-        f"settings: {{verdicts: {verdicts}}}\n", encoding="utf-8")
+        f"settings: {{verdicts: {verdicts}}}\n",
+        encoding="utf-8",
+    )
     (configs / "graphs" / "loop.yaml").write_text(
         "kind: graph\nname: loop\nnodes:\n"
         "  retrieve: {tool: search, with: {corpus: eiendomslover, k: 3, mode: bm25}}\n"
         "  draft: {agent: drafter}\n  review: {agent: scripted}\n"
         "edges: [[START, retrieve], [retrieve, draft], [draft, review]]\n"
         "routes: {review: {approved: END, revise: draft, reject: END}}\n"
-        f"limits: {{draft: {limit}}}\n", encoding="utf-8")
+        f"limits: {{draft: {limit}}}\n",
+        encoding="utf-8",
+    )
     return load_project([configs], root=configs)
 
 
@@ -70,8 +74,9 @@ def test_loop_limit_stops_the_loop_and_withholds_the_draft(configs: Path, tmp_pa
 
 def test_reject_ends_without_an_answer(configs: Path, tmp_path: Path) -> None:
     project = _project(configs, ["reject"], limit=3)
-    result = run_question(compile_graph(BuildContext(project, cache_dir=tmp_path), "loop"),
-                          QUESTION)
+    result = run_question(
+        compile_graph(BuildContext(project, cache_dir=tmp_path), "loop"), QUESTION
+    )
     assert result.path[-1] == "review" and result.declined and not result.citations
 
 
@@ -80,9 +85,12 @@ def test_variant_overrides_node_parameters(configs: Path, tmp_path: Path) -> Non
     five = run_question(compile_pilot(project, "husleie", "bm25", cache_dir=tmp_path), QUESTION)
     assert len(five.passages) == 5
     pilot = configs / "pilots" / "husleie.yaml"
-    pilot.write_text(pilot.read_text(encoding="utf-8").replace(
-        "nodes: {retrieve: {mode: bm25}}", "nodes: {retrieve: {mode: bm25, k: 2}}"),
-        encoding="utf-8")
+    pilot.write_text(
+        pilot.read_text(encoding="utf-8").replace(
+            "nodes: {retrieve: {mode: bm25}}", "nodes: {retrieve: {mode: bm25, k: 2}}"
+        ),
+        encoding="utf-8",
+    )
     project = load_project([configs], root=configs)
     two = run_question(compile_pilot(project, "husleie", "bm25", cache_dir=tmp_path), QUESTION)
     assert [p["id"] for p in two.passages] == [p["id"] for p in five.passages[:2]]
@@ -100,8 +108,7 @@ def test_state_is_checkpointed_by_thread(configs: Path, tmp_path: Path) -> None:
     project = load_project([configs], root=configs)
     database = tmp_path / "checkpoints.sqlite"
     with SqliteSaver.from_conn_string(str(database)) as saver:
-        compiled = compile_pilot(project, "husleie", "bm25", cache_dir=tmp_path,
-                                 checkpointer=saver)
+        compiled = compile_pilot(project, "husleie", "bm25", cache_dir=tmp_path, checkpointer=saver)
         result = run_question(compiled, QUESTION, thread_id="thread-1")
     with SqliteSaver.from_conn_string(str(database)) as saver:
         saved = saver.get_tuple({"configurable": {"thread_id": "thread-1"}})

@@ -37,91 +37,245 @@ CASES: list[tuple[str, str, object, int, list[str]]] = [
     ("duplicate-key", "graphs/g2.yaml", GRAPH + "name: again\n", 11, ["duplicate key", "name"]),
     ("not-a-mapping", "graphs/g2.yaml", "- just\n- a list\n", 1, ["mapping"]),
     ("missing-kind", "graphs/g2.yaml", GRAPH.replace("kind: graph\n", ""), 1, ["kind", "missing"]),
-    ("unknown-kind", "graphs/g2.yaml", GRAPH.replace("kind: graph", "kind: grahp"), 1,
-     ["unknown kind", "did you mean 'graph'"]),
-    ("unknown-top-key", "graphs/g2.yaml", GRAPH.replace("limits:", "limts:"), 10,
-     ["limts", "unknown key", "did you mean 'limits'"]),
+    (
+        "unknown-kind",
+        "graphs/g2.yaml",
+        GRAPH.replace("kind: graph", "kind: grahp"),
+        1,
+        ["unknown kind", "did you mean 'graph'"],
+    ),
+    (
+        "unknown-top-key",
+        "graphs/g2.yaml",
+        GRAPH.replace("limits:", "limts:"),
+        10,
+        ["limts", "unknown key", "did you mean 'limits'"],
+    ),
     ("missing-nodes", "graphs/g2.yaml", "kind: graph\nname: g2\n", 1, ["nodes", "missing"]),
-    ("bad-name", "graphs/g2.yaml", GRAPH.replace("name: g2", "name: 'my graph!'"), 2,
-     ["name", "pattern"]),
-    ("node-both-kinds", "graphs/g2.yaml",
-     GRAPH.replace("draft: {agent: drafter}", "draft: {agent: drafter, tool: search}"), 5,
-     ["exactly one"]),
-    ("unknown-tool", "graphs/g2.yaml", GRAPH.replace("tool: search", "tool: serch"), 4,
-     ["no tool named 'serch'", "did you mean 'search'"]),
-    ("unknown-tool-param", "graphs/g2.yaml", GRAPH.replace("k: 5", "kk: 5"), 4,
-     ["nodes.retrieve.with.kk", "unknown key", "did you mean 'k'"]),
-    ("wrong-param-type", "graphs/g2.yaml", GRAPH.replace("k: 5", "k: many"), 4,
-     ["nodes.retrieve.with.k", "integer"]),
-    ("param-out-of-range", "graphs/g2.yaml", GRAPH.replace("k: 5", "k: 0"), 4,
-     ["greater than or equal to 1"]),
-    ("bad-mode", "graphs/g2.yaml", GRAPH.replace("k: 5", "k: 5, mode: fuzzy"), 4,
-     ["'fuzzy' is not allowed", "hybrid"]),
-    ("dangling-corpus", "graphs/g2.yaml", GRAPH.replace("eiendomslover", "eiendomslov"), 4,
-     ["no corpus named 'eiendomslov'", "did you mean 'eiendomslover'"]),
-    ("dangling-agent", "graphs/g2.yaml", GRAPH.replace("agent: drafter", "agent: draftr"), 5,
-     ["no agent named 'draftr'", "did you mean 'drafter'"]),
-    ("edge-unknown-node", "graphs/g2.yaml", GRAPH.replace("[draft, review]", "[draft, reveiw]"),
-     7, ["unknown node 'reveiw'", "did you mean 'review'"]),
-    ("route-unknown-target", "graphs/g2.yaml", GRAPH.replace("revise: draft", "revise: drift"),
-     9, ["unknown node 'drift'"]),
-    ("route-unknown-outcome", "graphs/g2.yaml", GRAPH.replace("reject: END", "rejected: END"),
-     9, ["unknown outcome 'rejected'", "did you mean 'reject'"]),
-    ("route-missing-outcome", "graphs/g2.yaml", GRAPH.replace(", reject: END", ""), 9,
-     ["no route for outcome(s) reject"]),
-    ("route-on-tool-without-outcomes", "graphs/g2.yaml",
-     GRAPH.replace("[START, retrieve], [retrieve, draft], ", "[START, retrieve], ")
-     .replace("routes:\n", "routes:\n  retrieve: {found: draft}\n"), 9, ["no outcomes to route on"]),
-    ("unreachable-node", "graphs/g2.yaml",
-     GRAPH.replace("  review: {agent: reviewer}\n",
-                   "  review: {agent: reviewer}\n  orphan: {agent: drafter}\n")
-     .replace("[draft, review]]", "[draft, review], [orphan, review]]"), 7,
-     ["'orphan' cannot be reached from START"]),
-    ("no-path-to-end", "graphs/g2.yaml",
-     GRAPH.replace("routes:\n  review: {approved: END, revise: draft, reject: END}\n", "")
-     .replace("[draft, review]]", "[draft, review], [review, draft]]"), 4,
-     ["no path to END"]),
-    ("unbounded-loop", "graphs/g2.yaml", GRAPH.replace("limits: {draft: 2}\n", ""), 5,
-     ["loop", "no bound"]),
-    ("limit-unknown-node", "graphs/g2.yaml", GRAPH.replace("{draft: 2}", "{draft: 2, drfat: 1}"),
-     10, ["unknown node 'drfat'"]),
-    ("limit-not-positive", "graphs/g2.yaml", GRAPH.replace("{draft: 2}", "{draft: 0}"), 10,
-     ["greater than 0"]),
-    ("agent-unknown-role", "agents/drafter.yaml", lambda t: replace(t, "role: drafter",
-                                                                   "role: writer"), 5,
-     ["no role named 'writer'"]),
-    ("agent-unknown-profile", "agents/drafter.yaml", lambda t: replace(t, "model: offline",
-                                                                      "model: ofline"), 6,
-     ["no profile named 'ofline'", "did you mean 'offline'"]),
-    ("agent-missing-prompt", "agents/drafter.yaml", lambda t: replace(t, "drafter.nb.md",
-                                                                     "nowhere.md"), 7,
-     ["prompt file", "not found"]),
-    ("agent-bad-setting", "agents/drafter.yaml", lambda t: replace(t, "max_sentences: 3",
-                                                                  "max_sentence: 3"), 9,
-     ["settings.max_sentence", "did you mean 'max_sentences'"]),
-    ("secret-in-profile", "models.yaml", lambda t: replace(t, "api_key_env: OPENAI_API_KEY",
-                                                          "api_key_env: sk-abc123def456"), 11,
-     ["NAME of an environment variable"]),
-    ("unknown-provider", "models.yaml", lambda t: replace(t, "provider: openai\n",
-                                                         "provider: opneai\n"), 9,
-     ["'opneai' is not allowed", "did you mean 'openai'"]),
-    ("pilot-unknown-graph", "pilots/husleie.yaml", lambda t: replace(t, "graph: rag-review",
-                                                                    "graph: rag-reveiw"), 7,
-     ["no graph named 'rag-reveiw'", "did you mean 'rag-review'"]),
-    ("pilot-missing-dataset", "pilots/husleie.yaml", lambda t: replace(t, "husleie.jsonl",
-                                                                      "missing.jsonl"), 8,
-     ["dataset file", "not found"]),
-    ("variant-unknown-node", "pilots/husleie.yaml", lambda t: replace(
-        t, "nodes: {retrieve: {k: 10}}", "nodes: {retreive: {k: 10}}"), 13,
-     ["no node 'retreive'", "did you mean 'retrieve'"]),
-    ("variant-bad-param", "pilots/husleie.yaml", lambda t: replace(
-        t, "nodes: {retrieve: {k: 10}}", "nodes: {retrieve: {k: -1}}"), 13,
-     ["variants.k10.nodes.retrieve.k", "greater than or equal to 1"]),
-    ("gate-unknown-stage", "pilots/husleie.yaml", lambda t: replace(t, "  production:",
-                                                                   "  prod:"), 23,
-     ["'prod' is not allowed", "production"]),
-    ("duplicate-name", "graphs/zz.yaml", GRAPH.replace("name: g2", "name: rag-review"), 2,
-     ["already declared"]),
+    (
+        "bad-name",
+        "graphs/g2.yaml",
+        GRAPH.replace("name: g2", "name: 'my graph!'"),
+        2,
+        ["name", "pattern"],
+    ),
+    (
+        "node-both-kinds",
+        "graphs/g2.yaml",
+        GRAPH.replace("draft: {agent: drafter}", "draft: {agent: drafter, tool: search}"),
+        5,
+        ["exactly one"],
+    ),
+    (
+        "unknown-tool",
+        "graphs/g2.yaml",
+        GRAPH.replace("tool: search", "tool: serch"),
+        4,
+        ["no tool named 'serch'", "did you mean 'search'"],
+    ),
+    (
+        "unknown-tool-param",
+        "graphs/g2.yaml",
+        GRAPH.replace("k: 5", "kk: 5"),
+        4,
+        ["nodes.retrieve.with.kk", "unknown key", "did you mean 'k'"],
+    ),
+    (
+        "wrong-param-type",
+        "graphs/g2.yaml",
+        GRAPH.replace("k: 5", "k: many"),
+        4,
+        ["nodes.retrieve.with.k", "integer"],
+    ),
+    (
+        "param-out-of-range",
+        "graphs/g2.yaml",
+        GRAPH.replace("k: 5", "k: 0"),
+        4,
+        ["greater than or equal to 1"],
+    ),
+    (
+        "bad-mode",
+        "graphs/g2.yaml",
+        GRAPH.replace("k: 5", "k: 5, mode: fuzzy"),
+        4,
+        ["'fuzzy' is not allowed", "hybrid"],
+    ),
+    (
+        "dangling-corpus",
+        "graphs/g2.yaml",
+        GRAPH.replace("eiendomslover", "eiendomslov"),
+        4,
+        ["no corpus named 'eiendomslov'", "did you mean 'eiendomslover'"],
+    ),
+    (
+        "dangling-agent",
+        "graphs/g2.yaml",
+        GRAPH.replace("agent: drafter", "agent: draftr"),
+        5,
+        ["no agent named 'draftr'", "did you mean 'drafter'"],
+    ),
+    (
+        "edge-unknown-node",
+        "graphs/g2.yaml",
+        GRAPH.replace("[draft, review]", "[draft, reveiw]"),
+        7,
+        ["unknown node 'reveiw'", "did you mean 'review'"],
+    ),
+    (
+        "route-unknown-target",
+        "graphs/g2.yaml",
+        GRAPH.replace("revise: draft", "revise: drift"),
+        9,
+        ["unknown node 'drift'"],
+    ),
+    (
+        "route-unknown-outcome",
+        "graphs/g2.yaml",
+        GRAPH.replace("reject: END", "rejected: END"),
+        9,
+        ["unknown outcome 'rejected'", "did you mean 'reject'"],
+    ),
+    (
+        "route-missing-outcome",
+        "graphs/g2.yaml",
+        GRAPH.replace(", reject: END", ""),
+        9,
+        ["no route for outcome(s) reject"],
+    ),
+    (
+        "route-on-tool-without-outcomes",
+        "graphs/g2.yaml",
+        GRAPH.replace("[START, retrieve], [retrieve, draft], ", "[START, retrieve], ").replace(
+            "routes:\n", "routes:\n  retrieve: {found: draft}\n"
+        ),
+        9,
+        ["no outcomes to route on"],
+    ),
+    (
+        "unreachable-node",
+        "graphs/g2.yaml",
+        GRAPH.replace(
+            "  review: {agent: reviewer}\n",
+            "  review: {agent: reviewer}\n  orphan: {agent: drafter}\n",
+        ).replace("[draft, review]]", "[draft, review], [orphan, review]]"),
+        7,
+        ["'orphan' cannot be reached from START"],
+    ),
+    (
+        "no-path-to-end",
+        "graphs/g2.yaml",
+        GRAPH.replace(
+            "routes:\n  review: {approved: END, revise: draft, reject: END}\n", ""
+        ).replace("[draft, review]]", "[draft, review], [review, draft]]"),
+        4,
+        ["no path to END"],
+    ),
+    (
+        "unbounded-loop",
+        "graphs/g2.yaml",
+        GRAPH.replace("limits: {draft: 2}\n", ""),
+        5,
+        ["loop", "no bound"],
+    ),
+    (
+        "limit-unknown-node",
+        "graphs/g2.yaml",
+        GRAPH.replace("{draft: 2}", "{draft: 2, drfat: 1}"),
+        10,
+        ["unknown node 'drfat'"],
+    ),
+    (
+        "limit-not-positive",
+        "graphs/g2.yaml",
+        GRAPH.replace("{draft: 2}", "{draft: 0}"),
+        10,
+        ["greater than 0"],
+    ),
+    (
+        "agent-unknown-role",
+        "agents/drafter.yaml",
+        lambda t: replace(t, "role: drafter", "role: writer"),
+        5,
+        ["no role named 'writer'"],
+    ),
+    (
+        "agent-unknown-profile",
+        "agents/drafter.yaml",
+        lambda t: replace(t, "model: offline", "model: ofline"),
+        6,
+        ["no profile named 'ofline'", "did you mean 'offline'"],
+    ),
+    (
+        "agent-missing-prompt",
+        "agents/drafter.yaml",
+        lambda t: replace(t, "drafter.nb.md", "nowhere.md"),
+        7,
+        ["prompt file", "not found"],
+    ),
+    (
+        "agent-bad-setting",
+        "agents/drafter.yaml",
+        lambda t: replace(t, "max_sentences: 3", "max_sentence: 3"),
+        9,
+        ["settings.max_sentence", "did you mean 'max_sentences'"],
+    ),
+    (
+        "secret-in-profile",
+        "models.yaml",
+        lambda t: replace(t, "api_key_env: OPENAI_API_KEY", "api_key_env: sk-abc123def456"),
+        11,
+        ["NAME of an environment variable"],
+    ),
+    (
+        "unknown-provider",
+        "models.yaml",
+        lambda t: replace(t, "provider: openai\n", "provider: opneai\n"),
+        9,
+        ["'opneai' is not allowed", "did you mean 'openai'"],
+    ),
+    (
+        "pilot-unknown-graph",
+        "pilots/husleie.yaml",
+        lambda t: replace(t, "graph: rag-review", "graph: rag-reveiw"),
+        7,
+        ["no graph named 'rag-reveiw'", "did you mean 'rag-review'"],
+    ),
+    (
+        "pilot-missing-dataset",
+        "pilots/husleie.yaml",
+        lambda t: replace(t, "husleie.jsonl", "missing.jsonl"),
+        8,
+        ["dataset file", "not found"],
+    ),
+    (
+        "variant-unknown-node",
+        "pilots/husleie.yaml",
+        lambda t: replace(t, "nodes: {retrieve: {k: 10}}", "nodes: {retreive: {k: 10}}"),
+        13,
+        ["no node 'retreive'", "did you mean 'retrieve'"],
+    ),
+    (
+        "variant-bad-param",
+        "pilots/husleie.yaml",
+        lambda t: replace(t, "nodes: {retrieve: {k: 10}}", "nodes: {retrieve: {k: -1}}"),
+        13,
+        ["variants.k10.nodes.retrieve.k", "greater than or equal to 1"],
+    ),
+    (
+        "gate-unknown-stage",
+        "pilots/husleie.yaml",
+        lambda t: replace(t, "  production:", "  prod:"),
+        23,
+        ["'prod' is not allowed", "production"],
+    ),
+    (
+        "duplicate-name",
+        "graphs/zz.yaml",
+        GRAPH.replace("name: g2", "name: rag-review"),
+        2,
+        ["already declared"],
+    ),
 ]
 
 
@@ -131,10 +285,12 @@ def _problems(configs: Path) -> list[Problem]:
     return caught.value.problems
 
 
-@pytest.mark.parametrize(("case", "file", "change", "line", "words"), CASES,
-                         ids=[c[0] for c in CASES])
-def test_malformed_config_is_located(configs: Path, case: str, file: str, change: object,
-                                     line: int, words: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("case", "file", "change", "line", "words"), CASES, ids=[c[0] for c in CASES]
+)
+def test_malformed_config_is_located(
+    configs: Path, case: str, file: str, change: object, line: int, words: list[str]
+) -> None:
     target = configs / file
     if callable(change):
         target.write_text(change(target.read_text(encoding="utf-8")), encoding="utf-8")
@@ -149,8 +305,11 @@ def test_malformed_config_is_located(configs: Path, case: str, file: str, change
 
 def test_all_problems_are_reported_together(configs: Path) -> None:
     (configs / "graphs" / "g2.yaml").write_text(
-        GRAPH.replace("tool: search", "tool: serch").replace("agent: drafter", "agent: draftr")
-        .replace("limits:", "limts:"), encoding="utf-8")
+        GRAPH.replace("tool: search", "tool: serch")
+        .replace("agent: drafter", "agent: draftr")
+        .replace("limits:", "limts:"),
+        encoding="utf-8",
+    )
     (configs / "pilots" / "broken.yaml").write_text("kind: pilot\nname: b\n", encoding="utf-8")
     messages = [str(p) for p in _problems(configs)]
     assert any("serch" in m for m in messages)
