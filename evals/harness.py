@@ -246,6 +246,11 @@ class Harness:
         resumed = len(store.result_keys(run.id)) if options.resume else 0
         return cls(project, pilot, store, options, run, jobs, metrics, skipped, resumed)
 
+    async def compile(self) -> None:
+        """Compile every variant's graph now (``run`` does it too, for the variants it needs)."""
+        for variant in dict.fromkeys(job.variant for job in self.jobs):
+            await asyncio.to_thread(self._compiled, variant)
+
     def _compiled(self, variant: str) -> CompiledGraph:
         if variant not in self._graphs:
             self._graphs[variant] = compile_pilot(

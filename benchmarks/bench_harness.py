@@ -1,0 +1,266 @@
+"""Harness throughput against a real local OpenAI-compatible server with a fixed 100 ms delay.
+
+One run, side by side, at concurrency 1, 8, 32 and 64:
+
+* ideal: concurrency ÷ delay;
+* bare: an asyncio loop over the ``openai`` client, one chat call per case, nothing else;
+  the practical limit here, as client and server share the machine's cores;
+* graph: the compiled pilot graph (BM25 retrieve → LLM drafter) invoked directly;
+* harness: ``kilab``'s harness on the same pilot with everything on: SQLite store writes,
+  every metric, the rich progress bar; results are recomputed (``use_cache=False``).
+
+Also: the harness's overhead per case over invoking the compiled graph directly.
+Every case makes exactly one model call (checked against the server's request count).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import multiprocessing
+import os
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from multiprocessing.connection import Connection
+from multiprocessing.sharedctypes import Synchronized
+from pathlib import Path
+
+DELAY_S = 0.1
+LEVELS = (1, 8, 32, 64)
+CASES_AT = {1: 40, 8: 200, 32: 200, 64: 200}
+ANSWER = "Utleieren kan kreve depositum på opptil seks måneders leie. [mini#1]"
+_BODY = json.dumps(
+    {
+        "id": "chatcmpl-bench",
+        "object": "chat.completion",
+        "created": 0,
+        "model": "bench",
+        "choices": [
+            {
+                "index": 0,
+                "finish_reason": "stop",
+                "message": {"role": "assistant", "content": ANSWER},
+            }
+        ],
+        "usage": {"prompt_tokens": 60, "completion_tokens": 20, "total_tokens": 80},
+    }
+).encode()
+_RESPONSE = (
+    b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
+    b"content-length: " + str(len(_BODY)).encode() + b"\r\n\r\n" + _BODY
+)
+
+
+# ---------------------------------------------------------------- the server (own process)
+
+
+def _serve(port_out: Connection, requests: Synchronized) -> None:  # type: ignore[type-arg]
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n"):
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":", 1)[1])
+                if length:
+                    await reader.readexactly(length)
+                await asyncio.sleep(DELAY_S)
+                with requests.get_lock():
+                    requests.value += 1
+                writer.write(_RESPONSE)
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    async def main() -> None:
+        # A deep listen queue, or connections are refused at high concurrency.
+        server = await asyncio.start_server(handle, "127.0.0.1", 0, backlog=4096)
+        port_out.send(server.sockets[0].getsockname()[1])
+        async with server:
+            await server.serve_forever()
+
+    asyncio.run(main())
+
+
+# ---------------------------------------------------------------- the three contenders
+
+
+async def _bounded(n: int, concurrency: int, one: Callable[[int], Awaitable[object]]) -> float:
+    """Run ``one(i)`` for i < n with at most ``concurrency`` in flight; cases per second."""
+    queue = iter(range(n))
+
+    async def worker() -> None:
+        for i in queue:
+            await one(i)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return n / (time.perf_counter() - started)
+
+
+async def bare_loop(base_url: str, questions: list[str], concurrency: int) -> float:
+    from openai import AsyncOpenAI
+
+    client = AsyncOpenAI(base_url=base_url, api_key="bench", max_retries=0)
+
+    async def one(i: int) -> None:
+        await client.chat.completions.create(
+            model="bench", messages=[{"role": "user", "content": questions[i]}]
+        )
+
+    try:
+        return await _bounded(len(questions), concurrency, one)
+    finally:
+        await client.close()
+
+
+async def graph_direct(project: object, questions: list[str], concurrency: int) -> float:
+    from graphs.compiler import compile_pilot
+    from graphs.project import Project
+    from graphs.runner import arun_question
+
+    assert isinstance(project, Project)
+    compiled = await asyncio.to_thread(compile_pilot, project, "mini", "baseline", use_cache=False)
+    await arun_question(compiled, questions[0])  # warm: index and client
+
+    async def one(i: int) -> None:
+        await arun_question(compiled, questions[i])
+
+    return await _bounded(len(questions), concurrency, one)
+
+
+async def full_harness(project: object, dataset: Path, store_path: Path, concurrency: int) -> float:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress
+
+    from evals.harness import EvalOptions, Harness
+    from evals.records import CaseResult
+    from evals.store import SqliteRunStore
+    from graphs.project import Project
+
+    assert isinstance(project, Project)
+    store = SqliteRunStore(store_path)
+    console = Console(file=io.StringIO(), force_terminal=True, width=100)
+    bar = Progress(BarColumn(), MofNCompleteColumn(), console=console)
+    task = bar.add_task("eval", total=None)
+
+    class Sink:
+        def plan(self, total: int, done: int) -> None:
+            bar.update(task, total=total, completed=done)
+
+        def advance(self, result: CaseResult) -> None:
+            bar.update(task, advance=1)
+
+    options = EvalOptions(dataset=dataset, concurrency=concurrency, use_cache=False)
+    harness = Harness.prepare(project, "mini", store, options)
+    await harness.compile()
+    started = time.perf_counter()
+    with bar:
+        report = await harness.run(Sink())
+    elapsed = time.perf_counter() - started
+    store.close()
+    assert report.computed == len(report.results) and not any(r.error for r in report.results)
+    return len(report.results) / elapsed
+
+
+# ---------------------------------------------------------------- set-up and table
+
+
+def _project(folder: Path, port: int, cases: int) -> tuple[object, Path, list[str]]:
+    from evals.testing import CASES, write_mini_project
+    from graphs.project import load_project
+
+    models = (
+        "kind: models\nprofiles:\n  offline: {provider: offline}\n"
+        "  bench:\n    provider: openai-compatible\n    model: bench\n"
+        f"    base_url: http://127.0.0.1:{port}/v1\n    api_key_env: KILAB_BENCH_KEY\n"
+        "    max_concurrency: 256\n    max_retries: 0\n"
+    )
+    pilot = write_mini_project(folder, drafter_model="bench", models_yaml=models, gates="")
+    # One model call per case: retrieve → draft, no reviewer loop.
+    (folder / "graphs" / "mini-rag.yaml").write_text(
+        "kind: graph\nname: mini-rag\nnodes:\n"
+        "  retrieve: {tool: search, with: {corpus: mini, k: 3, mode: bm25}}\n"
+        "  draft: {agent: drafter}\nedges: [[START, retrieve], [retrieve, draft], [draft, END]]\n",
+        encoding="utf-8",
+    )
+    answerable = [c for c in CASES if c.get("expect", "answer") == "answer"]
+    dataset = folder / "datasets" / f"bench-{cases}.jsonl"
+    questions = []
+    with dataset.open("w", encoding="utf-8") as handle:
+        for i in range(cases):
+            case = dict(answerable[i % len(answerable)])
+            case["id"] = f"bench-{i:03d}"
+            case["question"] = f"{case['question']} (sak {i})"
+            questions.append(str(case["question"]))
+            handle.write(json.dumps(case, ensure_ascii=False) + "\n")
+    os.environ["KILAB_BENCH_KEY"] = "bench"
+    os.environ["KILAB_CACHE"] = str(folder / "cache")
+    return load_project([folder], root=folder), dataset, questions
+
+
+def main() -> None:
+    """Print the throughput table (cases per second) and the harness's overhead per case."""
+    ctx = multiprocessing.get_context("spawn")
+    requests = ctx.Value("i", 0)
+    receive, send = ctx.Pipe(duplex=False)
+    server = ctx.Process(target=_serve, args=(send, requests), daemon=True)
+    server.start()
+    port = receive.recv()
+    base_url = f"http://127.0.0.1:{port}/v1"
+    print(
+        f"OpenAI-compatible server on 127.0.0.1:{port}, {DELAY_S * 1000:.0f} ms per call; "
+        "client and server share this machine's cores",
+        flush=True,
+    )
+    rows = []
+    overhead_ms = float("nan")
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            for level in LEVELS:
+                n = CASES_AT[level]
+                folder = Path(tmp) / f"c{level}"
+                project, dataset, questions = _project(folder, port, n)
+                bare = asyncio.run(bare_loop(base_url, questions, level))
+                before = requests.value
+                graph = asyncio.run(graph_direct(project, questions, level))
+                graph_calls = requests.value - before - 1  # minus the warm-up call
+                before = requests.value
+                harness = asyncio.run(full_harness(project, dataset, folder / "runs.sqlite", level))
+                harness_calls = requests.value - before
+                assert graph_calls == n == harness_calls, (graph_calls, harness_calls, n)
+                rows.append((level, n, level / DELAY_S, bare, graph, harness))
+                if level == 1:
+                    overhead_ms = (1 / harness - 1 / graph) * 1000
+                print(f"  concurrency {level:>2}: done ({n} cases each)", flush=True)
+    finally:
+        server.terminate()
+        server.join()
+    print()
+    print(
+        f"{'conc':>4} {'cases':>5} {'ideal/s':>8} {'bare/s':>7} {'graph/s':>8} "
+        f"{'harness/s':>9} {'harness÷bare':>12} {'harness÷graph':>13}"
+    )
+    for level, n, ideal, bare, graph, harness in rows:
+        print(
+            f"{level:>4} {n:>5} {ideal:>8.0f} {bare:>7.1f} {graph:>8.1f} {harness:>9.1f} "
+            f"{harness / bare:>12.2f} {harness / graph:>13.2f}"
+        )
+    print(
+        f"\nharness overhead per case over the compiled graph at concurrency 1: "
+        f"{overhead_ms:+.1f} ms (store write, metrics, progress)"
+    )
+    at32 = next(r for r in rows if r[0] == 32)
+    print(
+        f"target: harness ≥ 0.8 × bare at 32 → {at32[5] / at32[3]:.2f} × "
+        f"({'met' if at32[5] / at32[3] >= 0.8 else 'NOT met'})"
+    )
+
+
+if __name__ == "__main__":
+    main()
