@@ -181,7 +181,7 @@ def _project(folder: Path, port: int, cases: int) -> tuple[object, Path, list[st
         f"    base_url: http://127.0.0.1:{port}/v1\n    api_key_env: KILAB_BENCH_KEY\n"
         "    max_concurrency: 256\n    max_retries: 0\n"
     )
-    pilot = write_mini_project(folder, drafter_model="bench", models_yaml=models, gates="")
+    write_mini_project(folder, drafter_model="bench", models_yaml=models, gates="")
     # One model call per case: retrieve → draft, no reviewer loop.
     (folder / "graphs" / "mini-rag.yaml").write_text(
         "kind: graph\nname: mini-rag\nnodes:\n"
