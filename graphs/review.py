@@ -1,0 +1,138 @@
+"""Threads paused at a human node: find them in the checkpointer, and resume them.
+
+A run started with ``labels(...)`` records its pilot, variant and project folder in every
+checkpoint's metadata, so a later process (``kilab review``) can rebuild the same graph and
+resume the thread from the SQLite checkpointer with the reviewer's decision.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the graph machinery is imported only to resume, so listing stays quick
+    from langgraph.checkpoint.base import BaseCheckpointSaver
+
+    from graphs.nodes.human import Decision
+    from graphs.runner import GraphResult
+
+PILOT_KEY, VARIANT_KEY, PROJECT_KEY = "kilab_pilot", "kilab_variant", "kilab_project"
+_INTERRUPT = "__interrupt__"
+
+
+@dataclass(frozen=True, slots=True)
+class PendingThread:
+    """A thread waiting for a person's decision."""
+
+    thread_id: str
+    pilot: str
+    variant: str
+    project: str
+    question: str
+    prompt: str
+    draft: str
+    updated: str
+
+
+def labels(pilot: str, variant: str, project_root: Path) -> dict[str, str]:
+    """What a run records in its checkpoints so that ``resume`` can rebuild its graph."""
+    return {PILOT_KEY: pilot, VARIANT_KEY: variant, PROJECT_KEY: str(project_root.resolve())}
+
+
+def interrupts_of(state: dict[str, Any]) -> list[Any]:
+    """The interrupt payloads a run's returned state carries (empty when it finished)."""
+    return [getattr(i, "value", i) for i in state.get(_INTERRUPT, [])]
+
+
+def _latest(saver: BaseCheckpointSaver[Any]) -> dict[str, Any]:
+    latest: dict[str, Any] = {}
+    for saved in saver.list(None):
+        configurable = saved.config["configurable"]
+        if configurable.get("checkpoint_ns"):
+            continue  # a subgraph's checkpoint
+        thread = configurable["thread_id"]
+        known = latest.get(thread)
+        if known is None or saved.checkpoint["id"] > known.checkpoint["id"]:
+            latest[thread] = saved
+    return latest
+
+
+def pending_threads(saver: BaseCheckpointSaver[Any]) -> list[PendingThread]:
+    """Every thread whose latest checkpoint waits at an interrupt, oldest first."""
+    found = []
+    for thread, saved in _latest(saver).items():
+        waiting = [w[2] for w in saved.pending_writes or [] if w[1] == _INTERRUPT]
+        if not waiting:
+            continue
+        payloads = [
+            getattr(i, "value", i)
+            for w in waiting
+            for i in (w if isinstance(w, list | tuple) else [w])
+        ]
+        payload = payloads[0] if payloads and isinstance(payloads[0], dict) else {}
+        meta = saved.metadata or {}
+        found.append(
+            PendingThread(
+                thread_id=thread,
+                pilot=str(meta.get(PILOT_KEY, "")),
+                variant=str(meta.get(VARIANT_KEY, "baseline")),
+                project=str(meta.get(PROJECT_KEY, "")),
+                question=str(payload.get("question", "")),
+                prompt=str(payload.get("prompt", "")),
+                draft=str(payload.get("draft", "")),
+                updated=str(saved.checkpoint.get("ts", "")),
+            )
+        )
+    return sorted(found, key=lambda p: p.updated)
+
+
+def find_pending(saver: BaseCheckpointSaver[Any], thread_id: str) -> PendingThread:
+    """The paused thread with this id.
+
+    Raises:
+        NotFoundError: No thread of that id waits for a decision.
+    """
+    from kilab.errors import NotFoundError
+
+    for waiting in pending_threads(saver):
+        if waiting.thread_id == thread_id:
+            return waiting
+    raise NotFoundError(f"no thread {thread_id!r} is waiting for review (see 'kilab pending')")
+
+
+def resume(saver: BaseCheckpointSaver[Any], thread_id: str, decision: Decision) -> GraphResult:
+    """Rebuild the paused thread's graph and resume it with a decision.
+
+    Raises:
+        NotFoundError: The thread is not waiting, or its pilot is gone.
+        UserError: The thread does not say which pilot it ran.
+    """
+    from langgraph.types import Command
+
+    from graphs.compiler import compile_pilot
+    from graphs.project import open_project
+    from graphs.runner import result_from_state
+    from kilab.errors import UserError
+
+    waiting = find_pending(saver, thread_id)
+    if not waiting.pilot:
+        raise UserError(
+            f"thread {thread_id!r} does not record its pilot; it was not started by 'kilab run'"
+        )
+    project = open_project(waiting.project or None)
+    compiled = compile_pilot(project, waiting.pilot, waiting.variant, checkpointer=saver)
+    keep = labels(waiting.pilot, waiting.variant, Path(waiting.project or project.root))
+    config: Any = {
+        "configurable": {**keep, "thread_id": thread_id},
+        "recursion_limit": compiled.recursion_limit,
+    }
+    started = time.perf_counter()
+    state: Any = compiled.graph.invoke(Command(resume=decision.model_dump()), config)
+    return result_from_state(
+        waiting.question or str(state.get("question", "")),
+        state,
+        thread_id,
+        time.perf_counter() - started,
+    )

@@ -1,0 +1,113 @@
+"""``kilab pending`` and ``kilab review``: threads paused at a human step, from the CLI."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    app.command("pending")(pending)
+    app.command("review")(review)
+
+
+def pending(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List threads waiting for a person's decision (read from the SQLite checkpointer)."""
+    from dataclasses import asdict
+
+    from langgraph.checkpoint.sqlite import SqliteSaver
+
+    from kilab.cli.output import console
+    from kilab.settings import settings
+
+    checkpoints = settings().checkpoints
+    waiting = []
+    if checkpoints.exists():
+        from graphs.review import pending_threads
+
+        with SqliteSaver.from_conn_string(str(checkpoints)) as saver:
+            waiting = pending_threads(saver)
+    if as_json:
+        print(json.dumps([asdict(w) for w in waiting], ensure_ascii=False, indent=2))
+        return
+    if not waiting:
+        console.print("No threads wait for review.")
+        return
+    from rich.table import Table
+
+    table = Table("thread", "pilot", "variant", "question", "since")
+    for w in waiting:
+        table.add_row(w.thread_id, w.pilot, w.variant, w.question[:60], w.updated[:19])
+    console.print(table)
+
+
+def review(
+    thread: Annotated[str, typer.Argument(help="Thread id, as 'kilab pending' lists it.")],
+    approve: Annotated[bool, typer.Option("--approve", help="Let the draft go out.")] = False,
+    revise: Annotated[
+        str | None, typer.Option("--revise", help="Send it back with this comment.")
+    ] = None,
+    reject: Annotated[bool, typer.Option("--reject", help="Stop it; nothing goes out.")] = False,
+    reviewer: Annotated[str, typer.Option(help="Who decides (recorded).")] = "",
+    show: Annotated[bool, typer.Option("--show", help="Print the draft and decide later.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Resume a paused thread with a decision: --approve, --revise "comment" or --reject."""
+    from langgraph.checkpoint.sqlite import SqliteSaver
+
+    from graphs.nodes.human import Decision
+    from graphs.review import find_pending, interrupts_of, resume
+    from kilab.cli.output import console
+    from kilab.errors import NotFoundError, UserError
+    from kilab.settings import settings
+
+    chosen = [
+        a
+        for a, on in (("approve", approve), ("revise", revise is not None), ("reject", reject))
+        if on
+    ]
+    if len(chosen) != 1 and not show:
+        raise UserError('give exactly one of --approve, --revise "comment" or --reject')
+    checkpoints = settings().checkpoints
+    if not checkpoints.exists():
+        raise NotFoundError(f"no checkpoints at {checkpoints}")
+    with SqliteSaver.from_conn_string(str(checkpoints)) as saver:
+        if show:
+            waiting = find_pending(saver, thread)
+            console.print(f"[bold]{waiting.prompt}[/bold]\n{waiting.question}\n")
+            console.print(waiting.draft, markup=False)
+            return
+        decision = Decision.model_validate(
+            {"action": chosen[0], "comment": revise or "", "reviewer": reviewer}
+        )
+        result = resume(saver, thread, decision)
+    paused = interrupts_of(result.state)
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "thread_id": thread,
+                    "decision": decision.model_dump(),
+                    "paused": bool(paused),
+                    "verdict": result.verdict,
+                    "answer": result.answer,
+                    "declined": result.declined,
+                    "citations": result.citations,
+                    "path": result.path,
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return
+    if paused:
+        console.print(f"Thread {thread} is waiting for review again (after revision).")
+        console.print(f'Resume with: kilab review {thread} --approve | --revise "…" | --reject')
+        return
+    from kilab.cli.render import print_result
+
+    print_result(result)
