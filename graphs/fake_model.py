@@ -68,7 +68,7 @@ class ScriptedChatModel(BaseChatModel):
         message = reply.model_copy(update={"tool_calls": calls})
         return ChatResult(generations=[ChatGeneration(message=message)])
 
-    def bind_tools(  # type: ignore[override]
+    def bind_tools(
         self, tools: Sequence[Any], *, tool_choice: str | None = None, **kwargs: Any
     ) -> ScriptedChatModel:
         self.bound_tools = [getattr(t, "name", str(t)) for t in tools]

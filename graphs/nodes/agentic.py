@@ -222,7 +222,7 @@ def _model(
     if settings.mode == "router":
         from graphs.router import RouterModel
 
-        return RouterModel(chat, tools)
+        return RouterModel(chat, tools, agent.profile.structured_method or "json_schema")
     bound: ChatLike = chat.bind_tools(tools)
     return bound
 

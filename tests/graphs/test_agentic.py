@@ -151,3 +151,30 @@ def test_researcher_on_the_openai_wire(tmp_path: Path, monkeypatch: pytest.Monke
     assert result.usage["research"]["cost"] == pytest.approx(300 / 1_000_000)
     assert "LOV-2025-01-01-1" in result.citations
     assert isinstance(route.calls[0].request, httpx.Request)
+
+
+@respx.mock
+def test_router_mode_turns_a_structured_choice_into_tool_calls(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KILAB_TEST_KEY", wire.FAKE_KEY)
+    route = respx.post(wire.CHAT).mock(
+        side_effect=[
+            wire.json_reply({"tool": "search", "arguments": {"query": "karanteneloven"}}),
+            wire.json_reply({"tool": "delete_everything", "arguments": {}}),
+            wire.json_reply({"tool": "fetch", "arguments": {"id": "LOV-2025-01-01-1"}}),
+            wire.json_reply({"tool": "finish", "answer": "Ferdig."}),
+        ]
+    )
+    project = write_project(tmp_path, model="wire", mode="router")
+    result = run_question(compile_graph(context(tmp_path, project), "notat"), QUESTION)
+    assert route.call_count == 4
+    bodies = [json.loads(call.request.content) for call in route.calls]
+    assert all("tools" not in b and b["response_format"]["type"] == "json_schema" for b in bodies)
+    assert "search(" in bodies[0]["messages"][0]["content"]  # the tool menu in the prompt
+    # No native tool messages go over the wire: results come back as user messages.
+    assert all(m["role"] in ("system", "user", "assistant") for m in bodies[3]["messages"])
+    calls = [(c["tool"], c["ok"]) for c in result.state["tool_calls"]]
+    assert calls == [("search", True), ("delete_everything", False), ("fetch", True)]
+    assert result.state["stop_reason"] == "answered"
+    assert "LOV-2025-01-01-1" in result.citations
