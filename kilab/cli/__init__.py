@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "kilab.cli.core",
     "kilab.cli.retrieval",
     "kilab.cli.evals",
+    "kilab.cli.compare",
     "kilab.cli.human",
 )
 

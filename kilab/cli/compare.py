@@ -1,0 +1,182 @@
+"""Comparison commands: compare two runs, write an HTML report, serve the web viewer.
+
+A thin layer: parse, call ``evals.compare`` / ``evals.report`` / ``evals.viewer``, print.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from kilab.cli.output import console
+
+if TYPE_CHECKING:
+    from evals.compare import Comparison
+
+StoreOption = Annotated[Path, typer.Option("--store", help="Run store (SQLite file).")]
+DEFAULT_STORE = Path(".kilab/runs.sqlite")
+DEFAULT_LOG = Path(".kilab/promotions.jsonl")
+SIDE_HELP = "Run id, unique prefix or 'latest', optionally ':VARIANT' (default: its first)."
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(compare)
+    app.command()(report)
+    app.command()(serve)
+
+
+def _require_store(store: Path) -> None:
+    from kilab.errors import NotFoundError
+
+    if not store.exists():
+        raise NotFoundError(f"no run store at {store} (run `kilab eval` first, or pass --store)")
+
+
+def print_comparison(comparison: Comparison) -> None:
+    """The comparison as rich tables: metrics with CIs, then flipped cases."""
+    from rich import box
+    from rich.markup import escape
+    from rich.table import Table
+
+    from evals.compare import fmt, fmt_p
+
+    a, b = comparison.a, comparison.b
+    console.print(
+        f"[bold]B[/bold] {escape(b.label)} vs [bold]A[/bold] {escape(a.label)} · "
+        f"{len(comparison.shared)} shared cases · pass rate A {a.pass_rate:.1%}, "
+        f"B {b.pass_rate:.1%}"
+    )
+    if comparison.only_a or comparison.only_b:
+        console.print(
+            f"[yellow]not compared[/yellow]: {len(comparison.only_a)} cases only in A, "
+            f"{len(comparison.only_b)} only in B"
+        )
+    table = Table(
+        title="Paired difference B − A (95 % bootstrap CI, permutation p, Cohen's d_z)",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        show_edge=False,
+    )
+    for column in ("metric", "A", "B", "Δ B−A", "p", "d_z", "verdict"):
+        table.add_column(column, no_wrap=True)
+    colours = {"better": "green", "worse": "red"}
+    for m in comparison.metrics:
+        colour = colours.get(m.verdict, "dim")
+        table.add_row(
+            escape(m.metric),
+            f"{fmt(m.a.value, m.metric)} [dim][{fmt(m.a.low, m.metric)}, "
+            f"{fmt(m.a.high, m.metric)}][/dim]",
+            f"{fmt(m.b.value, m.metric)} [dim][{fmt(m.b.low, m.metric)}, "
+            f"{fmt(m.b.high, m.metric)}][/dim]",
+            f"{fmt(m.diff, m.metric, signed=True)} [dim][{fmt(m.low, m.metric, signed=True)}, "
+            f"{fmt(m.high, m.metric, signed=True)}][/dim]",
+            fmt_p(m.p_value),
+            fmt(m.effect_size),
+            f"[{colour}]{m.verdict}[/{colour}]",
+        )
+    console.print(table)
+    if comparison.flips:
+        flips = Table(
+            title=f"Flipped cases ({len(comparison.flips)})",
+            title_justify="left",
+            box=box.SIMPLE_HEAD,
+            pad_edge=False,
+            show_edge=False,
+        )
+        for column in ("case", "change", "question"):
+            flips.add_column(column, overflow="ellipsis", no_wrap=True, max_width=70)
+        for flip in comparison.flips:
+            change = (
+                "[red]pass → fail[/red]"
+                if flip.kind == "regression"
+                else "[green]fail → pass[/green]"
+            )
+            flips.add_row(escape(flip.case_id), change, escape(flip.question))
+        console.print(flips)
+    else:
+        console.print("No case flipped between pass and fail.")
+
+
+def compare(
+    run_a: Annotated[str, typer.Argument(help="Side A, the reference. " + SIDE_HELP)],
+    run_b: Annotated[str, typer.Argument(help="Side B, under test. " + SIDE_HELP)],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    markdown: Annotated[bool, typer.Option("--markdown", help="Print Markdown.")] = False,
+    store: StoreOption = DEFAULT_STORE,
+) -> None:
+    """Compare two runs case by case: CIs, paired differences, p-values and flipped cases."""
+    from evals.compare import compare_refs, to_markdown
+    from evals.store import open_store
+
+    _require_store(store)
+    run_store = open_store(store)
+    try:
+        comparison = compare_refs(run_store, run_a, run_b)
+    finally:
+        run_store.close()
+    if as_json:
+        data = comparison.model_dump(mode="json")
+        for flip, model in zip(data["flips"], comparison.flips, strict=True):
+            flip["kind"] = model.kind
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+    elif markdown:
+        print(to_markdown(comparison), end="")
+    else:
+        print_comparison(comparison)
+
+
+def report(
+    run: Annotated[str, typer.Argument(help=SIDE_HELP)],
+    vs: Annotated[
+        str | None, typer.Option("--vs", help="Compare with this run. " + SIDE_HELP)
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="HTML file (default RUN.html).")
+    ] = None,
+    configs: Annotated[Path | None, typer.Option(help="Config folder (default ./configs).")] = None,
+    store: StoreOption = DEFAULT_STORE,
+    log: Annotated[Path, typer.Option("--log", help="Promotion log (JSONL).")] = DEFAULT_LOG,
+) -> None:
+    """Write one self-contained HTML report of a run (optionally against another)."""
+    from evals.report import render_report
+    from evals.store import open_store
+
+    _require_store(store)
+    run_store = open_store(store)
+    try:
+        html, run_id = render_report(run_store, run, vs=vs, configs=configs, log=log)
+    finally:
+        run_store.close()
+    target = output or Path(f"{run_id}.html")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(html, encoding="utf-8")
+    console.print(f"wrote {target} ({len(html.encode()) // 1024} KiB)")
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address to bind (default: this machine only).")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port.")] = 8765,
+    configs: Annotated[Path | None, typer.Option(help="Config folder (default ./configs).")] = None,
+    store: StoreOption = DEFAULT_STORE,
+    log: Annotated[Path, typer.Option("--log", help="Promotion log (JSONL).")] = DEFAULT_LOG,
+) -> None:
+    """Serve the local web viewer of runs, cases, traces and comparisons."""
+    import uvicorn
+
+    from evals.viewer import create_app
+
+    _require_store(store)
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        console.print(
+            f"[yellow]warning[/yellow]: the viewer is reachable from other machines on {host}"
+        )
+    console.print(f"kilab viewer on http://{host}:{port}/ (Ctrl-C to stop)")
+    uvicorn.run(
+        create_app(store, log=log, configs=configs), host=host, port=port, log_level="warning"
+    )
