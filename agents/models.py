@@ -6,6 +6,8 @@ Keys come only from the environment variables a profile names; they are wrapped 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 from typing import Any
 
@@ -16,6 +18,23 @@ from pydantic import SecretStr
 
 from agents.profiles import ModelProfile
 from kilab.errors import UserError
+
+
+class _Client(httpx.Client):
+    """Closes its connections when collected, so no socket outlives its chat model."""
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):
+            self.close()
+
+
+class _AsyncClient(httpx.AsyncClient):
+    """Closes its connections when collected, on the running loop if there is one."""
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):
+            asyncio.get_running_loop().create_task(self.aclose())
+
 
 # Local and most self-hosted servers want no key, but the OpenAI client insists on one.
 _NO_KEY = "not-needed"
@@ -61,11 +80,14 @@ def chat_model(profile: ModelProfile, *, base_url: str | None = None) -> BaseCha
     Raises:
         UserError: For the offline profile, a missing variable or a missing base URL.
     """
+    # A local server costs nothing to reconnect to; without keep-alive no socket outlives
+    # the event loop that opened it.
+    limits = httpx.Limits(max_keepalive_connections=0 if profile.provider == "local" else 20)
     common: dict[str, Any] = {
         # Classic httpx clients (the SDK accepts them): the project pins httpx, and respx
         # tests the wire format through them.
-        "http_client": httpx.Client(timeout=profile.timeout_s),
-        "http_async_client": httpx.AsyncClient(timeout=profile.timeout_s),
+        "http_client": _Client(timeout=profile.timeout_s, limits=limits),
+        "http_async_client": _AsyncClient(timeout=profile.timeout_s, limits=limits),
         "temperature": profile.temperature,
         "max_tokens": profile.max_tokens,
         "timeout": profile.timeout_s,
