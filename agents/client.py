@@ -28,6 +28,7 @@ from agents.resilience import RetryPolicy, is_retryable, limits_for, status_of
 from agents.structured import METHODS, Method, is_parse_failure, is_rejection, json_mode_messages
 from agents.types import ModelUsage
 from kilab.errors import ModelError
+from kilab.telemetry import traced_model_call
 
 T = TypeVar("T", bound=BaseModel)
 R = TypeVar("R")
@@ -189,6 +190,7 @@ class ModelClient:
 
     # -- text ----------------------------------------------------------------------------
 
+    @traced_model_call
     def complete(self, messages: list[BaseMessage], **params: Any) -> Completion:
         """A text reply (streamed when the profile says so)."""
         key = self._key(messages, params, None)
@@ -213,6 +215,7 @@ class ModelClient:
             raise self._failed(exc, 1) from None
         return self._completion(key, message)
 
+    @traced_model_call
     async def acomplete(self, messages: list[BaseMessage], **params: Any) -> Completion:
         """``complete`` on the event loop."""
         key = self._key(messages, params, None)
@@ -266,6 +269,7 @@ class ModelClient:
         sent = json_mode_messages(messages, schema) if method == "json_mode" else messages
         return runnable, sent
 
+    @traced_model_call
     def structured(
         self, messages: list[BaseMessage], schema: type[T], **params: Any
     ) -> tuple[T, ModelUsage]:
@@ -313,6 +317,7 @@ class ModelClient:
                 raise self._unparsed(last)
         raise self._rejected(last)
 
+    @traced_model_call
     async def astructured(
         self, messages: list[BaseMessage], schema: type[T], **params: Any
     ) -> tuple[T, ModelUsage]:

@@ -36,6 +36,9 @@ for module_name in COMMAND_MODULES:
 def main() -> None:
     """Entry point: user errors print as plain messages with exit code 2, no traceback."""
     try:
+        from kilab.telemetry import configure
+
+        configure()  # logs and traces from KILAB_LOG_*, KILAB_TRACES*, OTEL_* variables
         app(standalone_mode=False)
     except UserError as exc:
         from kilab.cli.output import print_error
