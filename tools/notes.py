@@ -21,6 +21,11 @@ CONSEQUENCE_CUES = (
     "trer i kraft ikrafttredelse overgangsregler plikt skal gebyr straff sanksjon oppheves "
     "gjelder fra frist kostnader"
 )
+# The request around the topic: "Lag et kort notat om …", "Skriv eit oversiktsnotat om …".
+_REQUEST = re.compile(
+    r"^\s*(lag|skriv|utarbeid)\s+(et|eit|ein|en)?\s*(kort|kortfattet)?\s*\w*notat\s+(om|over)\s+",
+    re.IGNORECASE,
+)
 _HEADING_LINE = re.compile(r"^\s*#{1,6}\s*(.+?)\s*:?\s*$|^\s*(\w+)\s*:\s*$")
 
 
@@ -42,6 +47,14 @@ class NoteSettings:
     points: int = 6
     consequences: int = 3
     min_coverage: float = 0.2
+    focus: float = 0.8  # quote only sources covering this share of the best one's coverage
+    max_sources: int = 3
+
+
+def topic_of(request: str) -> str:
+    """What a note is to be about: the request without "Lag et kort notat om"."""
+    topic = _REQUEST.sub("", request.strip(), count=1)
+    return topic[:1].upper() + topic[1:] if topic else request
 
 
 def _lead_sentences(source: NoteSource, most: int) -> list[CitedSentence]:
@@ -66,11 +79,14 @@ def compose_note(
     Returns:
         The note's text and whether it declined.
     """
+    question = topic_of(question)
     wanted = terms(question)
-    if not sources or max(coverage(wanted, f"{s.title} {s.text}") for s in sources) < (
-        settings.min_coverage
-    ):
+    covered = [coverage(wanted, f"{s.title} {s.text}") for s in sources]
+    best = max(covered, default=0.0)
+    if best < settings.min_coverage:
         return DECLINE_MESSAGE, True
+    sources = [s for s, c in zip(sources, covered, strict=True) if c >= settings.focus * best]
+    sources = sources[: settings.max_sources]
     plain = [Source(s.id, s.text) for s in sources]
     background = _lead_sentences(sources[0], settings.background)
     used = {s.text for s in background}

@@ -33,6 +33,7 @@ from graphs.nodes.convert import passage
 from graphs.registry import RefTo, role, tool
 from graphs.state import GraphState, Passage, ToolCall, Usage
 from tools.compose import coverage
+from tools.notes import topic_of
 from tools.retrieval.types import SearchMode
 from tools.text import terms
 
@@ -67,7 +68,8 @@ class OfflinePlanner:
         turns = sum(isinstance(m, AIMessage) for m in input)
         question = next((str(m.content) for m in input if isinstance(m, HumanMessage)), "")
         if turns == 0 and "search" in self.tools:
-            return _calls([("search", {"query": _first_line(question), "k": self.k})], turns)
+            query = topic_of(_first_line(question))
+            return _calls([("search", {"query": query, "k": self.k})], turns)
         if turns == 1 and "fetch" in self.tools and self.fetch_top:
             ids = _ids_shown([m for m in input if isinstance(m, ToolMessage)])
             if ids:

@@ -31,6 +31,14 @@ class ComposerSettings(BaseModel):
     min_coverage: float = Field(
         0.2, ge=0, le=1, description="Decline unless a source holds this share of the request."
     )
+    focus: float = Field(
+        0.8,
+        ge=0,
+        le=1,
+        description="Offline: quote only documents covering this share of the "
+        "best document's coverage of the request.",
+    )
+    max_sources: int = Field(3, ge=1, le=20, description="Offline: most documents quoted.")
     max_passages: int = Field(6, ge=1, description="Most documents put before a model.")
     max_passage_chars: int = Field(4000, ge=200, description="Most characters of each document.")
 
@@ -49,7 +57,9 @@ class ComposerNode:
         text, declined = compose_note(
             state["question"],
             docs,
-            NoteSettings(s.background, s.points, s.consequences, s.min_coverage),
+            NoteSettings(
+                s.background, s.points, s.consequences, s.min_coverage, s.focus, s.max_sources
+            ),
         )
         return {
             "draft": text,
