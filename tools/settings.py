@@ -29,6 +29,9 @@ class IndexSettings(BaseModel):
     stopwords: Literal["norwegian"] | None = "norwegian"
     k1: float = Field(default=1.5, gt=0)
     b: float = Field(default=0.75, ge=0, le=1)
+    dense_center: bool = Field(
+        default=True, description="Centre passage and question vectors on the corpus mean."
+    )
     fusion: Literal["rrf", "zscore", "minmax"] = Field(
         default="rrf", description="How hybrid search combines BM25 and dense scores."
     )
@@ -44,4 +47,6 @@ class IndexSettings(BaseModel):
 
     def index_fields(self) -> dict[str, object]:
         """The settings that change the built index (the rest only change searching)."""
-        return self.model_dump(mode="json", include={"stemmer", "stopwords", "k1", "b"})
+        return self.model_dump(
+            mode="json", include={"stemmer", "stopwords", "k1", "b", "dense_center"}
+        )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -16,15 +15,15 @@ from tools.corpus import LIST_SEPARATOR, CorpusSource, load_chunks
 from tools.retrieval import store
 from tools.retrieval.bm25 import BM25Index, Scores, index_text, top_k
 from tools.retrieval.dense import (
+    DenseIndex,
     Progress,
     VectorCache,
-    Vectors,
     dense_available,
     embed_all,
-    embed_query,
 )
 from tools.retrieval.fusion import fuse
 from tools.retrieval.types import Chunk, Hit, SearchMode
+from tools.settings import IndexSettings
 
 Mask = npt.NDArray[np.bool_]
 Filters = Mapping[str, str | Sequence[str]]
@@ -43,7 +42,7 @@ class CorpusRetriever:
         mode: SearchMode,
         folder: Path,
         cache_dir: Path,
-        dense: Vectors | None = None,
+        dense: DenseIndex | None = None,
     ) -> None:
         self.source = source
         self.folder = folder
@@ -100,9 +99,7 @@ class CorpusRetriever:
         if self._mode == "bm25":
             return self._bm25.scores(query)
         assert self._dense is not None
-        dense: Scores = self._dense @ embed_query(query)
-        # Cosine similarity of e5 vectors lies in (0.6, 1) in practice; keep it positive.
-        dense = np.maximum(dense, np.float32(1e-6))
+        dense = self._dense.scores(query)
         if self._mode == "dense":
             return dense
         return fuse(self._bm25.scores(query), dense, self.source.index, mask)
@@ -229,7 +226,11 @@ def open_retriever(
             return found
         folder = store.index_folder(cache_dir, source, key)
         chunks, bm25 = _open_bm25(source, folder, key)
-        dense = _open_dense(chunks, folder, cache_dir, progress) if mode != "bm25" else None
+        dense = (
+            _open_dense(chunks, folder, cache_dir, source.index, progress)
+            if mode != "bm25"
+            else None
+        )
         retriever = CorpusRetriever(source, chunks, bm25, mode, folder, cache_dir, dense)
         with _instances_lock:
             _instances[instance_key] = retriever
@@ -267,17 +268,20 @@ def _open_bm25(source: CorpusSource, folder: Path, key: str) -> tuple[list[Chunk
 
 
 def _open_dense(
-    chunks: list[Chunk], folder: Path, cache_dir: Path, progress: Progress | None
-) -> Vectors:
+    chunks: list[Chunk],
+    folder: Path,
+    cache_dir: Path,
+    settings: IndexSettings,
+    progress: Progress | None,
+) -> DenseIndex:
     path = folder / DENSE_FILE
     if path.is_file():
-        matrix: Vectors = np.load(path, mmap_mode="r")
-        if matrix.shape[0] == len(chunks):
-            return matrix
-    matrix = embed_all(
+        found = DenseIndex.load(path)
+        if len(found) == len(chunks):
+            return found
+    vectors = embed_all(
         [index_text(c) for c in chunks], VectorCache(cache_dir / VECTORS_FILE), progress
     )
-    temporary = path.with_name(f".{DENSE_FILE}.{os.getpid()}.{threading.get_ident()}.npy")
-    np.save(temporary, matrix)
-    os.replace(temporary, path)
-    return matrix
+    dense = DenseIndex.from_vectors(vectors, settings.dense_center)
+    dense.save(path)
+    return dense
