@@ -153,8 +153,29 @@ def _variants(project: Project, pilot: str, wanted: Sequence[str] | None) -> lis
     return list(dict.fromkeys(wanted))
 
 
+def _judge_identity(judge: AnyMetric | None) -> str:
+    """What of the judge changes its values: its model profile and number of samples."""
+    if judge is None:
+        return ""
+    inner = getattr(judge, "judge", judge)
+    profile = getattr(inner, "profile", None)
+    described = profile.model_dump(mode="json") if hasattr(profile, "model_dump") else None
+    return keys.digest(
+        {
+            "judge": type(inner).__name__,
+            "profile": described,
+            "samples": getattr(judge, "samples", 1),
+        }
+    )
+
+
 def _jobs(
-    project: Project, pilot: str, dataset: Dataset, variants: Sequence[str], repeats: int
+    project: Project,
+    pilot: str,
+    dataset: Dataset,
+    variants: Sequence[str],
+    repeats: int,
+    judge: AnyMetric | None = None,
 ) -> list[_Job]:
     spec = project.get("pilot", pilot).spec
     graph = keys.graph_hash(project, spec.graph)
@@ -162,7 +183,8 @@ def _jobs(
     jobs = []
     for variant in variants:
         pilot_part = keys.pilot_hash(project, pilot, variant)
-        profile = keys.profile_hash(project, pilot, variant)
+        # the judge's profile is a model profile too: its values live in the result
+        profile = keys.profile_hash(project, pilot, variant) + _judge_identity(judge)
         for case in dataset.cases:
             for repeat in range(repeats):
                 key = keys.result_key(
@@ -242,7 +264,7 @@ class Harness:
                 seed=options.seed,
             )
             store.create_run(run)
-        jobs = _jobs(project, pilot, dataset, variants, repeats)
+        jobs = _jobs(project, pilot, dataset, variants, repeats, options.judge)
         resumed = len(store.result_keys(run.id)) if options.resume else 0
         return cls(project, pilot, store, options, run, jobs, metrics, skipped, resumed)
 
