@@ -18,6 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
+from pydantic import BaseModel
+
 from evals import keys
 from evals.datasets import Case, Dataset, load_dataset
 from evals.metrics import AnyMetric, case_passed, resolve_metrics, score_case
@@ -159,7 +161,7 @@ def _judge_identity(judge: AnyMetric | None) -> str:
         return ""
     inner = getattr(judge, "judge", judge)
     profile = getattr(inner, "profile", None)
-    described = profile.model_dump(mode="json") if hasattr(profile, "model_dump") else None
+    described = profile.model_dump(mode="json") if isinstance(profile, BaseModel) else None
     return keys.digest(
         {
             "judge": type(inner).__name__,
