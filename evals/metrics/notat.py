@@ -24,11 +24,17 @@ def structure(case: Case, output: CaseOutput) -> float | None:
     if output.declined:
         return 0.0
     found = [h.casefold() for h in headings_of(output.answer)]
-    matched, position = 0, 0
-    for heading in HEADINGS:
-        if heading.casefold() in found[position:]:
-            position = found.index(heading.casefold(), position) + 1
-            matched += 1
+    wanted = [h.casefold() for h in HEADINGS]
+    # The longest run of the wanted headings that appears in order (a common subsequence).
+    best = [0] * (len(found) + 1)
+    for heading in wanted:
+        previous = 0
+        for j, seen in enumerate(found, start=1):
+            previous, best[j] = (
+                best[j],
+                previous + 1 if heading == seen else max(best[j], best[j - 1]),
+            )
+    matched = best[-1]
     return matched / len(HEADINGS)
 
 
