@@ -65,6 +65,11 @@ class RedactingExporter(SpanExporter):
         return self.inner.force_flush(timeout_millis)
 
 
+def _plain(attributes: Any) -> dict[str, Any]:
+    """Attributes as JSON has them: sequences (tuples in the SDK) as lists."""
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in (attributes or {}).items()}
+
+
 def span_record(span: ReadableSpan) -> dict[str, Any]:
     """A finished span as a small JSON-ready dict (as stored with a case result)."""
     context = span.context
@@ -79,9 +84,9 @@ def span_record(span: ReadableSpan) -> dict[str, Any]:
         "duration_ms": round((end - start) / 1e6, 3),
         "status": span.status.status_code.name.lower(),
         "status_message": span.status.description or "",
-        "attributes": dict(span.attributes or {}),
+        "attributes": _plain(span.attributes),
         "events": [
-            {"name": e.name, "time_ns": e.timestamp, "attributes": dict(e.attributes or {})}
+            {"name": e.name, "time_ns": e.timestamp, "attributes": _plain(e.attributes)}
             for e in span.events
         ],
     }

@@ -1,0 +1,70 @@
+"""Fixtures for telemetry tests: an in-memory span exporter, small husleie datasets, and a
+husleie project whose roles talk to a respx-mocked OpenAI-compatible endpoint."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import structlog
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from agents.resilience import reset_limits
+from kilab.telemetry import TelemetrySettings
+from kilab.telemetry.traces import configure_tracing, shutdown_tracing
+
+ROOT = Path(__file__).resolve().parents[2]
+HUSLEIE = ROOT / "configs" / "datasets" / "husleie.jsonl"
+MOCK_BASE = "http://llm.test/v1"
+MOCK_KEY_ENV = "KILAB_TELEMETRY_TEST_API_KEY"
+
+
+@pytest.fixture(autouse=True)
+def _reset() -> Iterator[None]:
+    reset_limits()
+    yield
+    shutdown_tracing()
+    structlog.reset_defaults()
+
+
+@pytest.fixture
+def spans() -> InMemorySpanExporter:
+    """Tracing on, every finished span kept in memory."""
+    exporter = InMemorySpanExporter()
+    configure_tracing(TelemetrySettings(traces=("store",)), [exporter])
+    return exporter
+
+
+def write_dataset(path: Path, n: int, extra: list[dict[str, object]] | None = None) -> Path:
+    """The first ``n`` husleie cases (and ``extra`` ones) as a dataset file."""
+    lines = HUSLEIE.read_text(encoding="utf-8").splitlines()[:n]
+    lines += [json.dumps(case, ensure_ascii=False) for case in extra or []]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def mocked_configs(configs: Path) -> Path:
+    """The project's configs with drafter and reviewer on an OpenAI-compatible profile that
+    respx answers (see ``tests/agents`` for the wire format)."""
+    for agent in ("drafter", "reviewer"):
+        path = configs / "agents" / f"{agent}.yaml"
+        text = path.read_text(encoding="utf-8")
+        assert "model: offline" in text
+        path.write_text(text.replace("model: offline", "model: mocked"), encoding="utf-8")
+    models = configs / "models.yaml"
+    models.write_text(
+        models.read_text(encoding="utf-8").rstrip("\n")
+        + "\n  mocked:\n"
+        + "    provider: openai-compatible\n"
+        + "    model: test-model\n"
+        + f"    base_url: {MOCK_BASE}\n"
+        + f"    api_key_env: {MOCK_KEY_ENV}\n"
+        + "    retry_base_delay_s: 0.001\n"
+        + "    price_input_per_mtok: 1.0\n"
+        + "    price_output_per_mtok: 2.0\n",
+        encoding="utf-8",
+    )
+    return configs
