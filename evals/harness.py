@@ -308,11 +308,13 @@ class Harness:
         except Exception as exc:  # a failing case is data, not the end of the run
             error = f"{type(exc).__name__}: {exc}"
             output = CaseOutput(errors=[error], latency_s=time.perf_counter() - started)
-        try:
-            values, samples = await score_case(self.metrics, job.case, output)
-        except Exception as exc:
-            error = error or f"scoring failed: {type(exc).__name__}: {exc}"
-            values, samples = {}, {}
+        values: dict[str, float | None] = {m.name: None for m in self.metrics}
+        samples: dict[str, list[float]] = {}
+        if not error:  # an errored case has no answer to score: it counts via the error rule
+            try:
+                values, samples = await score_case(self.metrics, job.case, output)
+            except Exception as exc:
+                error = f"scoring failed: {type(exc).__name__}: {exc}"
         return CaseResult(
             run_id=self.run_info.id,
             key=job.key,

@@ -163,6 +163,7 @@ def print_report(
                 )
             for result in shown[:limit]:
                 got = "declined" if result.output.declined else "answered"
+                got = "error" if result.error else got
                 table.add_row(
                     result.case.id + (f"#{result.repeat}" if run.repeats > 1 else ""),
                     *([result.variant] if multi else []),

@@ -91,6 +91,9 @@ def test_a_failing_case_is_recorded_and_the_run_goes_on(
     assert "RuntimeError: index exploded" in failed[0].error and not failed[0].passed
     assert report.run.status == "finished" and len(report.results) == 10
     assert report.summaries["baseline"].errors == 1
+    # an errored case has no answer: no metric values, so it cannot pass as "answered"
+    assert all(value is None for value in failed[0].metrics.values())
+    assert report.summaries["baseline"].estimates["decline_accuracy"].n == 9
 
     EXPLODE["on"] = False  # the cause is fixed; resuming retries only the errored case
     resumed = run_eval(
