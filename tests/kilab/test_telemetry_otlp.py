@@ -1,0 +1,137 @@
+"""OTLP over HTTP: a run's spans arrive at a real receiver on 127.0.0.1 as one full tree."""
+
+from __future__ import annotations
+
+import gzip
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceRequest,
+    ExportTraceServiceResponse,
+)
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue
+
+from evals.harness import EvalOptions, run_eval
+from evals.store import MemoryRunStore
+from graphs.project import load_project
+from kilab.telemetry import TelemetrySettings
+from kilab.telemetry.traces import configure_tracing, shutdown_tracing
+from tests.kilab.conftest import ROOT, write_dataset
+
+
+class Receiver(ThreadingHTTPServer):
+    """Accepts ``POST /v1/traces`` and keeps every decoded span."""
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.spans: list[dict[str, object]] = []
+        self.paths: list[str] = []
+        self.services: set[str] = set()
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+def _value(value: AnyValue) -> object:
+    kind = value.WhichOneof("value")
+    if kind == "array_value":
+        return [_value(v) for v in value.array_value.values]
+    return getattr(value, kind) if kind else None
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: Receiver
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        if self.headers.get("Content-Encoding") == "gzip":
+            body = gzip.decompress(body)
+        request = ExportTraceServiceRequest.FromString(body)
+        self.server.paths.append(self.path)
+        for resource_spans in request.resource_spans:
+            for attribute in resource_spans.resource.attributes:
+                if attribute.key == "service.name":
+                    self.server.services.add(attribute.value.string_value)
+            for scope_spans in resource_spans.scope_spans:
+                for span in scope_spans.spans:
+                    self.server.spans.append(
+                        {
+                            "name": span.name,
+                            "id": span.span_id.hex(),
+                            "parent": span.parent_span_id.hex(),
+                            "trace": span.trace_id.hex(),
+                            "attributes": {a.key: _value(a.value) for a in span.attributes},
+                        }
+                    )
+        reply = ExportTraceServiceResponse().SerializeToString()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-protobuf")
+        self.send_header("Content-Length", str(len(reply)))
+        self.end_headers()
+        self.wfile.write(reply)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    server = Receiver()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+def test_a_run_exported_over_otlp_arrives_with_the_full_span_tree(
+    receiver: Receiver, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.endpoint)
+    monkeypatch.setenv("OTEL_SERVICE_NAME", "kilab-otlp-test")
+    configure_tracing(TelemetrySettings(traces=("otlp",)))
+    project = load_project([ROOT / "configs"], root=ROOT / "configs")
+    options = EvalOptions(
+        variants=["bm25"],
+        dataset=write_dataset(tmp_path / "d.jsonl", 2),
+        cache_dir=tmp_path / "cache",
+    )
+    report = run_eval(project, "husleie", MemoryRunStore(), options)
+    shutdown_tracing()  # flushes the batch processor
+
+    assert set(receiver.paths) == {"/v1/traces"}
+    assert receiver.services == {"kilab-otlp-test"}
+    spans = receiver.spans
+    by_id = {s["id"]: s for s in spans}
+    assert len(by_id) == len(spans) == 1 + 2 * (1 + 3 + 1)  # run; per case: case, 3 nodes, search
+    assert len({s["trace"] for s in spans}) == 1
+    root = next(s for s in spans if s["parent"] == "")
+    assert root["name"] == "run husleie"
+    assert root["attributes"]["kilab.run.id"] == report.run.id
+
+    def children(span: dict[str, object]) -> list[dict[str, object]]:
+        return [s for s in spans if s["parent"] == span["id"]]
+
+    cases = children(root)
+    assert sorted(c["attributes"]["kilab.case.id"] for c in cases) == [  # type: ignore[index]
+        "husleie-001",
+        "husleie-002",
+    ]
+    for case in cases:
+        nodes = children(case)
+        assert sorted(str(n["name"]) for n in nodes) == [
+            "node draft",
+            "node retrieve",
+            "node review",
+        ]
+        retrieve = next(n for n in nodes if n["name"] == "node retrieve")
+        (search,) = children(retrieve)
+        assert search["name"] == "execute_tool search"
+        assert search["attributes"]["kilab.search.hits"] == 5  # type: ignore[index]
+        assert len(search["attributes"]["kilab.search.ids"]) == 5  # type: ignore[index, arg-type]
