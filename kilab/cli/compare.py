@@ -28,6 +28,16 @@ def register(app: typer.Typer) -> None:
     app.command()(serve)
 
 
+def _require_viewer_extra() -> None:
+    import importlib.util
+
+    from kilab.errors import MissingExtraError
+
+    for module in ("jinja2", "fastapi", "uvicorn"):
+        if importlib.util.find_spec(module) is None:
+            raise MissingExtraError(module, "viewer")
+
+
 def _require_store(store: Path) -> None:
     from kilab.errors import NotFoundError
 
@@ -142,6 +152,7 @@ def report(
     log: Annotated[Path, typer.Option("--log", help="Promotion log (JSONL).")] = DEFAULT_LOG,
 ) -> None:
     """Write one self-contained HTML report of a run (optionally against another)."""
+    _require_viewer_extra()
     from evals.report import render_report
     from evals.store import open_store
 
@@ -167,6 +178,7 @@ def serve(
     log: Annotated[Path, typer.Option("--log", help="Promotion log (JSONL).")] = DEFAULT_LOG,
 ) -> None:
     """Serve the local web viewer of runs, cases, traces and comparisons."""
+    _require_viewer_extra()
     import uvicorn
 
     from evals.viewer import create_app
