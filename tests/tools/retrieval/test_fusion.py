@@ -20,9 +20,16 @@ def test_reciprocal_rank_fusion_sums_inverse_ranks() -> None:
 
 
 def test_rrf_prefers_chunks_both_rankers_like() -> None:
-    fused = fuse(BM25, DENSE, IndexSettings(fusion="rrf"))
+    fused = fuse(BM25, DENSE, IndexSettings(fusion="rrf", dense_weight=0.5, rrf_k=60))
     assert int(np.argmax(fused)) == 1  # 1st in BM25, 2nd in dense
     assert fused[0] > 0  # dense ranks every chunk, BM25 only its matches
+    assert fused[1] == pytest.approx(1 / 61 + 1 / 62)  # equal weights: plain RRF
+
+
+def test_weighted_rrf_leans_towards_the_heavier_ranker() -> None:
+    dense_heavy = fuse(BM25, DENSE, IndexSettings(fusion="rrf", dense_weight=0.9, rrf_k=10))
+    bm25_heavy = fuse(BM25, DENSE, IndexSettings(fusion="rrf", dense_weight=0.1, rrf_k=10))
+    assert int(np.argmax(dense_heavy)) == 2 and int(np.argmax(bm25_heavy)) == 1
 
 
 def test_rrf_without_bm25_terms_follows_dense() -> None:
