@@ -102,8 +102,12 @@ def graph_view(configs: Path | None, pilot: str, results: Sequence[CaseResult]) 
     except UserError:
         return None
     visits, transitions = path_counts(results)
-    edges = [(s, t, "") for s, t in spec.edges]
-    edges += [(s, t, outcome) for s, cases in spec.routes.items() for outcome, t in cases.items()]
+    labels: dict[tuple[str, str], list[str]] = {(s, t): [] for s, t in spec.edges}
+    for source, cases in spec.routes.items():
+        for outcome, target in cases.items():
+            labels.setdefault((source, target), []).append(outcome)
+    # Routes to the same target share one arrow: the path records nodes, not outcomes.
+    edges = [(s, t, " | ".join(outcomes)) for (s, t), outcomes in labels.items()]
     order = _order(START, edges, list(spec.nodes))
     return GraphView(
         name=graph_name,

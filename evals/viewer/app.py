@@ -1,0 +1,224 @@
+"""The local web viewer: FastAPI with server-rendered Jinja2 pages and no script at all.
+
+Pages: the runs list (filter by pilot, variant and stage; tick runs to compare), a run
+(summary, gate, graph with visit counts, cases), a case (answer, passages, findings and the
+trace as a timeline), a comparison of two or more runs (each against the first) and a
+pilot's promotion history. Every asset is served by the app; a Content Security Policy
+forbids scripts and anything from elsewhere. It reads the run store the CLI writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+import jinja2
+from fastapi import FastAPI, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from starlette.exceptions import HTTPException
+
+from evals.promotion import PromotionLog, PromotionRecord
+from evals.records import CaseResult, RunInfo
+from evals.report import TEMPLATES as REPORT_TEMPLATES
+from evals.report import stylesheet
+from evals.report.views import compare_refs_view, run_view
+from evals.store import RunStore, open_store
+from kilab.errors import UserError
+
+TEMPLATES = Path(__file__).parent / "templates"
+CSP = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'"
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(
+            [jinja2.FileSystemLoader(TEMPLATES), jinja2.FileSystemLoader(REPORT_TEMPLATES)]
+        ),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["q"] = lambda value: quote(str(value), safe="")
+    return env
+
+
+def _stages(records: list[PromotionRecord]) -> dict[str, list[str]]:
+    stages: dict[str, list[str]] = {}
+    for record in records:
+        stages.setdefault(record.run_id, []).append(record.stage)
+    return stages
+
+
+def create_app(
+    store: str | Path,
+    *,
+    log: str | Path = Path(".kilab/promotions.jsonl"),
+    configs: Path | None = None,
+) -> FastAPI:
+    """The viewer over a run store.
+
+    Args:
+        store: The SQLite run store the CLI writes.
+        log: The promotion log, for stages and history.
+        configs: Config folder, for gates and graphs (default ./configs).
+    """
+    app = FastAPI(title="kilab viewer", docs_url=None, redoc_url=None, openapi_url=None)
+    env = _environment()
+    log = Path(log)
+    promotions = PromotionLog(log)
+    css = str(stylesheet())
+
+    @contextmanager
+    def opened() -> Iterator[RunStore]:
+        run_store = open_store(store)
+        try:
+            yield run_store
+        finally:
+            run_store.close()
+
+    def page(name: str, status: int = 200, **context: Any) -> HTMLResponse:
+        html = env.get_template(name).render(**context)
+        return HTMLResponse(html, status_code=status)
+
+    @app.middleware("http")
+    async def security_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        response.headers["Content-Security-Policy"] = CSP
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        return response
+
+    @app.exception_handler(UserError)
+    async def user_error(request: Request, exc: UserError) -> HTMLResponse:
+        return page("error.html.j2", 404, message=str(exc))
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> HTMLResponse:
+        return page("error.html.j2", exc.status_code, message=str(exc.detail))
+
+    @app.get("/static/style.css")
+    def style() -> Response:
+        return Response(css, media_type="text/css")
+
+    @app.get("/favicon.ico")
+    def favicon() -> Response:
+        return Response(status_code=204)
+
+    @app.get("/", response_class=HTMLResponse)
+    def runs(pilot: str = "", variant: str = "", stage: str = "") -> HTMLResponse:
+        with opened() as run_store:
+            every = run_store.list_runs()
+            counts = {r.id: len(run_store.result_keys(r.id, include_errors=True)) for r in every}
+        stages = _stages(promotions.records())
+        shown: list[RunInfo] = [
+            r
+            for r in every
+            if (not pilot or r.pilot == pilot)
+            and (not variant or variant in r.variants)
+            and (not stage or stage in stages.get(r.id, []))
+        ]
+        return page(
+            "runs.html.j2",
+            runs=shown,
+            counts=counts,
+            stages=stages,
+            pilots=sorted({r.pilot for r in every}),
+            variants=sorted({v for r in every for v in r.variants}),
+            stage_names=sorted({s for ss in stages.values() for s in ss}),
+            pilot=pilot,
+            variant=variant,
+            stage=stage,
+        )
+
+    @app.get("/runs/{run_id}", response_class=HTMLResponse)
+    def run(run_id: str, variant: str = "") -> HTMLResponse:
+        with opened() as run_store:
+            view = run_view(
+                run_store, f"{run_id}:{variant}" if variant else run_id, configs=configs, log=log
+            )
+        return page("run.html.j2", view=view, run=view.report.run, variant=variant)
+
+    @app.get("/runs/{run_id}/cases/{case_id}", response_class=HTMLResponse)
+    def case(run_id: str, case_id: str, variant: str = "", repeat: int = 0) -> HTMLResponse:
+        with opened() as run_store:
+            info = run_store.get_run(run_id)
+            found = [r for r in run_store.results(info.id) if r.case.id == case_id]
+        if not found:
+            raise HTTPException(404, f"run {run_id} has no case {case_id!r}")
+        variant = variant or found[0].variant
+        chosen = [r for r in found if r.variant == variant and r.repeat == repeat] or found[:1]
+        result: CaseResult = chosen[0]
+        return page(
+            "case.html.j2",
+            run=info,
+            r=result,
+            siblings=found,
+            timeline=_timeline(result),
+        )
+
+    @app.get("/compare", response_class=HTMLResponse)
+    def compare(
+        runs: Annotated[list[str] | None, Query()] = None,
+    ) -> HTMLResponse:
+        refs = [r for r in (runs or []) if r]
+        if len(refs) < 2:
+            raise HTTPException(400, "pick two or more runs to compare")
+        with opened() as run_store:
+            views = [compare_refs_view(run_store, refs[0], ref) for ref in refs[1:]]
+        return page("compare.html.j2", views=views, refs=refs)
+
+    @app.get("/pilots/{pilot}/history", response_class=HTMLResponse)
+    def history(pilot: str) -> HTMLResponse:
+        records = promotions.records(pilot)
+        problems = promotions.verify()
+        return page("history.html.j2", pilot=pilot, records=records, problems=problems)
+
+    return app
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineStep:
+    """One step of a case's trace: a span (with timing) or a node of the path."""
+
+    name: str
+    detail: str
+    offset: float | None = None
+    duration: float | None = None
+
+
+def _timeline(result: CaseResult) -> list[TimelineStep]:
+    """The trace as steps: spans when telemetry recorded them, else the graph path."""
+    steps: list[TimelineStep] = []
+    spans = result.spans
+    if spans:
+        starts = [float(s.get("start", s.get("start_time", 0)) or 0) for s in spans]
+        origin = min(starts) if starts else 0.0
+        for span, start in zip(spans, starts, strict=True):
+            end = float(span.get("end", span.get("end_time", start)) or start)
+            attributes = span.get("attributes") or {}
+            steps.append(
+                TimelineStep(
+                    name=str(span.get("name", "span")),
+                    detail=", ".join(f"{k}={v}" for k, v in attributes.items()),
+                    offset=start - origin,
+                    duration=max(end - start, 0.0),
+                )
+            )
+        return steps
+    for name in result.output.path:
+        usage = result.output.usage.get(name)
+        detail = (
+            f"{usage.calls} model calls · {usage.input_tokens}+{usage.output_tokens} tokens"
+            f" · cost {usage.cost:.4f}"
+            if usage
+            else "no model call"
+        )
+        steps.append(TimelineStep(name=name, detail=detail))
+    return steps

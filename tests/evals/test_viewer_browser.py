@@ -1,0 +1,116 @@
+"""The viewer in headless Chromium over a real server: runs → run → case → compare by
+clicking, screenshots kept in test-artifacts/, and no script from a case ever runs."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from evals.viewer import create_app
+from evals.viewer.demo import HOSTILE_QUESTION, Demo, write_demo
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="browser test: /usr/bin/chromium absent (apt-get install -y chromium)",
+    ),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Demo]]:
+    """The demo store served by uvicorn on 127.0.0.1 in a thread: (base URL, demo)."""
+    import uvicorn
+
+    home = tmp_path_factory.mktemp("browser")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("KILAB_HOME", str(home))
+        patch.setenv("KILAB_CACHE", str(home / "cache"))
+        demo = write_demo(home)
+        app = create_app(demo.store, log=demo.log, configs=demo.configs)
+        port = _free_port()
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=port, log_level="warning", ws="none", lifespan="off"
+        )
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        for _ in range(200):  # wait until it listens (a readiness poll, not a timing check)
+            if server.started:
+                break
+            time.sleep(0.05)
+        assert server.started, "uvicorn did not start"
+        try:
+            yield f"http://127.0.0.1:{port}", demo
+        finally:
+            server.should_exit = True
+            thread.join(10)
+
+
+def test_click_through_runs_run_case_compare(served: tuple[str, Demo]) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    base, demo = served
+    ARTIFACTS.mkdir(exist_ok=True)
+    dialogs: list[str] = []
+    foreign: list[str] = []
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+            page.on("request", lambda r: None if r.url.startswith(base) else foreign.append(r.url))
+            page.goto(base + "/")
+            assert page.locator("table.runs tbody tr").count() == 2
+            page.screenshot(path=str(ARTIFACTS / "viewer-runs.png"), full_page=True)
+
+            page.locator(f'a.run-link[href="/runs/{demo.first}"]').click()
+            page.wait_for_url(f"**/runs/{demo.first}")
+            assert page.locator("svg.chart.graph").is_visible()
+            assert page.locator("svg.metric-bars rect.bar").count() >= 7
+            page.screenshot(path=str(ARTIFACTS / "viewer-run.png"), full_page=True)
+
+            page.locator("a.case-link", has_text="mini-xss").first.click()
+            page.wait_for_url("**/cases/mini-xss**")
+            assert HOSTILE_QUESTION in page.locator("dd.question").inner_text()
+            assert page.locator("#timeline .step").count() == 3
+            assert page.locator("main script, main img").count() == 0
+            page.screenshot(path=str(ARTIFACTS / "viewer-case.png"), full_page=True)
+
+            page.goto(base + "/")
+            page.locator(f'input[value="{demo.first}:baseline"]').check()
+            page.locator(f'input[value="{demo.second}:k1"]').check()
+            page.locator("button#compare").click()
+            page.wait_for_url("**/compare?**")
+            assert page.locator("section.comparison").count() == 1
+            assert page.locator("table.metrics tbody tr").count() >= 8
+            page.screenshot(path=str(ARTIFACTS / "viewer-compare.png"), full_page=True)
+        finally:
+            browser.close()
+    assert dialogs == [], "a script from a case ran"
+    assert foreign == [], "the viewer loaded something from elsewhere"
