@@ -65,28 +65,30 @@ def print_comparison(comparison: Comparison) -> None:
             f"{len(comparison.only_b)} only in B"
         )
     table = Table(
-        title="Paired difference B − A (95 % bootstrap CI, permutation p, Cohen's d_z)",
+        title="Paired difference B − A: 95 % bootstrap CI, permutation p, Cohen's d_z "
+        "(n.s.: not significant)",
         title_justify="left",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
         show_edge=False,
     )
     for column in ("metric", "A", "B", "Δ B−A", "p", "d_z", "verdict"):
-        table.add_column(column, no_wrap=True)
+        table.add_column(column, no_wrap=column != "metric")
     colours = {"better": "green", "worse": "red"}
+    short = {"no significant difference": "n.s.", "no shared values": "–"}
     for m in comparison.metrics:
         colour = colours.get(m.verdict, "dim")
         table.add_row(
             escape(m.metric),
-            f"{fmt(m.a.value, m.metric)} [dim][{fmt(m.a.low, m.metric)}, "
-            f"{fmt(m.a.high, m.metric)}][/dim]",
-            f"{fmt(m.b.value, m.metric)} [dim][{fmt(m.b.low, m.metric)}, "
-            f"{fmt(m.b.high, m.metric)}][/dim]",
-            f"{fmt(m.diff, m.metric, signed=True)} [dim][{fmt(m.low, m.metric, signed=True)}, "
-            f"{fmt(m.high, m.metric, signed=True)}][/dim]",
+            f"{fmt(m.a.value, m.metric)}\n[dim]{fmt(m.a.low, m.metric)}–"
+            f"{fmt(m.a.high, m.metric)}[/dim]",
+            f"{fmt(m.b.value, m.metric)}\n[dim]{fmt(m.b.low, m.metric)}–"
+            f"{fmt(m.b.high, m.metric)}[/dim]",
+            f"{fmt(m.diff, m.metric, signed=True)}\n[dim]{fmt(m.low, m.metric, signed=True)}–"
+            f"{fmt(m.high, m.metric, signed=True)}[/dim]",
             fmt_p(m.p_value),
             fmt(m.effect_size),
-            f"[{colour}]{m.verdict}[/{colour}]",
+            f"[{colour}]{short.get(m.verdict, m.verdict)}[/{colour}]",
         )
     console.print(table)
     if comparison.flips:
@@ -97,8 +99,9 @@ def print_comparison(comparison: Comparison) -> None:
             pad_edge=False,
             show_edge=False,
         )
-        for column in ("case", "change", "question"):
-            flips.add_column(column, overflow="ellipsis", no_wrap=True, max_width=70)
+        flips.add_column("case", no_wrap=True)
+        flips.add_column("change", no_wrap=True)
+        flips.add_column("question", overflow="ellipsis", no_wrap=True)
         for flip in comparison.flips:
             change = (
                 "[red]pass → fail[/red]"
