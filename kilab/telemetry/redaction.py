@@ -14,6 +14,7 @@ Limits: a secret that is neither in the environment nor shaped like one of the p
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import threading
@@ -44,8 +45,29 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=\-]{6,}"), "Bearer " + MASK),
     (re.compile(r"\bsk-[A-Za-z0-9_\-]{8,}"), "sk-" + MASK),
 )
+# Cheap screens, so that the full patterns and the identity-number validation run only on
+# the rare text that could hold something to mask.
+# Plain substring tests are far faster than a case-insensitive regular expression; the
+# patterns themselves are case-insensitive once a screen fires.
+_MAYBE_PATTERN = (
+    "sk-",
+    "earer",
+    "EARER",
+    "uthori",
+    "UTHORI",
+    "pi-key",
+    "pi_key",
+    "pi-Key",
+    "pi_Key",
+    "PI-KEY",
+    "PI_KEY",
+    "pikey",
+    "piKey",
+    "PIKEY",
+    "ubscription",
+)
+_MAYBE_IDENTITY = re.compile("[0-9]" * 6)  # spelt out: much faster than \d{6}
 _MIN_SECRET = 6
-_DIGITS = re.compile(r"\d{6}")
 
 _registered: set[str] = set()
 _lock = threading.Lock()
@@ -58,16 +80,26 @@ def register_secret_env(name: str | None) -> None:
             _registered.add(name)
 
 
+_named: tuple[int, tuple[str, ...]] = (-1, ())
+
+
+def _secret_names() -> tuple[str, ...]:
+    """Names of variables that say they hold a secret; rescanned when variables come or go
+    (reading every value each time would cost more than the rest of redaction)."""
+    global _named
+    count, names = _named
+    if count != len(os.environ):
+        names = tuple(name for name in os.environ if _SECRET_NAME.search(name))
+        _named = (len(os.environ), names)
+    return names
+
+
 def secret_values() -> list[str]:
     """Current values of every secret-holding environment variable, longest first."""
     with _lock:
-        names = set(_registered)
-    values = {
-        value
-        for name, value in os.environ.items()
-        if (name in names or _SECRET_NAME.search(name)) and len(value) >= _MIN_SECRET
-    }
-    return sorted(values, key=len, reverse=True)
+        names = _registered.union(_secret_names())
+    values = {os.environ.get(name, "") for name in names}
+    return sorted((v for v in values if len(v) >= _MIN_SECRET), key=len, reverse=True)
 
 
 def _identity_numbers(text: str) -> str:
@@ -86,12 +118,19 @@ def redact_text(text: str, secrets: list[str] | None = None) -> str:
         text: Any text.
         secrets: Secret values to mask (default: ``secret_values()`` now).
     """
-    for secret in secret_values() if secrets is None else secrets:
+    return _redact(text, tuple(secret_values() if secrets is None else secrets))
+
+
+# Passages recur across the cases of a run; a string's hash is computed once and kept.
+@functools.lru_cache(maxsize=8192)
+def _redact(text: str, secrets: tuple[str, ...]) -> str:
+    for secret in secrets:
         if secret in text:
             text = text.replace(secret, MASK)
-    for pattern, replacement in _PATTERNS:
-        text = pattern.sub(replacement, text)
-    if _DIGITS.search(text):
+    if any(screen in text for screen in _MAYBE_PATTERN):
+        for pattern, replacement in _PATTERNS:
+            text = pattern.sub(replacement, text)
+    if _MAYBE_IDENTITY.search(text):
         text = _identity_numbers(text)
     return text
 
@@ -100,18 +139,24 @@ def redact_value(value: Any, secrets: list[str] | None = None) -> Any:
     """A copy of ``value`` (strings, and lists, tuples and mappings of them) with secrets and
     identity numbers masked; a mapping key that names a credential gets its value masked whole.
     """
-    secrets = secret_values() if secrets is None else secrets
+    return _walk(value, tuple(secret_values() if secrets is None else secrets))
+
+
+@functools.lru_cache(maxsize=1024)
+def _secret_field(name: str) -> bool:
+    return _SECRET_FIELD.match(name) is not None
+
+
+def _walk(value: Any, secrets: tuple[str, ...]) -> Any:
     if isinstance(value, str):
-        return redact_text(value, secrets)
-    if isinstance(value, Mapping):
+        return _redact(value, secrets)
+    if isinstance(value, dict | Mapping):
         return {
-            k: MASK
-            if isinstance(k, str) and _SECRET_FIELD.match(k) and v
-            else redact_value(v, secrets)
+            k: MASK if isinstance(k, str) and v and _secret_field(k) else _walk(v, secrets)
             for k, v in value.items()
         }
     if isinstance(value, list | tuple):
-        return type(value)(redact_value(v, secrets) for v in value)
+        return type(value)(_walk(v, secrets) for v in value)
     return value
 
 
@@ -129,10 +174,10 @@ def redact_model(model: M) -> M:
 
 def redact_event(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> Any:
     """A structlog processor: masks secrets and identity numbers in every field."""
-    secrets = secret_values()
+    secrets = tuple(secret_values())
     for key, value in event.items():
-        if isinstance(key, str) and _SECRET_FIELD.match(key) and value:
+        if isinstance(key, str) and value and _secret_field(key):
             event[key] = MASK
         else:
-            event[key] = redact_value(value, secrets)
+            event[key] = _walk(value, secrets)
     return event
