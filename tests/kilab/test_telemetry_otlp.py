@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import gzip
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -16,7 +19,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 
 from evals.harness import EvalOptions, run_eval
-from evals.store import MemoryRunStore
+from evals.store import MemoryRunStore, SqliteRunStore
 from graphs.project import load_project
 from kilab.telemetry import TelemetrySettings
 from kilab.telemetry.traces import configure_tracing, shutdown_tracing
@@ -135,3 +138,56 @@ def test_a_run_exported_over_otlp_arrives_with_the_full_span_tree(
         assert search["name"] == "execute_tool search"
         assert search["attributes"]["kilab.search.hits"] == 5  # type: ignore[index]
         assert len(search["attributes"]["kilab.search.ids"]) == 5  # type: ignore[index, arg-type]
+
+
+@pytest.mark.integration
+def test_kilab_eval_with_kilab_traces_otlp_exports_before_it_exits(
+    receiver: Receiver, tmp_path: Path
+) -> None:
+    dataset = write_dataset(tmp_path / "d.jsonl", 2)
+    env = {
+        **os.environ,
+        "KILAB_HOME": str(tmp_path),
+        "KILAB_CACHE": str(tmp_path / "cache"),
+        "KILAB_TRACES": "otlp",
+        "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
+        "KILAB_LOG_FORMAT": "json",
+        "NO_COLOR": "1",
+    }
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kilab",
+            "eval",
+            "configs/pilots/husleie.yaml",
+            "--variants",
+            "bm25",
+            "--dataset",
+            str(dataset),
+            "--store",
+            str(tmp_path / "runs.sqlite"),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    names = sorted(str(s["name"]) for s in receiver.spans)
+    assert names == sorted(
+        ["run husleie", "case husleie-001", "case husleie-002"]
+        + 2 * ["node retrieve", "node draft", "node review", "execute_tool search"]
+    )
+    assert len({s["trace"] for s in receiver.spans}) == 1
+    store = SqliteRunStore(tmp_path / "runs.sqlite")
+    try:
+        (run,) = store.list_runs("husleie")
+        stored = store.results(run.id)
+    finally:
+        store.close()
+    exported = {s["id"] for s in receiver.spans}
+    assert all(len(r.spans) == 5 for r in stored)
+    assert all(s["span_id"] in exported for r in stored for s in r.spans)
