@@ -23,7 +23,15 @@ from pydantic import BaseModel
 from evals import keys
 from evals.datasets import Case, Dataset, load_dataset
 from evals.metrics import AnyMetric, case_passed, resolve_metrics, score_case
-from evals.records import CaseOutput, CaseResult, FindingRecord, PassageRecord, RunInfo, UsageRecord
+from evals.records import (
+    CaseOutput,
+    CaseResult,
+    FindingRecord,
+    PassageRecord,
+    RunInfo,
+    ToolCallRecord,
+    UsageRecord,
+)
 from evals.stats import VariantSummary, summarize_variant
 from evals.store import RunStore
 from graphs.compiler import CompiledGraph, compile_pilot
@@ -135,6 +143,7 @@ def output_from(result: GraphResult) -> CaseOutput:
         errors=list(result.errors),
         latency_s=result.latency_s,
         thread_id=result.thread_id,
+        tool_calls=[ToolCallRecord(**call) for call in result.state.get("tool_calls", [])],
     )
 
 

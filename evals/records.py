@@ -51,6 +51,17 @@ class UsageRecord(_Record):
     cost: float = 0.0
 
 
+class ToolCallRecord(_Record):
+    """One tool call an agent made: what it asked for and whether the tool answered."""
+
+    node: str = ""
+    step: int = 0
+    tool: str
+    args: dict[str, Any] = Field(default_factory=dict)
+    ok: bool = True
+    result: str = ""
+
+
 class CaseOutput(_Record):
     """What the graph produced for one question: the input of every metric."""
 
@@ -65,6 +76,7 @@ class CaseOutput(_Record):
     errors: list[str] = Field(default_factory=list)
     latency_s: float = 0.0
     thread_id: str = ""
+    tool_calls: list[ToolCallRecord] = Field(default_factory=list)
 
     @property
     def ranked_ids(self) -> list[str]:

@@ -62,6 +62,18 @@ def stopped_by_limit(case: Case, output: CaseOutput) -> float | None:
     return float(any(STOPPED_MARK in e for e in output.errors))
 
 
+def tool_calls(case: Case, output: CaseOutput) -> float | None:
+    """Tool calls the agents made (None for graphs without agents)."""
+    return float(len(output.tool_calls)) if output.tool_calls else None
+
+
+def tool_errors(case: Case, output: CaseOutput) -> float | None:
+    """Share of tool calls that failed or had invalid arguments (None without calls)."""
+    if not output.tool_calls:
+        return None
+    return sum(1 for call in output.tool_calls if not call.ok) / len(output.tool_calls)
+
+
 NOTAT: dict[str, FunctionMetric] = {
     m.name: m
     for m in (
@@ -88,6 +100,19 @@ NOTAT: dict[str, FunctionMetric] = {
             stopped_by_limit,
             direction="lower",
             description="an agent's step or token limit ended its loop",
+        ),
+        FunctionMetric(
+            "tool_calls",
+            tool_calls,
+            direction="lower",
+            high=None,
+            description="tool calls per case",
+        ),
+        FunctionMetric(
+            "tool_errors",
+            tool_errors,
+            direction="lower",
+            description="share of tool calls that failed or had invalid arguments",
         ),
     )
 }

@@ -6,7 +6,7 @@ import pytest
 
 from evals.datasets import Case
 from evals.metrics import get_metric, is_known
-from evals.records import CaseOutput, PassageRecord, UsageRecord
+from evals.records import CaseOutput, PassageRecord, ToolCallRecord, UsageRecord
 
 CASE = Case(
     id="n-1",
@@ -75,3 +75,10 @@ def test_steps_and_stopped_by_limit() -> None:
     assert _score("stopped_by_limit", NOTE) == 0.0
     stopped = ["researcher: stopped by step limit"]
     assert _score("stopped_by_limit", NOTE, errors=stopped) == 1.0
+
+
+def test_tool_calls_and_tool_errors() -> None:
+    calls = [ToolCallRecord(tool="search", ok=True), ToolCallRecord(tool="fetch", ok=False)]
+    assert _score("tool_calls", NOTE, tool_calls=calls) == 2.0
+    assert _score("tool_errors", NOTE, tool_calls=calls) == 0.5
+    assert _score("tool_calls", NOTE) is None and _score("tool_errors", NOTE) is None
