@@ -13,6 +13,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from agents.resilience import reset_limits
 from kilab.telemetry import TelemetrySettings
+from kilab.telemetry.logs import reset_logging
 from kilab.telemetry.traces import configure_tracing, shutdown_tracing
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,6 +28,7 @@ def _reset() -> Iterator[None]:
     yield
     shutdown_tracing()
     structlog.reset_defaults()
+    reset_logging()
 
 
 @pytest.fixture

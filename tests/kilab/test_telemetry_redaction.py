@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import random
 from pathlib import Path
 
@@ -131,6 +132,11 @@ def test_a_run_leaks_neither_key_nor_identity_number(
         seen.append(request.headers["authorization"] + text)
         # A careless debug log of the whole request: headers (the key) and body (the question).
         wire.debug("http_request", headers=dict(request.headers), body=text)
+        logging.getLogger("some.library").debug("sent %s", request.headers["authorization"])
+        try:
+            raise ValueError(f"rejected key {FAKE_KEY} for {FNR}")
+        except ValueError:
+            wire.exception("request_failed")
         body = json.loads(text)
         if "response_format" in body or "tools" in body:
             verdict = {"verdict": "approved", "findings": []}
@@ -187,6 +193,10 @@ def test_a_run_leaks_neither_key_nor_identity_number(
     events = [json.loads(line) for line in logs.getvalue().splitlines()]
     requests = [e for e in events if e["event"] == "http_request"]
     assert requests and all(e["headers"]["authorization"] == MASK for e in requests)
+    library = [e for e in events if e.get("logger") == "some.library"]
+    assert library and all(e["event"] == f"sent Bearer {MASK}" for e in library)
+    failures = [e for e in events if e["event"] == "request_failed"]
+    assert failures and all("rejected key ***" in e["exception"] for e in failures)
     # every event is bound to its run, case and node
     assert {(e["run_id"], e["node"]) for e in requests} == {
         (report.run.id, "draft"),
