@@ -302,7 +302,8 @@ class Harness:
             self.run_info.id, job.case.id, job.variant, job.repeat, job.key
         ) as span:
             result = await self._compute(job)
-            span.set({"kilab.case.passed": result.passed, "kilab.case.error": result.error or None})
+            span.set({"kilab.case.passed": result.passed})
+            span.fail(result.error)
         if span.spans:
             result = result.model_copy(update={"spans": span.spans})
         return telemetry.redact_model(result)

@@ -61,6 +61,13 @@ class SpanScope:
         if self.span is not None:
             self.span.set_attributes({k: v for k, v in attributes.items() if v is not None})
 
+    def fail(self, description: str) -> None:
+        """Mark the span as failed (nothing when ``description`` is empty)."""
+        if self.span is not None and description:
+            from opentelemetry.trace import Status, StatusCode
+
+            self.span.set_status(Status(StatusCode.ERROR, description))
+
 
 @contextmanager
 def _span(name: str, attributes: Mapping[str, Any], kind: str = "INTERNAL") -> Iterator[SpanScope]:

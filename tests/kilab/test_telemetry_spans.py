@@ -198,3 +198,37 @@ def test_message_contents_go_into_spans_only_when_opted_in(
     assert sent[-1]["role"] == "human" and "depositum" in sent[-1]["content"]
     search = next(s for s in finished if s.name == "execute_tool search")
     assert search.attributes["kilab.search.query"] == "Hvor mye depositum kan utleier kreve?"
+
+
+def test_a_failing_case_has_an_error_status_with_a_redacted_message(
+    spans: InMemorySpanExporter, mocked_configs: Path, tmp_path: Path, monkeypatch
+) -> None:
+    import random
+
+    from tools.checks.testdata import generate_identity_number
+
+    fnr = generate_identity_number(random.Random(11))
+    monkeypatch.setenv(MOCK_KEY_ENV, "sk-test-0123456789abcdef")
+    project = load_project([mocked_configs], root=mocked_configs)
+    options = EvalOptions(
+        variants=["bm25"],
+        dataset=write_dataset(tmp_path / "d.jsonl", 1),
+        cache_dir=tmp_path / "cache",
+        use_cache=False,
+    )
+    with respx.mock() as mock:
+        mock.post(CHAT).mock(
+            return_value=httpx.Response(
+                400, json={"error": {"message": f"content refused: {fnr}", "type": "bad_request"}}
+            )
+        )
+        report = run_eval(project, "husleie", MemoryRunStore(), options)
+    (result,) = report.results
+    assert result.error and fnr not in result.error
+    (case,) = [s for s in spans.get_finished_spans() if s.name.startswith("case ")]
+    assert case.status.status_code.name == "ERROR"
+    assert "[fodselsnummer]" in str(case.status.description)
+    (draft,) = [s for s in spans.get_finished_spans() if s.name == "node draft"]
+    assert draft.status.status_code.name == "ERROR"
+    assert all(fnr not in json.dumps(s, default=str) for s in result.spans)
+    assert result.spans[0]["status"] == "error"
