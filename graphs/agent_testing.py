@@ -13,8 +13,8 @@ DOCUMENTS = [
     {
         "id": "LOV-2025-01-01-1",
         "title": "Lov om endringer i karanteneloven",
-        "text": "Lov om endringer i karanteneloven. Politikere har informasjonsplikt før de går over "
-        "til ny stilling. Opplysningene skal gis senest tre uker før overgangen. "
+        "text": "Lov om endringer i karanteneloven. Politikere har informasjonsplikt før de går "
+        "over til ny stilling. Opplysningene skal gis senest tre uker før overgangen. "
         "Karantenenemnda kan ilegge saksforbud i inntil 18 måneder. "
         "Brudd på informasjonsplikten kan gi overtredelsesgebyr.",
         "url": "https://lovdata.no/LOV-2025-01-01-1",

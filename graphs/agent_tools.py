@@ -141,7 +141,7 @@ class SearchArgs(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     query: str = Field(min_length=2, description="What to look for, in Norwegian.")
-    k: int | None = Field(None, ge=1, le=20, description="How many passages (default 8).")
+    k: int | None = Field(default=None, ge=1, le=20, description="How many passages (default 8).")
     filters: dict[str, str] = Field(
         default_factory=dict,
         description=f"Metadata field → exact value; fields: {', '.join(FILTER_FIELDS)}.",
@@ -213,7 +213,7 @@ class ChangesArgs(BaseModel):
     since: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$", description="First date, inclusive.")
     until: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$", description="Last date, inclusive.")
     filters: dict[str, str] = Field(default_factory=dict, description="Metadata field → value.")
-    limit: int = Field(20, ge=1, le=50)
+    limit: int = Field(default=20, ge=1, le=50)
 
 
 @agent_tool("changes")

@@ -27,7 +27,7 @@ class NextStep(BaseModel):
 
     tool: str = Field(description=f"Name of the tool to call, or '{FINISH}' when done.")
     arguments: dict[str, Any] = Field(default_factory=dict, description="The tool's arguments.")
-    answer: str = Field("", description=f"With '{FINISH}': the final answer.")
+    answer: str = Field(default="", description=f"With '{FINISH}': the final answer.")
 
 
 def tool_menu(tools: Sequence[BaseTool]) -> str:

@@ -46,16 +46,21 @@ class ResearcherSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     corpus: Annotated[str, RefTo("corpus")] = Field(description="Corpus its tools search.")
-    search_mode: SearchMode = Field("bm25", description="bm25, dense, hybrid or auto.")
-    k: int = Field(8, ge=1, le=50, description="Passages per search.")
-    max_steps: int = Field(6, ge=1, le=50, description="Most model turns in one run.")
-    token_budget: int = Field(20_000, ge=1, description="Most model tokens in one run.")
+    search_mode: SearchMode = Field(default="bm25", description="bm25, dense, hybrid or auto.")
+    k: int = Field(default=8, ge=1, le=50, description="Passages per search.")
+    max_steps: int = Field(default=6, ge=1, le=50, description="Most model turns in one run.")
+    token_budget: int = Field(default=20_000, ge=1, description="Most model tokens in one run.")
     mode: Literal["tools", "router"] = Field(
-        "tools", description="tools: native tool calls; router: structured choice (small models)."
+        default="tools",
+        description="tools: native tool calls; router: a structured choice.",
     )
-    fetch_top: int = Field(2, ge=0, le=10, description="Offline: documents the planner fetches.")
-    max_documents: int = Field(6, ge=1, le=50, description="Most documents handed on.")
-    document_chars: int = Field(6000, ge=200, description="Most characters of each document.")
+    fetch_top: int = Field(
+        default=2, ge=0, le=10, description="Offline: documents the planner fetches."
+    )
+    max_documents: int = Field(default=6, ge=1, le=50, description="Most documents handed on.")
+    document_chars: int = Field(
+        default=6000, ge=200, description="Most characters of each document."
+    )
 
 
 class OfflinePlanner:
@@ -286,7 +291,7 @@ class ChangesParams(BaseModel):
     since: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
     until: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
     filters: dict[str, str] = Field(default_factory=dict)
-    k: int = Field(10, ge=1, le=100)
+    k: int = Field(default=10, ge=1, le=100)
 
 
 @tool("changes", ChangesParams)

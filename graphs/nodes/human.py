@@ -30,13 +30,15 @@ class HumanParams(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     prompt: str = Field(
-        "Godkjenn utkastet før det sendes ut.", description="Shown to the reviewer."
+        default="Godkjenn utkastet før det sendes ut.", description="Shown to the reviewer."
     )
     eval_policy: Literal["approve", "reject", "revise-once"] = Field(
-        "approve", description="Evaluations: approve, reject, or send back once then approve."
+        default="approve",
+        description="Evaluations: approve, reject, or revise once, then approve.",
     )
     eval_comment: str = Field(
-        "Gjør notatet kortere og tydeligere.", description="The scripted reviewer's comment."
+        default="Gjør notatet kortere og tydeligere.",
+        description="The scripted comment.",
     )
 
 

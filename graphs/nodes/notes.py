@@ -25,22 +25,27 @@ class ComposerSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    background: int = Field(2, ge=1, le=10, description="Sentences under Bakgrunn.")
-    points: int = Field(6, ge=1, le=20, description="Points under Hovedpunkter.")
-    consequences: int = Field(3, ge=1, le=10, description="Points under Konsekvenser.")
+    background: int = Field(default=2, ge=1, le=10, description="Sentences under Bakgrunn.")
+    points: int = Field(default=6, ge=1, le=20, description="Points under Hovedpunkter.")
+    consequences: int = Field(default=3, ge=1, le=10, description="Points under Konsekvenser.")
     min_coverage: float = Field(
-        0.2, ge=0, le=1, description="Decline unless a source holds this share of the request."
+        default=0.2,
+        ge=0,
+        le=1,
+        description="Decline below this coverage of the request.",
     )
     focus: float = Field(
-        0.8,
+        default=0.8,
         ge=0,
         le=1,
         description="Offline: quote only documents covering this share of the "
         "best document's coverage of the request.",
     )
-    max_sources: int = Field(3, ge=1, le=20, description="Offline: most documents quoted.")
-    max_passages: int = Field(6, ge=1, description="Most documents put before a model.")
-    max_passage_chars: int = Field(4000, ge=200, description="Most characters of each document.")
+    max_sources: int = Field(default=3, ge=1, le=20, description="Offline: most documents quoted.")
+    max_passages: int = Field(default=6, ge=1, description="Most documents put before a model.")
+    max_passage_chars: int = Field(
+        default=4000, ge=200, description="Most characters of each document."
+    )
 
 
 class ComposerNode:

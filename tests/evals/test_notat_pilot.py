@@ -15,9 +15,25 @@ ROOT = Path(__file__).resolve().parents[2]
 def _eval(tmp_path: Path, variants: str) -> dict[str, Any]:
     env = {**os.environ, "KILAB_HOME": str(tmp_path), "KILAB_CACHE": str(tmp_path / "cache")}
     done = subprocess.run(
-        [sys.executable, "-m", "kilab", "eval", "configs/pilots/notat.yaml", "--variants",
-         variants, "--json", "--store", str(tmp_path / "runs.sqlite")],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
+        [
+            sys.executable,
+            "-m",
+            "kilab",
+            "eval",
+            "configs/pilots/notat.yaml",
+            "--variants",
+            variants,
+            "--json",
+            "--store",
+            str(tmp_path / "runs.sqlite"),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     result: dict[str, Any] = json.loads(done.stdout)
     return result

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
 
@@ -34,10 +36,11 @@ def test_interrupt_waits_in_the_checkpointer_and_resumes(tmp_path: Path) -> None
     paused = run_question(compiled, QUESTION, "t-1")
     [payload] = interrupts_of(paused.state)
     assert payload["draft"].startswith("## Bakgrunn") and payload["question"] == QUESTION
-    config = {"configurable": {"thread_id": "t-1"}}
-    assert compiled.graph.get_state(config).next == ("approve",)  # type: ignore[arg-type]
+    config: RunnableConfig = {"configurable": {"thread_id": "t-1"}}
+    assert compiled.graph.get_state(config).next == ("approve",)
 
-    state = compiled.graph.invoke(Command(resume={"action": "reject", "comment": "Nei."}), config)  # type: ignore[arg-type]
+    resume: Command[Any] = Command(resume={"action": "reject", "comment": "Nei."})
+    state: Any = compiled.graph.invoke(resume, config)
     result = result_from_state(QUESTION, state, "t-1", 0.0)
     assert not interrupts_of(state) and result.verdict == "reject"
     assert result.declined and "## Bakgrunn" not in result.answer
@@ -47,7 +50,8 @@ def test_an_unreadable_answer_sends_the_draft_back(tmp_path: Path) -> None:
     project = write_project(tmp_path)
     compiled = compile_graph(context(tmp_path, project), "notat", checkpointer=InMemorySaver())
     run_question(compiled, QUESTION, "t-2")
-    config = {"configurable": {"thread_id": "t-2"}}
-    state = compiled.graph.invoke(Command(resume="ja"), config)  # type: ignore[arg-type]
+    config: RunnableConfig = {"configurable": {"thread_id": "t-2"}}
+    garbled: Command[Any] = Command(resume="ja")
+    state = compiled.graph.invoke(garbled, config)
     assert interrupts_of(state)  # revised, and waiting again
     assert state["feedback"][-1]["message"].startswith("Ugyldig svar")
