@@ -22,8 +22,8 @@ from tools.retrieval.dense import (
     embed_all,
 )
 from tools.retrieval.fusion import fuse
+from tools.retrieval.seeds import load_seeds
 from tools.retrieval.types import Chunk, Hit, SearchMode
-from tools.settings import IndexSettings
 
 Mask = npt.NDArray[np.bool_]
 Filters = Mapping[str, str | Sequence[str]]
@@ -227,7 +227,7 @@ def open_retriever(
         folder = store.index_folder(cache_dir, source, key)
         chunks, bm25 = _open_bm25(source, folder, key)
         dense = (
-            _open_dense(chunks, folder, cache_dir, source.index, progress)
+            _open_dense(chunks, folder, cache_dir, source, progress)
             if mode != "bm25"
             else None
         )
@@ -271,7 +271,7 @@ def _open_dense(
     chunks: list[Chunk],
     folder: Path,
     cache_dir: Path,
-    settings: IndexSettings,
+    source: CorpusSource,
     progress: Progress | None,
 ) -> DenseIndex:
     path = folder / DENSE_FILE
@@ -279,9 +279,9 @@ def _open_dense(
         found = DenseIndex.load(path)
         if len(found) == len(chunks):
             return found
-    vectors = embed_all(
-        [index_text(c) for c in chunks], VectorCache(cache_dir / VECTORS_FILE), progress
-    )
-    dense = DenseIndex.from_vectors(vectors, settings.dense_center)
+    cache = VectorCache(cache_dir / VECTORS_FILE)
+    load_seeds(cache, source.files)
+    vectors = embed_all([index_text(c) for c in chunks], cache, progress)
+    dense = DenseIndex.from_vectors(vectors, source.index.dense_center)
     dense.save(path)
     return dense
