@@ -35,7 +35,8 @@ def _stemmer() -> Stemmer.Stemmer:
 
 def tokenize(text: str) -> list[str]:
     """Lower-cased word tokens."""
-    return [match.group(0).lower() for match in _TOKEN.finditer(text)]
+    tokens: list[str] = _TOKEN.findall(text.lower())
+    return tokens
 
 
 def stem(tokens: list[str]) -> list[str]:

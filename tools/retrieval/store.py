@@ -16,6 +16,7 @@ from pathlib import Path
 
 from tools.corpus import CorpusSource, expand_files, fingerprint
 from tools.retrieval.types import Chunk
+from tools.text import NORWEGIAN_STOPWORDS
 
 # Bump when the stored layout or the analysis changes, so old folders are not reused.
 FORMAT_VERSION = "1"
@@ -40,6 +41,8 @@ def corpus_key(source: CorpusSource) -> str:
             "include": {k: sorted(v) for k, v in sorted(source.include.items())},
             "chunking": source.chunking.model_dump(mode="json"),
             "index": source.index.index_fields(),
+            # The stop-word list is code, not a setting: a changed list must rebuild too.
+            "stopwords": hashlib.sha256(" ".join(sorted(NORWEGIAN_STOPWORDS)).encode()).hexdigest(),
         },
         sort_keys=True,
     )
