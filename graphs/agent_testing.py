@@ -85,6 +85,25 @@ def write_project(
         "limits: {compose: 3}\n",
         encoding="utf-8",
     )
+    (configs / "pilots").mkdir(exist_ok=True)
+    (configs / "notat.jsonl").write_text(
+        json.dumps(
+            {
+                "id": "n-1",
+                "question": "Lag et notat om endringene i karanteneloven",
+                "gold_ids": ["LOV-2025-01-01-1"],
+                "key_points": ["informasjonsplikt"],
+            },
+            ensure_ascii=False,
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    (configs / "pilots" / "notat.yaml").write_text(
+        "kind: pilot\nname: notat\ngraph: notat\ndataset: ../notat.jsonl\n"
+        "metrics: [recall@5, key_points, structure, note_grounding, steps, tool_errors]\n",
+        encoding="utf-8",
+    )
     return load_project([configs], root=configs)
 
 

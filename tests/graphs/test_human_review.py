@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from langgraph.checkpoint.sqlite import SqliteSaver
 
+from graphs.agent_testing import write_project
 from graphs.review import pending_threads
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,11 +22,19 @@ QUESTION = "Lag et kort notat om endringene i karanteneloven"
 
 @pytest.fixture(scope="module")
 def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("kilab-home")
+    """A kilab home with a tiny notat project (three documents: the index builds at once)."""
+    folder = tmp_path_factory.mktemp("kilab-home")
+    write_project(folder / "project")
+    return folder
 
 
 def _kilab(home: Path, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "KILAB_HOME": str(home), "KILAB_CACHE": str(home / "cache")}
+    env = {
+        **os.environ,
+        "KILAB_HOME": str(home),
+        "KILAB_CACHE": str(home / "cache"),
+        "KILAB_CONFIGS": str(home / "project" / "configs"),
+    }
     done = subprocess.run(
         [sys.executable, "-m", "kilab", *args],
         cwd=ROOT,
