@@ -123,6 +123,17 @@ def case_span(
 
 
 @contextmanager
+def question_span(thread_id: str) -> Iterator[SpanScope]:
+    """One question through a graph outside an evaluation (``kilab run``, the viewer), so
+    that its node spans form one trace; inside a case it nests under the case span."""
+    with (
+        bound_contextvars(thread_id=thread_id),
+        _span("question", {"kilab.thread_id": thread_id}) as scope,
+    ):
+        yield scope
+
+
+@contextmanager
 def node_span(node: str) -> Iterator[SpanScope]:
     """One visit of a graph node; logs inside carry ``node``."""
     with bound_contextvars(node=node), _span(f"node {node}", {"kilab.node": node}) as scope:

@@ -232,3 +232,19 @@ def test_a_failing_case_has_an_error_status_with_a_redacted_message(
     assert draft.status.status_code.name == "ERROR"
     assert all(fnr not in json.dumps(s, default=str) for s in result.spans)
     assert result.spans[0]["status"] == "error"
+
+
+def test_a_question_span_makes_one_trace_of_a_lone_question(
+    spans: InMemorySpanExporter, tmp_path: Path
+) -> None:
+    from kilab.telemetry import question_span
+
+    project = load_project([ROOT / "configs"], root=ROOT / "configs")
+    compiled = compile_pilot(project, "husleie", "bm25", cache_dir=tmp_path / "cache")
+    with question_span("t-1"):
+        run_question(compiled, "Hvor mye depositum kan utleier kreve?", "t-1")
+    finished = spans.get_finished_spans()
+    by_id = {s.context.span_id: s for s in finished}
+    assert [s.name for s in finished if s.parent is None] == ["question"]
+    search = next(s for s in finished if s.name == "execute_tool search")
+    assert _chain(search, by_id) == ["question", "node", "execute_tool"]
