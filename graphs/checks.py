@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from graphs import registry
+from graphs.agent_tools import agent_tool_names
 from graphs.project import Project, Sourced, pydantic_problems
 from graphs.specs import END, START, AgentSpec, GraphSpec, PilotSpec
 from kilab.errors import Problem, did_you_mean
@@ -82,13 +83,14 @@ def _check_agent(project: Project, agent: Sourced[AgentSpec]) -> list[Problem]:
         problems.append(
             Problem(agent.locate("prompt"), f"prompt file {spec.prompt!r} not found", "prompt")
         )
-    tools = registry.names("tool")
+    registry.names("tool")  # loads built-in kinds and plugins, which add their agent tools
+    tools = agent_tool_names()
     for i, tool in enumerate(spec.tools):
         if tool not in tools:
             problems.append(
                 Problem(
                     agent.locate("tools", i),
-                    f"no tool named {tool!r}",
+                    f"no tool named {tool!r} that an agent can call",
                     f"tools.{i}",
                     tools,
                     did_you_mean(tool, tools),

@@ -11,7 +11,7 @@ from graphs.project import Project
 from graphs.specs import AgentSpec, VariantSpec
 from kilab.errors import NotFoundError
 from kilab.settings import settings
-from tools.retrieval.types import Chunk
+from tools.corpus import CorpusSource, source_from_config
 
 OFFLINE = ModelProfile(provider="offline")
 
@@ -65,19 +65,10 @@ class BuildContext:
         bound = spec.model_copy(update={"settings": settings, "model": model})
         return AgentBinding(name, bound, model, self.profile(model), prompt)
 
-    def corpus_source(self, name: str) -> Any:
-        """The resolved corpus a retrieval node searches (a ``tools.retrieval.CorpusSource``)."""
-        from tools.retrieval import CorpusSource
-
+    def corpus_source(self, name: str) -> CorpusSource:
+        """The resolved corpus a retrieval node searches (files and globs from its folder)."""
         sourced = self.project.get("corpus", name)
         spec = sourced.spec
-        return CorpusSource(
-            name=spec.name,
-            files=tuple(sourced.resolve(f) for f in spec.files),
-            include={k: tuple(v) for k, v in spec.include.items()},
-            chunking=spec.chunking,
-            index=spec.index,
+        return source_from_config(
+            spec.name, sourced.file.parent, spec.files, spec.include, spec.chunking, spec.index
         )
-
-
-__all__ = ["AgentBinding", "BuildContext", "Chunk", "default_cache_dir"]

@@ -16,15 +16,70 @@ _TOKEN = re.compile(r"[0-9a-zæøåäöüéèáàóòôê]+(?:[-–][0-9a-zæø�
 # Sentence ends: . ! ? followed by space and a capital, a digit, a quote or §; but not after
 # common Norwegian abbreviations (f.eks., jf., nr., bl.a.) or a section number such as "§ 3."
 _ABBREVIATIONS = frozenset(
-    "f.eks jf nr bl.a ca dvs mv m.v m.m osv pkt kap jfr ift evt inkl ikr res st tlf".split()
+    (
+        "f.eks",
+        "jf",
+        "nr",
+        "bl.a",
+        "ca",
+        "dvs",
+        "mv",
+        "m.v",
+        "m.m",
+        "osv",
+        "pkt",
+        "kap",
+        "jfr",
+        "ift",
+        "evt",
+        "inkl",
+        "ikr",
+        "res",
+        "st",
+        "tlf",
+    )
 )
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÆØÅ0-9«\"§(])|\n+")
 
 NORWEGIAN_STOPWORDS: frozenset[str] = frozenset(STOPWORDS_NORWEGIAN) | frozenset(
     # Question words and fillers that bm25s's list lacks, in bokmål and nynorsk.
-    """hva kva hvem kven hvordan korleis kor når hvorfor kvifor hvilke kan må får gjelder
-    jeg eg meg min mitt mine vi oss det er noe noko mye mykje mange ein eit ikkje dersom om
-    """.split()
+    (
+        "hva",
+        "kva",
+        "hvem",
+        "kven",
+        "hvordan",
+        "korleis",
+        "kor",
+        "når",
+        "hvorfor",
+        "kvifor",
+        "hvilke",
+        "kan",
+        "må",
+        "får",
+        "gjelder",
+        "jeg",
+        "eg",
+        "meg",
+        "min",
+        "mitt",
+        "mine",
+        "vi",
+        "oss",
+        "det",
+        "er",
+        "noe",
+        "noko",
+        "mye",
+        "mykje",
+        "mange",
+        "ein",
+        "eit",
+        "ikkje",
+        "dersom",
+        "om",
+    )
 )
 
 

@@ -221,6 +221,20 @@ CASES: list[tuple[str, str, object, int, list[str]]] = [
         ["settings.max_sentence", "did you mean 'max_sentences'"],
     ),
     (
+        "agent-tool-not-callable",
+        "agents/drafter.yaml",
+        lambda t: t + "tools: [human-approval]\n",
+        11,
+        ["no tool named 'human-approval' that an agent can call", "fetch"],
+    ),
+    (
+        "agent-tool-misspelt",
+        "agents/drafter.yaml",
+        lambda t: t + "tools: [serch]\n",
+        11,
+        ["no tool named 'serch'", "did you mean 'search'"],
+    ),
+    (
         "secret-in-profile",
         "models.yaml",
         lambda t: replace(t, "api_key_env: OPENAI_API_KEY", "api_key_env: sk-abc123def456"),
