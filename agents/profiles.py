@@ -47,7 +47,9 @@ class ModelProfile(BaseModel):
         None, description="Force one structured-output method instead of trying them in turn."
     )
     context_size: int = Field(4096, gt=0, description="Local: the llama.cpp context window.")
-    threads: int | None = Field(None, gt=0, description="Local: CPU threads (default: all).")
+    threads: int | None = Field(
+        None, gt=0, description="Local: CPU threads (default: half the cores)."
+    )
 
     @field_validator("api_key_env", "azure_endpoint_env")
     @classmethod

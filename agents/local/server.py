@@ -52,7 +52,8 @@ class LocalServer:
         model_path: The GGUF file.
         port: Port on 127.0.0.1 (default: a free one).
         context_size: The context window in tokens.
-        threads: CPU threads (default: every core).
+        threads: CPU threads (default: half the cores; llama.cpp's threads spin-wait on each
+            other, and on two busy cores two threads ran 5-8x slower than one).
         parallel: Requests decoded at once.
     """
 
@@ -68,7 +69,7 @@ class LocalServer:
         self.model_path = model_path
         self.port = port or free_port()
         self.context_size = context_size
-        self.threads = threads or os.cpu_count() or 1
+        self.threads = threads or max(1, (os.cpu_count() or 2) // 2)
         self.parallel = parallel
         self._server: Any = None
 

@@ -53,7 +53,7 @@ def _model() -> Path:
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[LocalServer]:
-    with LocalServer(_model(), context_size=2048, threads=2) as running:
+    with LocalServer(_model(), context_size=2048) as running:
         yield running
 
 
