@@ -102,6 +102,8 @@ class LocalServer:
         params.cpuparams.n_threads = self.threads
         params.cpuparams_batch.n_threads = self.threads
         params.warmup = False
+        if not os.environ.get("KILAB_LOCAL_VERBOSE"):
+            params.verbosity = -1  # llama.cpp logs every slot and token timing to stderr
         self._server = xllamacpp.Server(params)
         try:
             wait_until_ready(self.root)
