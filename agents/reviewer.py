@@ -11,6 +11,7 @@ from agents.types import Draft, Review, ReviewFinding, SourcePassage
 from tools.grounding import check_answer
 
 RuleName = Literal["citations", "grounding", "personal-data"]
+ALL_RULES: tuple[RuleName, ...] = ("citations", "grounding", "personal-data")
 
 
 class ReviewerSettings(BaseModel):
@@ -19,7 +20,7 @@ class ReviewerSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     rules: list[RuleName] = Field(
-        default_factory=lambda: ["citations", "grounding", "personal-data"],
+        default_factory=lambda: list(ALL_RULES),
         description="Rule-based checks to apply.",
     )
     min_support: float = Field(

@@ -148,11 +148,13 @@ def output_from(result: GraphResult) -> CaseOutput:
 
 
 def _variants(project: Project, pilot: str, wanted: Sequence[str] | None) -> list[str]:
-    declared = list(project.get("pilot", pilot).spec.variants)
+    variants = project.get("pilot", pilot).spec.variants
+    declared = list(variants)
     if not wanted:
         return declared[:1]
     if list(wanted) == ["all"]:
-        return declared
+        # Variants that need something set up first (a local model, an endpoint) run by name.
+        return [name for name, variant in variants.items() if not variant.on_request]
     for name in wanted:
         if name not in declared:
             hint = did_you_mean(name, declared)

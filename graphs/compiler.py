@@ -121,7 +121,9 @@ def compile_graph(
     for name in spec.nodes:
         builder.add_node(name, _stamped(name, _node_impl(context, spec, name)))
     if spec.limits:
-        builder.add_node(LIMIT_NODE, _limit_reached(dict(spec.limits)))
+        builder.add_node(
+            LIMIT_NODE, RunnableLambda(_limit_reached(dict(spec.limits)), name=LIMIT_NODE)
+        )
         builder.add_edge(LIMIT_NODE, LG_END)
 
     plain: dict[str, list[str]] = {}

@@ -6,7 +6,7 @@ import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from langchain_core.runnables import RunnableConfig
 
@@ -100,7 +100,9 @@ def run_question(
     thread_id = thread_id or uuid.uuid4().hex
     started = time.perf_counter()
     state = compiled.graph.invoke({"question": question}, _config(compiled, thread_id, labels))
-    return result_from_state(question, state, thread_id, time.perf_counter() - started)
+    return result_from_state(
+        question, cast(GraphState, state), thread_id, time.perf_counter() - started
+    )
 
 
 async def arun_question(
@@ -110,4 +112,6 @@ async def arun_question(
     thread_id = thread_id or uuid.uuid4().hex
     started = time.perf_counter()
     state = await compiled.graph.ainvoke({"question": question}, _config(compiled, thread_id))
-    return result_from_state(question, state, thread_id, time.perf_counter() - started)
+    return result_from_state(
+        question, cast(GraphState, state), thread_id, time.perf_counter() - started
+    )

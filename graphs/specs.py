@@ -98,6 +98,9 @@ class VariantSpec(Spec):
     description: str = ""
     nodes: dict[str, dict[str, Any]] = Field(default_factory=dict)
     agents: dict[str, AgentOverride] = Field(default_factory=dict)
+    on_request: bool = Field(
+        False, description="Left out of '--variants all' (it needs a model or endpoint set up)."
+    )
 
 
 class GateSpec(Spec):

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from kilab.cli.output import console
+
+if TYPE_CHECKING:
+    from graphs.project import ExtraCheck
 
 
 def register(app: typer.Typer) -> None:
@@ -47,7 +51,7 @@ def validate(
         raise ConfigError(problems)
 
 
-def _extra_checks() -> list[object]:
+def _extra_checks() -> list[ExtraCheck]:
     try:
         from evals.validate import check_pilot
     except ImportError:
@@ -70,13 +74,16 @@ def run(
     from graphs.review import interrupts_of, labels
     from graphs.runner import run_question
     from kilab.settings import settings
+    from kilab.telemetry import question_span
 
     project, name = open_named(pilot, "pilot")
     checkpoints = settings().checkpoints
     checkpoints.parent.mkdir(parents=True, exist_ok=True)
     with SqliteSaver.from_conn_string(str(checkpoints)) as saver:
         compiled = compile_pilot(project, name, variant, checkpointer=saver)
-        result = run_question(compiled, question, thread, labels(name, variant, project.root))
+        thread = thread or uuid.uuid4().hex
+        with question_span(thread):  # one trace per question, its nodes beneath
+            result = run_question(compiled, question, thread, labels(name, variant, project.root))
     paused = bool(interrupts_of(result.state))  # a human step waits: see 'kilab review'
     if as_json:
         print(
@@ -107,8 +114,6 @@ def run(
 
     print_result(result)
     if paused:
-        from kilab.cli.output import console
-
         console.print(
             f"[yellow]Paused for review.[/yellow] Thread {result.thread_id} waits; "
             f"resume with: kilab review {result.thread_id} --approve | "

@@ -147,12 +147,23 @@ def _secret_field(name: str) -> bool:
     return _SECRET_FIELD.match(name) is not None
 
 
+# Content hashes and ids are ours, never personal data; masking a digit run inside one would
+# break the key that resuming and reuse look results up by.
+IDENTIFIER_FIELDS = frozenset(
+    {"key", "run_id", "case_id", "thread_id", "trace_id", "span_id", "parent_id", "reused_from"}
+)
+
+
 def _walk(value: Any, secrets: tuple[str, ...]) -> Any:
     if isinstance(value, str):
         return _redact(value, secrets)
     if isinstance(value, dict | Mapping):
         return {
-            k: MASK if isinstance(k, str) and v and _secret_field(k) else _walk(v, secrets)
+            k: MASK
+            if isinstance(k, str) and v and _secret_field(k)
+            else v
+            if k in IDENTIFIER_FIELDS
+            else _walk(v, secrets)
             for k, v in value.items()
         }
     if isinstance(value, list | tuple):

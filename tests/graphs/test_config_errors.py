@@ -31,7 +31,7 @@ def replace(text: str, old: str, new: str) -> str:
 
 
 # (file, new content given the old (or None for a new graph file), line, words in the message)
-CASES: list[tuple[str, str, object, int, list[str]]] = [
+CASES: list[tuple[str, str, object, int | str, list[str]]] = [
     ("yaml-syntax", "graphs/g2.yaml", GRAPH.replace("k: 5}}", "k: 5}"), 5, ["invalid YAML"]),
     ("tab-indent", "graphs/g2.yaml", GRAPH.replace("  draft:", "\tdraft:"), 5, ["invalid YAML"]),
     ("duplicate-key", "graphs/g2.yaml", GRAPH + "name: again\n", 11, ["duplicate key", "name"]),
@@ -252,35 +252,35 @@ CASES: list[tuple[str, str, object, int, list[str]]] = [
         "pilot-unknown-graph",
         "pilots/husleie.yaml",
         lambda t: replace(t, "graph: rag-review", "graph: rag-reveiw"),
-        7,
+        "graph: rag-reveiw",
         ["no graph named 'rag-reveiw'", "did you mean 'rag-review'"],
     ),
     (
         "pilot-missing-dataset",
         "pilots/husleie.yaml",
         lambda t: replace(t, "husleie.jsonl", "missing.jsonl"),
-        8,
+        "dataset:",
         ["dataset file", "not found"],
     ),
     (
         "variant-unknown-node",
         "pilots/husleie.yaml",
         lambda t: replace(t, "nodes: {retrieve: {k: 10}}", "nodes: {retreive: {k: 10}}"),
-        13,
+        "retreive",
         ["no node 'retreive'", "did you mean 'retrieve'"],
     ),
     (
         "variant-bad-param",
         "pilots/husleie.yaml",
         lambda t: replace(t, "nodes: {retrieve: {k: 10}}", "nodes: {retrieve: {k: -1}}"),
-        13,
+        "k: -1",
         ["variants.k10.nodes.retrieve.k", "greater than or equal to 1"],
     ),
     (
         "gate-unknown-stage",
         "pilots/husleie.yaml",
         lambda t: replace(t, "  production:", "  prod:"),
-        23,
+        "  prod:",
         ["'prod' is not allowed", "production"],
     ),
     (
@@ -303,13 +303,17 @@ def _problems(configs: Path) -> list[Problem]:
     ("case", "file", "change", "line", "words"), CASES, ids=[c[0] for c in CASES]
 )
 def test_malformed_config_is_located(
-    configs: Path, case: str, file: str, change: object, line: int, words: list[str]
+    configs: Path, case: str, file: str, change: object, line: int | str, words: list[str]
 ) -> None:
+    """``line`` is a number, or a text whose first line in the changed file is the one."""
     target = configs / file
     if callable(change):
         target.write_text(change(target.read_text(encoding="utf-8")), encoding="utf-8")
     else:
         target.write_text(str(change), encoding="utf-8")
+    if isinstance(line, str):
+        lines = target.read_text(encoding="utf-8").splitlines()
+        line = next(i for i, text in enumerate(lines, 1) if line in text)
     problems = _problems(configs)
     matching = [p for p in problems if all(w in str(p) for w in words)]
     assert matching, f"no problem mentions {words}; got:\n" + "\n".join(map(str, problems))

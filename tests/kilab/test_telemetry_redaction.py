@@ -206,3 +206,18 @@ def test_a_run_leaks_neither_key_nor_identity_number(
     chats = [s for s in memory.get_finished_spans() if s.name.startswith("chat ")]
     assert any("[fodselsnummer]" in str(s.attributes.get("gen_ai.input.messages")) for s in chats)
     assert any(MASK in str(s.attributes.get("gen_ai.output.messages")) for s in chats)
+
+
+def test_identifier_fields_are_never_masked() -> None:
+    from kilab.telemetry import redact_value
+    from tools.checks.pii import find_pii
+    from tools.checks.testdata import generate_identity_number
+
+    number = generate_identity_number(random.Random(7))
+    # Digits inside a hash are not a number someone wrote ...
+    assert not find_pii(f"8f3e2147ad{number}c8ddad")
+    # ... and ids are never masked, or a stored result's key would stop matching its case.
+    record = {"key": number, "case_id": number, "answer": f"fødselsnummer {number}"}
+    cleaned = redact_value(record, secrets=[])
+    assert cleaned["key"] == number and cleaned["case_id"] == number
+    assert number not in cleaned["answer"]

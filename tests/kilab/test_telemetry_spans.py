@@ -92,7 +92,8 @@ def test_offline_eval_records_run_case_node_and_search_spans(
         search = next(s for s in stored if s["name"] == "execute_tool search")
         assert search["attributes"]["kilab.search.ids"] == [p.id for p in result.output.passages]
         json.dumps(stored)  # stored as plain JSON
-    assert store.results(report.run.id)[0].spans == report.results[0].spans
+    stored_spans = {r.key: r.spans for r in store.results(report.run.id)}
+    assert stored_spans == {r.key: r.spans for r in report.results}  # results finish in any order
 
 
 def test_no_spans_are_recorded_or_stored_when_tracing_is_off(tmp_path: Path) -> None:

@@ -44,8 +44,9 @@ class PiiMatch:
 
 # Digit runs must stand alone: no digit, and no digit behind a single separator, on either side,
 # so that pieces of longer numbers (and phone-shaped pieces of identity numbers) never match.
-_ALONE_BEFORE = r"(?<!\d)(?<!\d[ .\-\u00a0])"
-_ALONE_AFTER = r"(?!\d)(?![ .\-\u00a0]\d)"
+# Digits inside a longer token (a hash, a UUID, a URL's path) are not a number someone wrote.
+_ALONE_BEFORE = r"(?<![0-9A-Za-z])(?<!\d[ .\-\u00a0])"
+_ALONE_AFTER = r"(?![0-9A-Za-z])(?![ .\-\u00a0]\d)"
 _SEP = r"[ .\-\u00a0]"
 # Phone numbers also must not touch letters ("91440300MA5GN73B4F" is a registration code).
 _WORD_BEFORE = r"(?<!\w)(?<!\d[ .\-\u00a0])"

@@ -226,11 +226,7 @@ def open_retriever(
             return found
         folder = store.index_folder(cache_dir, source, key)
         chunks, bm25 = _open_bm25(source, folder, key)
-        dense = (
-            _open_dense(chunks, folder, cache_dir, source, progress)
-            if mode != "bm25"
-            else None
-        )
+        dense = _open_dense(chunks, folder, cache_dir, source, progress) if mode != "bm25" else None
         retriever = CorpusRetriever(source, chunks, bm25, mode, folder, cache_dir, dense)
         with _instances_lock:
             _instances[instance_key] = retriever
