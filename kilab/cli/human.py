@@ -37,11 +37,13 @@ def pending(
     if not waiting:
         console.print("No threads wait for review.")
         return
-    from rich.table import Table
+    from rich.table import Column, Table
 
-    table = Table("thread", "pilot", "variant", "question", "since")
+    # The whole thread id, never cut: it is what 'kilab review' needs.
+    thread = Column("thread", overflow="fold", min_width=32)
+    table = Table(thread, "pilot", "variant", Column("since", min_width=16), "question")
     for w in waiting:
-        table.add_row(w.thread_id, w.pilot, w.variant, w.question[:60], w.updated[:19])
+        table.add_row(w.thread_id, w.pilot, w.variant, w.updated[:16], w.question)
     console.print(table)
 
 
