@@ -2,28 +2,20 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
+
+from kilab_subprocess import run_kilab
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def kilab(*args: str, models: Path) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "KILAB_MODELS": str(models),
-        "NO_COLOR": "1",
-        "COLUMNS": "200",
-        "AZURE_OPENAI_API_KEY": "sk-kilab-FAKE-KEY-0000-do-not-leak-1234",
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "kilab", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
+    fake_key = "sk-kilab-FAKE-KEY-0000-do-not-leak-1234"
+    return run_kilab(
+        *args,
+        home=models,
+        env={"KILAB_MODELS": str(models), "AZURE_OPENAI_API_KEY": fake_key},
         timeout=120,
     )
 

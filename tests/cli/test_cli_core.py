@@ -3,30 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
+
+from kilab_subprocess import run_kilab
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def kilab(*args: str, cwd: Path, home: Path) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "KILAB_HOME": str(home),
-        "KILAB_CACHE": str(home / "cache"),
-        "NO_COLOR": "1",
-        "COLUMNS": "200",
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "kilab", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_kilab(*args, home=home, cwd=cwd, timeout=120)
 
 
 def test_validate_accepts_the_shipped_configs(tmp_path: Path) -> None:

@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from kilab_subprocess import run_kilab
 
 from evals.testing import CASES, write_mini_project
 
@@ -17,22 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def kilab(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "KILAB_HOME": str(home),
-        "KILAB_CACHE": str(home / "cache"),
-        "NO_COLOR": "1",
-        "COLUMNS": "120",
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "kilab", *args],
-        cwd=home,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_kilab(*args, home=home, cwd=home, timeout=120)
 
 
 @pytest.fixture(scope="module")

@@ -3,36 +3,24 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
+
+from kilab_subprocess import run_kilab
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def _eval(tmp_path: Path, variants: str) -> dict[str, Any]:
-    env = {**os.environ, "KILAB_HOME": str(tmp_path), "KILAB_CACHE": str(tmp_path / "cache")}
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "kilab",
-            "eval",
-            "configs/pilots/notat.yaml",
-            "--variants",
-            variants,
-            "--json",
-            "--store",
-            str(tmp_path / "runs.sqlite"),
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+    done = run_kilab(
+        "eval",
+        "configs/pilots/notat.yaml",
+        "--variants",
+        variants,
+        "--json",
+        "--store",
+        str(tmp_path / "runs.sqlite"),
+        home=tmp_path,
     )
     assert done.returncode == 0, done.stderr
     result: dict[str, Any] = json.loads(done.stdout)

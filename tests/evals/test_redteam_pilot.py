@@ -3,35 +3,23 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
+
+from kilab_subprocess import run_kilab
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def _eval(variants: str, tmp_path: Path) -> dict[str, object]:
-    env = {**os.environ, "KILAB_HOME": str(tmp_path), "KILAB_CACHE": str(tmp_path / "cache")}
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "kilab",
-            "eval",
-            "configs/pilots/redteam.yaml",
-            "--variants",
-            variants,
-            "--json",
-            "--store",
-            str(tmp_path / "runs.sqlite"),
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+    done = run_kilab(
+        "eval",
+        "configs/pilots/redteam.yaml",
+        "--variants",
+        variants,
+        "--json",
+        "--store",
+        str(tmp_path / "runs.sqlite"),
+        home=tmp_path,
     )
     assert done.returncode == 0, done.stderr
     result: dict[str, object] = json.loads(done.stdout)

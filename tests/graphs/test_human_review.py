@@ -4,13 +4,12 @@ with the state read back from the SQLite checkpointer."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from kilab_subprocess import run_kilab
 from langgraph.checkpoint.sqlite import SqliteSaver
 
 from graphs.agent_testing import write_project
@@ -29,20 +28,8 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _kilab(home: Path, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "KILAB_HOME": str(home),
-        "KILAB_CACHE": str(home / "cache"),
-        "KILAB_CONFIGS": str(home / "project" / "configs"),
-    }
-    done = subprocess.run(
-        [sys.executable, "-m", "kilab", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    done = run_kilab(
+        *args, home=home, env={"KILAB_CONFIGS": str(home / "project" / "configs")}, timeout=120
     )
     if ok:
         assert done.returncode == 0, done.stderr
