@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from agents.types import ModelUsage, SourcePassage
 from graphs.context import BuildContext
-from graphs.nodes.convert import passage
+from graphs.nodes.convert import passage, usage_update
 from graphs.registry import RefTo, tool
 from graphs.state import GraphState
 from kilab.telemetry import content_enabled, tool_span
@@ -17,6 +18,9 @@ from tools.checks.injection import is_suspicious
 from tools.retrieval.types import SearchMode
 from tools.termstats import TermStatistics
 from tools.text import terms
+
+if TYPE_CHECKING:
+    from agents.screening import ModelInjectionClassifier
 
 
 class SearchParams(BaseModel):
@@ -30,6 +34,10 @@ class SearchParams(BaseModel):
     filters: dict[str, str] = Field(default_factory=dict, description="Metadata field → value.")
     screen: bool = Field(
         True, description="Quarantine passages that carry instructions aimed at the model."
+    )
+    screen_model: Annotated[str | None, RefTo("profile")] = Field(
+        None,
+        description="Also ask this model profile about passages the patterns let through.",
     )
 
 
@@ -46,6 +54,16 @@ def _statistics(retriever: Any) -> TermStatistics:
         return _STATISTICS[key]
 
 
+def _classifier(context: BuildContext, profile: str | None) -> ModelInjectionClassifier | None:
+    if profile is None:
+        return None
+    from agents.screening import ModelInjectionClassifier
+
+    return ModelInjectionClassifier(
+        context.profile(profile), use_cache=context.use_cache, cache_dir=context.cache_dir
+    )
+
+
 @tool("search", SearchParams)
 def build_search(context: BuildContext, params: SearchParams) -> Callable[[GraphState], Any]:
     """Retrieve the best passages for the question from a corpus."""
@@ -53,6 +71,7 @@ def build_search(context: BuildContext, params: SearchParams) -> Callable[[Graph
 
     retriever = open_retriever(context.corpus_source(params.corpus), params.mode, context.cache_dir)
     statistics = _statistics(retriever)
+    classifier = _classifier(context, params.screen_model) if params.screen else None
 
     def search(state: GraphState) -> dict[str, Any]:
         question = state["question"]
@@ -90,9 +109,19 @@ def build_search(context: BuildContext, params: SearchParams) -> Callable[[Graph
         # Documents are data, never instructions: a passage that tries to instruct the model
         # never reaches the drafter, and is kept aside so that runs report it.
         quarantined = [p for p in found if is_suspicious(p["text"])]
+        usage = ModelUsage()
+        if classifier is not None:
+            for candidate in (p for p in found if p not in quarantined):
+                verdict, cost = classifier.classify(
+                    SourcePassage(candidate["id"], candidate["text"], candidate["title"])
+                )
+                usage += cost
+                if verdict.suspicious:
+                    quarantined.append(candidate)
         return {
             "passages": [p for p in found if p not in quarantined],
             "quarantined": [*state.get("quarantined", []), *quarantined],
+            **usage_update(usage),
         }
 
     return search
