@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from langchain_core.runnables import RunnableLambda
+from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 from langgraph.graph import END as LG_END
 from langgraph.graph import START as LG_START
 from langgraph.graph import StateGraph
@@ -18,6 +19,7 @@ from langgraph.types import Checkpointer
 
 from graphs import registry
 from graphs.context import BuildContext, default_cache_dir
+from graphs.inline import InlinePolicy, is_cpu_only
 from graphs.project import Project
 from graphs.specs import END, START, GraphSpec, PilotSpec
 from graphs.state import GraphState
@@ -52,39 +54,85 @@ def _node_impl(context: BuildContext, spec: GraphSpec, name: str) -> Any:
     return kind.build(context, agent, kind.params.model_validate(agent.spec.settings))
 
 
-def _stamped(name: str, impl: Any) -> RunnableLambda[GraphState, dict[str, Any]]:
+class _Node(Runnable[GraphState, dict[str, Any]]):
+    """A node as LangGraph runs it: counted, added to the path, in a telemetry span.
+
+    A plain ``Runnable`` rather than a ``RunnableLambda``: LangGraph already runs every node
+    inside its own callback run and config context, and the lambda's second layer (a child
+    run, signature inspection on every call) cost more per case than most nodes do.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        sync: Callable[[GraphState], dict[str, Any] | None] | None,
+        async_: Callable[[GraphState], Awaitable[dict[str, Any] | None]] | None,
+        inline: InlinePolicy | None,
+    ) -> None:
+        self.name = self._name = name
+        self._sync = sync
+        self._async = async_
+        self._inline = inline
+
+    def _stamp(self, update: dict[str, Any] | None) -> dict[str, Any]:
+        update = {**(update or {}), "path": [self._name], "visits": {self._name: 1}}
+        if "usage" in update:  # a node reports its own usage; it is booked under the node
+            update["usage"] = {self._name: next(iter(update["usage"].values()))}
+        return update
+
+    def invoke(
+        self, input: GraphState, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        with node_span(self._name) as span:
+            if self._sync is None:
+                assert self._async is not None
+                reply = asyncio.run(_awaited(self._async(input)))
+            else:
+                reply = self._sync(input)
+            update = self._stamp(reply)
+            span.set({"kilab.node.outcome": update.get("outcome")})
+            return update
+
+    async def ainvoke(
+        self, input: GraphState, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        with node_span(self._name) as span:
+            if self._async is not None:
+                reply = await self._async(input)
+            elif self._inline is not None and self._inline.inline:
+                started = time.perf_counter()
+                reply = self._sync(input)  # type: ignore[misc]
+                self._inline.record(time.perf_counter() - started)
+            else:
+                reply = await asyncio.to_thread(self._timed, input)
+            update = self._stamp(reply)
+            span.set({"kilab.node.outcome": update.get("outcome")})
+            return update
+
+    def _timed(self, state: GraphState) -> dict[str, Any] | None:
+        assert self._sync is not None
+        started = time.perf_counter()
+        reply = self._sync(state)
+        if self._inline is not None:
+            self._inline.record(time.perf_counter() - started)
+        return reply
+
+
+async def _awaited(value: Awaitable[dict[str, Any] | None]) -> dict[str, Any] | None:
+    return await value
+
+
+def _stamped(name: str, impl: Any) -> _Node:
     """Wrap a node so that every visit is counted and added to the path."""
-    sync: Callable[[GraphState], dict[str, Any]] | None = getattr(impl, "invoke", None)
+    sync: Callable[[GraphState], dict[str, Any] | None] | None = getattr(impl, "invoke", None)
     async_: Callable[[GraphState], Any] | None = getattr(impl, "ainvoke", None)
     if sync is None and async_ is None:
         if inspect.iscoroutinefunction(impl):
             async_ = impl
         else:
             sync = impl
-
-    def stamp(update: dict[str, Any] | None) -> dict[str, Any]:
-        update = {**(update or {}), "path": [name], "visits": {name: 1}}
-        if "usage" in update:  # a node reports its own usage; it is booked under the node
-            update["usage"] = {name: next(iter(update["usage"].values()))}
-        return update
-
-    def run(state: GraphState) -> dict[str, Any]:
-        with node_span(name) as span:
-            reply = asyncio.run(async_(state)) if sync is None else sync(state)  # type: ignore[misc]
-            update = stamp(reply)
-            span.set({"kilab.node.outcome": update.get("outcome")})
-            return update
-
-    async def arun(state: GraphState) -> dict[str, Any]:
-        with node_span(name) as span:
-            if async_ is None:
-                update = stamp(await asyncio.to_thread(sync, state))  # type: ignore[arg-type]
-            else:
-                update = stamp(await async_(state))
-            span.set({"kilab.node.outcome": update.get("outcome")})
-            return update
-
-    return RunnableLambda(run, afunc=arun, name=name)
+    inline = InlinePolicy() if async_ is None and is_cpu_only(impl) else None
+    return _Node(name, sync, async_, inline)
 
 
 def _limit_reached(limits: dict[str, int]) -> Callable[[GraphState], dict[str, Any]]:

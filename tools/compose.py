@@ -12,7 +12,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from tools.citations import CitedSentence, format_answer
-from tools.text import split_sentences, terms
+from tools.text import split_sentences, term_prefixes, term_set, terms
 
 # Lines in law texts that record history rather than say what the law is.
 _EDITORIAL = re.compile(
@@ -56,7 +56,18 @@ def matched_terms(question_terms: Collection[str], text_terms: Collection[str]) 
     """
     present = set(text_terms)
     prefixes = {t[:6] for t in present if len(t) >= 6}
+    return _matched(question_terms, present, prefixes)
+
+
+def _matched(
+    question_terms: Collection[str], present: Collection[str], prefixes: Collection[str]
+) -> set[str]:
     return {t for t in question_terms if t in present or (len(t) >= 6 and t[:6] in prefixes)}
+
+
+def matched_in(question_terms: Collection[str], text: str) -> set[str]:
+    """``matched_terms`` against a text's terms, with the text's terms cached."""
+    return _matched(question_terms, term_set(text), term_prefixes(text))
 
 
 def coverage(question_terms: Collection[str], text: str) -> float:
@@ -64,7 +75,7 @@ def coverage(question_terms: Collection[str], text: str) -> float:
     wanted = set(question_terms)
     if not wanted:
         return 0.0
-    return len(matched_terms(wanted, terms(text))) / len(wanted)
+    return len(matched_in(wanted, text)) / len(wanted)
 
 
 def compose(
@@ -96,14 +107,14 @@ def compose(
     for rank, source in enumerate(sources):
         sentences = split_sentences(source.text)
         # A heading ("§ 3-5. Depositum") names what every sentence under it is about.
-        heading = matched_terms(question_terms, terms(sentences[0])) if sentences else set()
+        heading = matched_in(question_terms, sentences[0]) if sentences else set()
         body = 0
         for position, sentence in enumerate(sentences):
             words = sentence.split()
             if len(words) < 5 or _EDITORIAL.match(sentence) or sentence in exclude:
                 continue
             body += 1
-            own = matched_terms(question_terms, terms(sentence))
+            own = matched_in(question_terms, sentence)
             inherited = heading - own
             if not own and not inherited:
                 continue

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from tools.citations import CitedSentence, parse_answer
-from tools.text import terms
+from tools.text import term_set, terms
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +23,7 @@ def support(sentence: str, evidence: str) -> float:
     wanted = set(terms(sentence))
     if not wanted:
         return 1.0
-    return len(wanted & set(terms(evidence))) / len(wanted)
+    return len(wanted & term_set(evidence)) / len(wanted)
 
 
 def check_answer(answer: str, passages: Mapping[str, str]) -> list[SentenceSupport]:

@@ -12,7 +12,7 @@ import math
 from collections import Counter
 from collections.abc import Collection, Iterable
 
-from tools.compose import matched_terms
+from tools.compose import matched_in
 from tools.text import terms
 
 
@@ -24,7 +24,7 @@ class TermStatistics:
         self.documents = 0
         for text in texts:
             self.documents += 1
-            self.frequencies.update(set(terms(text)))
+            self.frequencies.update(set(terms(text)))  # once per text: not worth caching
 
     def idf(self, term: str) -> float:
         """Inverse document frequency, smoothed; unseen terms get the highest weight."""
@@ -36,5 +36,5 @@ class TermStatistics:
         total = sum(self.idf(t) for t in wanted)
         if not total:
             return 0.0
-        found = matched_terms(wanted, terms(text))
+        found = matched_in(wanted, text)
         return sum(self.idf(t) for t in found) / total

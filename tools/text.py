@@ -105,6 +105,20 @@ def terms(text: str) -> list[str]:
     return stem([t for t in tokenize(text) if t not in NORWEGIAN_STOPWORDS])
 
 
+# Passages recur in every case that retrieves them (and again in composing and review), so
+# their term sets are computed once; questions and answers are mostly new and just pass by.
+@lru_cache(maxsize=4096)
+def term_set(text: str) -> frozenset[str]:
+    """The distinct content terms of a text (cached by text)."""
+    return frozenset(terms(text))
+
+
+@lru_cache(maxsize=4096)
+def term_prefixes(text: str) -> frozenset[str]:
+    """The six-letter prefixes of a text's terms of six or more letters (cached by text)."""
+    return frozenset(t[:6] for t in term_set(text) if len(t) >= 6)
+
+
 def split_sentences(text: str) -> list[str]:
     """Split text into sentences, keeping abbreviations and section numbers whole."""
     pieces = _SENTENCE_END.split(text)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from functools import lru_cache
 from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from agents.types import ModelUsage, SourcePassage
 from graphs.context import BuildContext
+from graphs.inline import cpu_only
 from graphs.nodes.convert import passage, usage_update
 from graphs.registry import RefTo, tool
 from graphs.state import GraphState
@@ -40,6 +42,9 @@ class SearchParams(BaseModel):
         description="Also ask this model profile about passages the patterns let through.",
     )
 
+
+# The same passages come back case after case; screening them once per text is enough.
+_suspicious = lru_cache(maxsize=4096)(is_suspicious)
 
 _STATISTICS: dict[int, TermStatistics] = {}
 _STATISTICS_LOCK = threading.Lock()
@@ -108,7 +113,7 @@ def build_search(context: BuildContext, params: SearchParams) -> Callable[[Graph
             return {"passages": found}
         # Documents are data, never instructions: a passage that tries to instruct the model
         # never reaches the drafter, and is kept aside so that runs report it.
-        quarantined = [p for p in found if is_suspicious(p["text"])]
+        quarantined = [p for p in found if _suspicious(p["text"])]
         usage = ModelUsage()
         if classifier is not None:
             for candidate in (p for p in found if p not in quarantined):
@@ -124,4 +129,5 @@ def build_search(context: BuildContext, params: SearchParams) -> Callable[[Graph
             **usage_update(usage),
         }
 
-    return search
+    # Without a model screen the node only computes: it may run inline on the event loop.
+    return search if classifier is not None else cpu_only(search)
