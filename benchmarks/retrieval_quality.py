@@ -36,18 +36,26 @@ class Method:
     index: IndexSettings
 
 
+WORDS = IndexSettings(terms="words")
 METHODS = [
-    Method("BM25, no stemming", "bm25", IndexSettings(stemmer=None, stopwords=None)),
-    Method("BM25, stemmed + stop words", "bm25", IndexSettings()),
-    Method("dense (e5-small q4)", "dense", IndexSettings()),
+    Method("BM25, words, no stemming", "bm25", IndexSettings(terms="words", stemmer=None)),
+    Method("BM25, stemmed words", "bm25", WORDS),
+    Method("BM25, character 4-grams (default)", "bm25", IndexSettings()),
+    Method("dense, one vector per passage", "dense", IndexSettings(dense_units=False)),
+    Method("dense, + paragraph vectors (default)", "dense", IndexSettings()),
     Method("dense, not centred", "dense", IndexSettings(dense_center=False)),
+    Method(
+        "hybrid, old default (RRF k=10, words, 1 vector)",
+        "hybrid",
+        IndexSettings(terms="words", dense_units=False, fusion="rrf"),
+    ),
     Method(
         "hybrid RRF (plain: k=60, equal weights)",
         "hybrid",
         IndexSettings(fusion="rrf", rrf_k=60, dense_weight=0.5),
     ),
-    Method("hybrid RRF (default: k=10, dense 0.7)", "hybrid", IndexSettings()),
-    Method("hybrid z-score (dense 0.7)", "hybrid", IndexSettings(fusion="zscore")),
+    Method("hybrid RRF (k=10, dense 0.7)", "hybrid", IndexSettings(fusion="rrf")),
+    Method("hybrid z-score (default, dense 0.7)", "hybrid", IndexSettings()),
     Method("hybrid min-max (dense 0.7)", "hybrid", IndexSettings(fusion="minmax")),
 ]
 

@@ -17,14 +17,36 @@ from tools.text import NORWEGIAN_STOPWORDS, stem, tokenize
 Scores = npt.NDArray[np.float32]
 
 
+GRAM = 4
+
+
 def analyze(text: str, settings: IndexSettings) -> list[str]:
-    """The index terms of a text under the settings: tokens, less stop words, stemmed."""
+    """The index terms of a text under the settings: tokens less stop words, then either
+    stemmed words or each word's character 4-grams."""
     tokens = tokenize(text)
     if settings.stopwords == "norwegian":
         tokens = [t for t in tokens if t not in NORWEGIAN_STOPWORDS]
+    if settings.terms == "chargrams":
+        return char_grams(tokens)
     if settings.stemmer == "norwegian":
         tokens = stem(tokens)
     return tokens
+
+
+def char_grams(tokens: list[str], n: int = GRAM) -> list[str]:
+    """The character n-grams of each token, its ends marked (``_hus``, ``eie_``).
+
+    Norwegian writes compounds as one word ("depositumskonto", "husleieøkning") and
+    inflects by suffix, so shared n-grams match what whole words and stems miss.
+    """
+    grams: list[str] = []
+    for token in tokens:
+        word = f"_{token}_"
+        if len(word) <= n:
+            grams.append(word)
+        else:
+            grams.extend(word[i : i + n] for i in range(len(word) - n + 1))
+    return grams
 
 
 def index_text(chunk: Chunk) -> str:

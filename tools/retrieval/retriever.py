@@ -13,7 +13,7 @@ import numpy.typing as npt
 from kilab.errors import MissingExtraError, UserError
 from tools.corpus import LIST_SEPARATOR, CorpusSource, load_chunks
 from tools.retrieval import store
-from tools.retrieval.bm25 import BM25Index, Scores, index_text, top_k
+from tools.retrieval.bm25 import BM25Index, Scores, top_k
 from tools.retrieval.dense import (
     DenseIndex,
     Progress,
@@ -24,6 +24,7 @@ from tools.retrieval.dense import (
 from tools.retrieval.fusion import fuse
 from tools.retrieval.seeds import load_seeds
 from tools.retrieval.types import Chunk, Hit, SearchMode
+from tools.retrieval.units import dense_texts
 
 Mask = npt.NDArray[np.bool_]
 Filters = Mapping[str, str | Sequence[str]]
@@ -277,7 +278,13 @@ def _open_dense(
             return found
     cache = VectorCache(cache_dir / VECTORS_FILE)
     load_seeds(cache, source.files)
-    vectors = embed_all([index_text(c) for c in chunks], cache, progress)
-    dense = DenseIndex.from_vectors(vectors, source.index.dense_center)
+    texts = dense_texts(chunks, source.index.dense_units)
+    vectors = embed_all(texts.all(), cache, progress)
+    dense = DenseIndex.from_vectors(
+        vectors[: len(chunks)],
+        source.index.dense_center,
+        vectors[len(chunks) :] if texts.units else None,
+        texts.owner,
+    )
     dense.save(path)
     return dense

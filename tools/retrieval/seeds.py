@@ -68,14 +68,14 @@ def main(argv: Sequence[str]) -> None:
     from graphs.context import BuildContext
     from graphs.project import open_named
     from tools.retrieval import open_retriever
-    from tools.retrieval.bm25 import index_text
     from tools.retrieval.retriever import VECTORS_FILE
+    from tools.retrieval.units import dense_texts
 
     project, name = open_named(argv[0], "corpus")
     context = BuildContext(project)
     source = context.corpus_source(name)
     retriever = open_retriever(source, "hybrid", context.cache_dir)
-    texts = [index_text(c) for c in retriever.chunks]
+    texts = dense_texts(retriever.chunks, source.index.dense_units).all()
     path = export_seeds(source.files[0], texts, VectorCache(context.cache_dir / VECTORS_FILE))
     print(f"wrote {len(texts)} vectors to {path}")
 

@@ -31,7 +31,7 @@ def test_finds_the_section_for_an_inflected_question(law_file: Path, cache_dir: 
 
 
 def test_stemming_and_stop_words_can_be_turned_off(law_file: Path, cache_dir: Path) -> None:
-    plain = IndexSettings(stemmer=None, stopwords=None)
+    plain = IndexSettings(terms="words", stemmer=None, stopwords=None)
     retriever = open_retriever(CorpusSource("law", (law_file,), index=plain), "bm25", cache_dir)
     assert "husl#§3-5" not in _ids(retriever, "depositumet")
     assert _ids(retriever, "Depositum")[0] == "husl#§3-5"

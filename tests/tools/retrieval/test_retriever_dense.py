@@ -34,7 +34,8 @@ def test_dense_and_hybrid_find_paraphrased_questions(law_file: Path, cache_dir: 
     assert dense.mode == "dense" and embedded[-1] == (4, 4)
     # No word in common with the section ("si opp leiligheten" vs "oppsigelsesfristen", "bolig"):
     question = "Hvor lang tid har jeg på å si opp leiligheten?"
-    bm25 = open_retriever(CorpusSource("law", (law_file,)), "bm25", cache_dir)
+    words = IndexSettings(terms="words")
+    bm25 = open_retriever(CorpusSource("law", (law_file,), index=words), "bm25", cache_dir)
     assert "husl#§9-6" not in [h.chunk.id for h in bm25.search(question)]
     assert dense.search(question, k=1)[0].chunk.id == "husl#§9-6"
     hybrid = open_retriever(CorpusSource("law", (law_file,)), "hybrid", cache_dir)

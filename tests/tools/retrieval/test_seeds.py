@@ -20,13 +20,20 @@ def test_shipped_vectors_match_a_fresh_embedding(tmp_path: Path) -> None:
     with np.load(seed_path(SHIPPED)) as seeds:
         hashes = [str(h) for h in seeds["hashes"]]
         vectors = seeds["vectors"]
-    assert len(hashes) == 1076 and vectors.shape == (1076, 384)
     from tools.corpus import CorpusSource, load_chunks
-    from tools.retrieval.bm25 import index_text
+    from tools.retrieval.units import dense_texts
+    from tools.settings import ChunkingSettings
 
-    texts = [index_text(c) for c in load_chunks(CorpusSource("shipped", (SHIPPED,)))]
+    # One vector per section and one per paragraph window of the longer sections, as the
+    # eiendomslover corpus (chunking: none) embeds them.
+    whole = ChunkingSettings(strategy="none")
+    chunks = load_chunks(CorpusSource("shipped", (SHIPPED,), chunking=whole))
+    texts = dense_texts(chunks, with_units=True)
+    assert len(texts.chunks) == 1076 and len(texts.units) > 1000
+    assert set(hashes) == {text_hash(t) for t in texts.all()}
+    assert vectors.shape == (len(hashes), 384)
     by_hash = dict(zip(hashes, vectors, strict=True))
-    sample = texts[::359]  # three sections spread over the file
+    sample = [*texts.chunks[::538], *texts.units[::1000]]  # sections and windows
     fresh = embed_passages(sample)
     for text, vector in zip(sample, fresh, strict=True):
         shipped = by_hash[text_hash(text)]
