@@ -11,6 +11,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -104,7 +105,10 @@ class ModelClient:
 
     def _key(
         self, messages: list[BaseMessage], params: dict[str, Any], schema: type[BaseModel] | None
-    ) -> CacheKey:
+    ) -> CacheKey | None:
+        """The call's cache key, or None without a cache (building one costs on every call)."""
+        if self.cache is None:
+            return None
         return CacheKey(
             model=self.profile.model,
             endpoint=endpoint_of(self.profile),
@@ -114,15 +118,15 @@ class ModelClient:
                 "max_tokens": self.profile.max_tokens,
                 **params,
             },
-            output_schema=schema.model_json_schema() if schema else None,
+            output_schema=_json_schema(schema) if schema else None,
         )
 
-    def _lookup(self, key: CacheKey) -> CachedReply | None:
-        return self.cache.get(key) if self.cache else None
+    def _lookup(self, key: CacheKey | None) -> CachedReply | None:
+        return self.cache.get(key) if self.cache and key is not None else None
 
-    def _store(self, key: CacheKey, reply: CachedReply) -> None:
-        if self.cache:
-            self.cache.put(key, reply)
+    def _store(self, key: CacheKey | None, reply: Callable[[], CachedReply]) -> None:
+        if self.cache and key is not None:
+            self.cache.put(key, reply())
 
     def _bound(self, params: dict[str, Any]) -> BaseChatModel:
         """The model with a per-call temperature (a copy shares the clients)."""
@@ -239,10 +243,12 @@ class ModelClient:
             raise self._failed(exc, 1) from None
         return self._completion(key, message)
 
-    def _completion(self, key: CacheKey, message: BaseMessage) -> Completion:
+    def _completion(self, key: CacheKey | None, message: BaseMessage) -> Completion:
         text = message.content if isinstance(message.content, str) else str(message.content)
         tokens_in, tokens_out = tokens_of(getattr(message, "usage_metadata", None))
-        self._store(key, CachedReply(text=text, input_tokens=tokens_in, output_tokens=tokens_out))
+        self._store(
+            key, lambda: CachedReply(text=text, input_tokens=tokens_in, output_tokens=tokens_out)
+        )
         return Completion(text, usage_of(self.profile, tokens_in, tokens_out))
 
     # -- structured ----------------------------------------------------------------------
@@ -306,10 +312,10 @@ class ModelClient:
                     self.limits.structured_method = method
                     self._store(
                         key,
-                        CachedReply(
-                            data=parsed.model_dump(mode="json"),
-                            input_tokens=usage.input_tokens,
-                            output_tokens=usage.output_tokens,
+                        lambda p=parsed, u=usage: CachedReply(  # type: ignore[misc]
+                            data=p.model_dump(mode="json"),
+                            input_tokens=u.input_tokens,
+                            output_tokens=u.output_tokens,
                         ),
                     )
                     return parsed, usage
@@ -349,10 +355,10 @@ class ModelClient:
                     self.limits.structured_method = method
                     self._store(
                         key,
-                        CachedReply(
-                            data=parsed.model_dump(mode="json"),
-                            input_tokens=usage.input_tokens,
-                            output_tokens=usage.output_tokens,
+                        lambda p=parsed, u=usage: CachedReply(  # type: ignore[misc]
+                            data=p.model_dump(mode="json"),
+                            input_tokens=u.input_tokens,
+                            output_tokens=u.output_tokens,
                         ),
                     )
                     return parsed, usage
@@ -386,6 +392,12 @@ class ModelClient:
             f"every structured-output method ({', '.join(self._methods())}): "
             f"{detail}"
         )
+
+
+@lru_cache(maxsize=64)
+def _json_schema(schema: type[BaseModel]) -> dict[str, Any]:
+    """A schema class's JSON schema (computing it walks the whole model)."""
+    return schema.model_json_schema()
 
 
 def _joined(chunks: list[Any]) -> AIMessage:
