@@ -7,7 +7,7 @@ import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from tools.retrieval.bm25 import analyze, index_text
 from tools.settings import IndexSettings
 
 K = 10
+WORDS = IndexSettings(terms="words")
 
 
 @dataclass
@@ -44,10 +45,17 @@ def engines(source: CorpusSource, texts: Sequence[str], cache: Path) -> list[Eng
 
     stemmer = Stemmer.Stemmer("norwegian")
 
-    def kilab_build() -> Any:
-        forget_retrievers()
-        shutil.rmtree(cache, ignore_errors=True)
-        return open_retriever(source, "bm25", cache)
+    # The references index stemmed words, so kilab is compared on the same terms; its default
+    # character 4-grams (several times more terms) are measured beside them.
+    words = replace(source, index=WORDS)
+
+    def kilab_build(corpus: CorpusSource) -> Callable[[], Any]:
+        def build() -> Any:
+            forget_retrievers()
+            shutil.rmtree(cache, ignore_errors=True)
+            return open_retriever(corpus, "bm25", cache)
+
+        return build
 
     def raw_build() -> Any:
         tokens = bm25s.tokenize(
@@ -66,14 +74,15 @@ def engines(source: CorpusSource, texts: Sequence[str], cache: Path) -> list[Eng
     def rank_build() -> Any:
         from rank_bm25 import BM25Okapi
 
-        return BM25Okapi([analyze(t, IndexSettings()) or ["∅"] for t in texts])
+        return BM25Okapi([analyze(t, WORDS) or ["∅"] for t in texts])
 
     def rank_query(model: Any, question: str) -> Any:
-        scores = model.get_scores(analyze(question, IndexSettings()))
+        scores = model.get_scores(analyze(question, WORDS))
         return np.argsort(-scores)[:K]
 
     return [
-        Engine("kilab BM25", kilab_build, lambda r, q: r.search(q, k=K)),
+        Engine("kilab BM25", kilab_build(words), lambda r, q: r.search(q, k=K)),
+        Engine("kilab BM25, 4-grams", kilab_build(source), lambda r, q: r.search(q, k=K)),
         Engine("raw bm25s", raw_build, raw_query),
         Engine("rank-bm25", rank_build, rank_query),
     ]

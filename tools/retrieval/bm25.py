@@ -66,9 +66,18 @@ class BM25Index:
     def build(cls, chunks: Sequence[Chunk], settings: IndexSettings) -> BM25Index:
         """Index the chunks (in order; a chunk's position is its document number)."""
         model = bm25s.BM25(k1=settings.k1, b=settings.b)
-        corpus = [analyze(index_text(chunk), settings) for chunk in chunks]
+        # Terms become ids chunk by chunk, so the corpus is held as lists of shared ints
+        # rather than one string per term (character grams are several times more terms).
+        vocabulary: dict[str, int] = {}
+        ids = [
+            [
+                vocabulary.setdefault(term, len(vocabulary))
+                for term in analyze(index_text(c), settings)
+            ]
+            for c in chunks
+        ]
         _quiet()
-        model.index(corpus, show_progress=False)
+        model.index((ids, vocabulary), show_progress=False)
         return cls(model, settings)
 
     def save(self, folder: Path) -> None:
