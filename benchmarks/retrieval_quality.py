@@ -56,6 +56,11 @@ METHODS = [
     ),
     Method("hybrid RRF (k=10, dense 0.7)", "hybrid", IndexSettings(fusion="rrf")),
     Method("hybrid z-score (default, dense 0.7)", "hybrid", IndexSettings()),
+    Method(
+        "hybrid z-score, one vector per passage",
+        "hybrid",
+        IndexSettings(dense_units=False),
+    ),
     Method("hybrid min-max (dense 0.7)", "hybrid", IndexSettings(fusion="minmax")),
 ]
 
