@@ -1,4 +1,4 @@
-"""Retrieval speed and size: kilab BM25 against raw bm25s and rank-bm25 on the same texts."""
+"""Retrieval speed and size: kilab BM25 against raw bm25s and rank-bm25 on the same terms."""
 
 from __future__ import annotations
 
@@ -114,7 +114,7 @@ def measure(engine: Engine, queries: Sequence[str], min_seconds: float = 3.0) ->
 
 
 def run_speed(corpus: Path, queries: Sequence[str]) -> tuple[list[Measured], dict[str, float]]:
-    """Measure the three engines on a corpus file; also kilab's cold reload from disk."""
+    """Measure the engines on a corpus file; also kilab's cold reload of its default index."""
     source = CorpusSource(corpus.name.split(".")[0], (corpus,))
     texts = [index_text(c) for c in load_chunks(source)]
     with tempfile.TemporaryDirectory(prefix="kilab-bench-") as folder:
