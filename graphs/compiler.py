@@ -131,7 +131,11 @@ def _stamped(name: str, impl: Any) -> _Node:
             async_ = impl
         else:
             sync = impl
-    inline = InlinePolicy() if async_ is None and is_cpu_only(impl) else None
+    inline = None
+    if sync is not None and is_cpu_only(impl):
+        # A pure-CPU node gains nothing from its own thread hop: its sync side runs under
+        # the inline policy even when it has an async one.
+        inline, async_ = InlinePolicy(), None
     return _Node(name, sync, async_, inline)
 
 
@@ -142,6 +146,23 @@ def _limit_reached(limits: dict[str, int]) -> Callable[[GraphState], dict[str, A
         return {"errors": [f"loop limit reached: {', '.join(spent)}"], "path": [LIMIT_NODE]}
 
     return record
+
+
+class _Route(Runnable[GraphState, str]):
+    """A routing function as LangGraph calls it. Given a plain function, LangGraph would
+    trace it as a run of its own at every step; routes are too small to be worth one."""
+
+    def __init__(self, route: Callable[[GraphState], str]) -> None:
+        self.name = route.__name__
+        self._route = route
+
+    def invoke(self, input: GraphState, config: RunnableConfig | None = None, **kwargs: Any) -> str:
+        return self._route(input)
+
+    async def ainvoke(
+        self, input: GraphState, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> str:
+        return self._route(input)
 
 
 def _router(
@@ -183,7 +204,7 @@ def compile_graph(
                 destinations = [_TERMINALS.get(target, target), LIMIT_NODE]
                 builder.add_conditional_edges(
                     _TERMINALS.get(source, source),
-                    _router(source, None, target, dict(spec.limits)),
+                    _Route(_router(source, None, target, dict(spec.limits))),
                     destinations,
                 )
             else:
@@ -193,7 +214,7 @@ def compile_graph(
         if spec.limits:
             destinations.append(LIMIT_NODE)
         builder.add_conditional_edges(
-            source, _router(source, dict(cases), None, dict(spec.limits)), destinations
+            source, _Route(_router(source, dict(cases), None, dict(spec.limits))), destinations
         )
     # A backstop for LangGraph's own step counter: every node at its limit, plus slack.
     most_visits = sum(spec.limits.values()) + len(spec.nodes)

@@ -9,10 +9,9 @@ Unmarked synchronous nodes always run in a thread: they may wait on the network.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
-F = TypeVar("F", bound=Callable[..., Any])
+N = TypeVar("N")
 
 _MARK = "__kilab_cpu_only__"
 # Inline while a visit takes under this on average; a blocked loop delays every case.
@@ -20,15 +19,16 @@ INLINE_BELOW_S = 0.002
 _WEIGHT = 0.2  # of the newest visit in the running average
 
 
-def cpu_only(fn: F) -> F:
-    """Mark a synchronous node that only computes (no network, no waiting)."""
-    setattr(fn, _MARK, True)
-    return fn
+def cpu_only(node: N) -> N:
+    """Mark a node that only computes (no network, no waiting): a function, or a node object
+    whose ``invoke`` is then used under the inline policy even if it has an ``ainvoke``."""
+    setattr(node, _MARK, True)
+    return node
 
 
-def is_cpu_only(fn: object) -> bool:
-    """Whether ``fn`` was marked with ``cpu_only``."""
-    return bool(getattr(fn, _MARK, False))
+def is_cpu_only(node: object) -> bool:
+    """Whether ``node`` was marked with ``cpu_only``."""
+    return bool(getattr(node, _MARK, False))
 
 
 class InlinePolicy:

@@ -13,6 +13,7 @@ from agents.drafter import Drafter, DrafterSettings, ExtractiveDrafter
 from agents.reviewer import Reviewer, ReviewerSettings, RuleReviewer
 from agents.types import Draft, Review
 from graphs.context import AgentBinding, BuildContext
+from graphs.inline import cpu_only
 from graphs.nodes.convert import findings_of, sources, to_finding, usage_update
 from graphs.registry import role
 from graphs.state import GraphState
@@ -90,7 +91,7 @@ def build_drafter(
 ) -> DraftNode:
     """Write a cited answer from the retrieved passages, or decline."""
     if agent.profile.provider == "offline":
-        return DraftNode(ExtractiveDrafter(settings))
+        return cpu_only(DraftNode(ExtractiveDrafter(settings)))
     from agents.llm import LLMDrafter
 
     return DraftNode(
@@ -110,7 +111,7 @@ def build_reviewer(
 ) -> ReviewNode:
     """Check the draft: every citation resolves, every sentence is supported, no personal data."""
     if agent.profile.provider == "offline":
-        return ReviewNode(RuleReviewer(settings))
+        return cpu_only(ReviewNode(RuleReviewer(settings)))
     from agents.llm import LLMReviewer
 
     return ReviewNode(

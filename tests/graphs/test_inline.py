@@ -76,3 +76,27 @@ def test_an_unmarked_sync_node_always_runs_in_a_thread() -> None:
 def test_sync_invoke_still_works() -> None:
     graph = _graph(cpu_only(lambda state: {"draft": "x"}))
     assert graph.invoke({"question": "q"})["path"] == ["work"]
+
+
+def test_a_cpu_only_node_object_runs_its_sync_side_even_with_an_async_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(inline, "INLINE_BELOW_S", 60.0)
+    calls: list[tuple[str, bool]] = []
+
+    class Node:
+        def invoke(self, state: GraphState) -> dict[str, Any]:
+            calls.append(("sync", threading.current_thread() is threading.main_thread()))
+            return {"draft": "sync"}
+
+        async def ainvoke(self, state: GraphState) -> dict[str, Any]:
+            calls.append(("async", True))
+            return {"draft": "async"}
+
+    graph = _graph(cpu_only(Node()))
+
+    async def go() -> list[Any]:
+        return [await graph.ainvoke({"question": "q"}) for _ in range(3)]
+
+    assert [s["draft"] for s in asyncio.run(go())] == ["sync"] * 3
+    assert calls == [("sync", False), ("sync", True), ("sync", True)]
