@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Sequence
+from typing import cast
 
 from evals.datasets import Case
-from evals.metrics.base import AnyMetric, SampledMetric, passes
+from evals.metrics.base import AnyMetric, Metric, passes
 from evals.records import CaseOutput
 
 
@@ -18,13 +19,16 @@ async def score_case(
     values: dict[str, float | None] = {}
     samples: dict[str, list[float]] = {}
     for metric in metrics:
-        if isinstance(metric, SampledMetric):
-            drawn = await metric.ascore(case, output)
+        # Sampled metrics (the judge) have ``ascore``; checking the runtime Protocol with
+        # isinstance for every metric of every case cost more than scoring most metrics.
+        ascore = getattr(metric, "ascore", None)
+        if ascore is not None:
+            drawn: list[float] = await ascore(case, output)
             if drawn:
                 samples[metric.name] = drawn
             values[metric.name] = statistics.fmean(drawn) if drawn else None
         else:
-            values[metric.name] = metric.score(case, output)
+            values[metric.name] = cast(Metric, metric).score(case, output)
     return values, samples
 
 

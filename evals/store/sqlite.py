@@ -20,7 +20,7 @@ from evals.datasets import Case
 from evals.records import CaseOutput, CaseResult, RunInfo
 from kilab.errors import NotFoundError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS runs (
@@ -56,6 +56,7 @@ CREATE TABLE IF NOT EXISTS results (
     passed INTEGER NOT NULL,
     error TEXT NOT NULL,
     spans TEXT NOT NULL DEFAULT '[]',
+    tool_calls TEXT NOT NULL DEFAULT '[]',
     reused_from TEXT NOT NULL,
     finished_at TEXT NOT NULL,
     UNIQUE (run_id, key)
@@ -86,6 +87,7 @@ _COLUMNS = (
     "passed",
     "error",
     "spans",
+    "tool_calls",
     "reused_from",
     "finished_at",
 )
@@ -121,6 +123,7 @@ def _row(result: CaseResult) -> tuple[Any, ...]:
         int(result.passed),
         result.error,
         _dumps(result.spans),
+        _dumps([call.model_dump() for call in out.tool_calls]),
         result.reused_from,
         result.finished_at.isoformat(),
     )
@@ -139,6 +142,7 @@ def _result(row: sqlite3.Row) -> CaseResult:
         errors=json.loads(row["errors"]),
         latency_s=row["latency_s"],
         thread_id=row["thread_id"],
+        tool_calls=json.loads(row["tool_calls"]),
     )
     return CaseResult(
         run_id=row["run_id"],
@@ -177,9 +181,16 @@ class SqliteRunStore:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(_SCHEMA)
+        self._migrate()
         self._db.execute(
-            "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+            "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
         )
+
+    def _migrate(self) -> None:
+        """Bring a store written by an older kilab up to date; stored results stay as they are."""
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(results)")}
+        if "tool_calls" not in columns:  # schema 1 lost agents' tool calls
+            self._db.execute("ALTER TABLE results ADD COLUMN tool_calls TEXT NOT NULL DEFAULT '[]'")
 
     def create_run(self, run: RunInfo) -> None:
         try:

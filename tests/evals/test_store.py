@@ -11,7 +11,14 @@ from pathlib import Path
 import pytest
 
 from evals.datasets import Case
-from evals.records import CaseOutput, CaseResult, PassageRecord, RunInfo, UsageRecord
+from evals.records import (
+    CaseOutput,
+    CaseResult,
+    PassageRecord,
+    RunInfo,
+    ToolCallRecord,
+    UsageRecord,
+)
 from evals.store import MemoryRunStore, RunStore, SqliteRunStore, resolve_run
 from kilab.errors import NotFoundError
 
@@ -43,6 +50,7 @@ def _result(
         path=["retrieve", "draft", "review"],
         usage={"draft": UsageRecord(calls=1, input_tokens=10)},
         latency_s=0.2,
+        tool_calls=[ToolCallRecord(node="research", step=1, tool="search", args={"query": "x"})],
     )
     return CaseResult(
         run_id=run_id,
@@ -147,3 +155,24 @@ def test_sqlite_file_is_wal_survives_reopen_and_reads_with_plain_sql(tmp_path: P
     reopened = SqliteRunStore(path)
     assert [r.key for r in reopened.results("r")] == ["k1"]
     reopened.close()
+
+
+def test_a_store_of_schema_1_gains_tool_calls_and_keeps_its_results(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite"
+    store = SqliteRunStore(path)
+    store.create_run(_run("r1"))
+    store.put_result(_result("r1", "k1"))
+    store.close()
+    # What the first store looked like: no tool_calls column.
+    with sqlite3.connect(path) as db:
+        db.execute("ALTER TABLE results DROP COLUMN tool_calls")
+        db.execute("UPDATE meta SET value = '1' WHERE name = 'schema_version'")
+    store = SqliteRunStore(path)
+    (old,) = store.results("r1")
+    assert old.output.answer == "Svar. [a]" and old.output.tool_calls == []
+    store.put_result(_result("r1", "k2"))
+    assert store.results("r1")[1].output.tool_calls[0].tool == "search"
+    store.close()
+    with sqlite3.connect(path) as db:
+        version = db.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()
+    assert version == ("2",)
