@@ -26,6 +26,10 @@ class Settings:
     def runs(self) -> Path:
         return Path(os.environ.get("KILAB_RUNS", self.home / "runs.sqlite"))
 
+    @property
+    def promotions(self) -> Path:
+        return self.home / "promotions.jsonl"
+
 
 def settings() -> Settings:
     return Settings(

@@ -12,13 +12,15 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from kilab.cli.output import console
+from kilab.settings import settings
 
 if TYPE_CHECKING:
     from evals.compare import Comparison
 
 StoreOption = Annotated[Path, typer.Option("--store", help="Run store (SQLite file).")]
-DEFAULT_STORE = Path(".kilab/runs.sqlite")
-DEFAULT_LOG = Path(".kilab/promotions.jsonl")
+# Where runs and promotions live: $KILAB_HOME (default .kilab), read when the CLI starts.
+DEFAULT_STORE = settings().runs
+DEFAULT_LOG = settings().promotions
 SIDE_HELP = "Run id, unique prefix or 'latest', optionally ':VARIANT' (default: its first)."
 
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 import typer
 
 from kilab.cli.output import console, error_console
+from kilab.settings import settings
 
 if TYPE_CHECKING:
     from evals.gates import GateDecision
@@ -23,8 +24,9 @@ if TYPE_CHECKING:
 
 StoreOption = Annotated[Path, typer.Option("--store", help="Run store (SQLite file).")]
 LogOption = Annotated[Path, typer.Option("--log", help="Promotion log (JSONL).")]
-DEFAULT_STORE = Path(".kilab/runs.sqlite")
-DEFAULT_LOG = Path(".kilab/promotions.jsonl")
+# Where runs and promotions live: $KILAB_HOME (default .kilab), read when the CLI starts.
+DEFAULT_STORE = settings().runs
+DEFAULT_LOG = settings().promotions
 FAILED_SHOWN = 8
 CasesShown = Literal["failed", "all", "none"]
 

@@ -40,7 +40,7 @@ def test_eval_json_has_metrics_with_cis_cases_and_the_gate(tmp_path: Path) -> No
     assert recall["n"] == 8 and recall["low"] <= recall["value"] <= recall["high"]
     assert len(data["cases"]) == 10 and data["cases"][0]["case_id"] == "mini-01"
     assert data["gates"][0]["stage"] == "pilot" and data["gates"][0]["passed"] is True
-    assert (tmp_path / ".kilab" / "runs.sqlite").exists()
+    assert (tmp_path / "runs.sqlite").exists()  # in $KILAB_HOME
 
 
 def test_eval_prints_cases_aggregate_and_gate(evaluated: tuple[Path, Path, str]) -> None:
@@ -78,20 +78,24 @@ def test_gate_promote_history_and_verify_log(evaluated: tuple[Path, Path, str]) 
     cwd = os.getcwd()
     os.chdir(home)
     try:
-        configs = ["--configs", str(home / "configs")]
+        # The evaluation ran in a subprocess with KILAB_HOME=home: its store is there.
+        store = ["--store", str(home / "runs.sqlite")]
+        configs = ["--configs", str(home / "configs"), *store]
         gate = runner.invoke(app, ["gate", run_id, *configs])
         assert gate.exit_code == 0 and "Gate → pilot" in gate.output and "PASS" in gate.output
-        promoted = runner.invoke(app, ["promote", str(pilot), "--to", "pilot", "--run", run_id])
+        promoted = runner.invoke(
+            app, ["promote", str(pilot), "--to", "pilot", "--run", run_id, *store]
+        )
         assert promoted.exit_code == 0, promoted.output
         assert "promoted mini → pilot" in promoted.output
-        refused = runner.invoke(app, ["promote", str(pilot), "--to", "production"])
+        refused = runner.invoke(app, ["promote", str(pilot), "--to", "production", *store])
         assert refused.exit_code != 0 and "not promoted" in str(refused.exception)
         next_gate = runner.invoke(app, ["gate", "latest", *configs])
         assert "Gate → production" in next_gate.output and "FAIL" in next_gate.output
         history = runner.invoke(app, ["history", "mini"])
         assert history.exit_code == 0 and run_id in history.output and "pilot" in history.output
         assert runner.invoke(app, ["verify-log"]).exit_code == 0
-        runs = runner.invoke(app, ["runs"])
+        runs = runner.invoke(app, ["runs", *store])
         assert run_id in runs.output and "10/10" in runs.output
 
         log = home / ".kilab" / "promotions.jsonl"
