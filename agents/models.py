@@ -29,11 +29,27 @@ class _Client(httpx.Client):
 
 
 class _AsyncClient(httpx.AsyncClient):
-    """Closes its connections when collected, on the running loop if there is one."""
+    """Closes its connections when collected, on the event loop that opened them.
+
+    Connections belong to the loop they were made on: closing them from a later
+    ``asyncio.run`` fails with "Event loop is closed", so a client collected elsewhere leaves
+    them to the garbage collector.
+    """
+
+    _loop: asyncio.AbstractEventLoop | None = None
+
+    async def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
+        if self._loop is None:
+            self._loop = asyncio.get_running_loop()
+        return await super().send(request, **kwargs)
 
     def __del__(self) -> None:
-        with contextlib.suppress(Exception):
-            asyncio.get_running_loop().create_task(self.aclose())
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        with contextlib.suppress(RuntimeError):
+            if asyncio.get_running_loop() is loop:
+                loop.create_task(self.aclose())
 
 
 # Local and most self-hosted servers want no key, but the OpenAI client insists on one.
