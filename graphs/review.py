@@ -34,6 +34,37 @@ class PendingThread:
     prompt: str
     draft: str
     updated: str
+    citations: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Reviewed:
+    """What a decision did to a thread: finished (approved or rejected) or paused again."""
+
+    thread_id: str
+    decision: Decision
+    result: GraphResult
+    paused: bool
+
+    @property
+    def outcome(self) -> str:
+        """``paused`` (waiting again, after a revision), ``approved``, ``rejected`` or the
+        verdict the graph ended with."""
+        return outcome_of(self.paused, self.result.verdict)
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadStatus:
+    """Where a thread stands now, read back from its latest checkpoint."""
+
+    thread_id: str
+    pilot: str
+    variant: str
+    paused: bool
+    outcome: str
+    result: GraphResult
+    decision: dict[str, str] | None
+    comments: tuple[str, ...]
 
 
 def labels(pilot: str, variant: str, project_root: Path) -> dict[str, str]:
@@ -44,6 +75,24 @@ def labels(pilot: str, variant: str, project_root: Path) -> dict[str, str]:
 def interrupts_of(state: dict[str, Any]) -> list[Any]:
     """The interrupt payloads a run's returned state carries (empty when it finished)."""
     return [getattr(i, "value", i) for i in state.get(_INTERRUPT, [])]
+
+
+def outcome_of(paused: bool, verdict: str) -> str:
+    """A thread's outcome in one word, for people: paused, approved, rejected or the verdict."""
+    if paused:
+        return "paused"
+    return {"reject": "rejected", "": "approved"}.get(verdict, verdict)
+
+
+def _waiting(saved: Any) -> dict[str, Any] | None:
+    """The interrupt payload a checkpoint waits on (``None`` when it waits on nothing)."""
+    waiting = [w[2] for w in saved.pending_writes or [] if w[1] == _INTERRUPT]
+    if not waiting:
+        return None
+    payloads = [
+        getattr(i, "value", i) for w in waiting for i in (w if isinstance(w, list | tuple) else [w])
+    ]
+    return payloads[0] if payloads and isinstance(payloads[0], dict) else {}
 
 
 def _latest(saver: BaseCheckpointSaver[Any]) -> dict[str, Any]:
@@ -63,15 +112,9 @@ def pending_threads(saver: BaseCheckpointSaver[Any]) -> list[PendingThread]:
     """Every thread whose latest checkpoint waits at an interrupt, oldest first."""
     found = []
     for thread, saved in _latest(saver).items():
-        waiting = [w[2] for w in saved.pending_writes or [] if w[1] == _INTERRUPT]
-        if not waiting:
+        payload = _waiting(saved)
+        if payload is None:
             continue
-        payloads = [
-            getattr(i, "value", i)
-            for w in waiting
-            for i in (w if isinstance(w, list | tuple) else [w])
-        ]
-        payload = payloads[0] if payloads and isinstance(payloads[0], dict) else {}
         meta = saved.metadata or {}
         found.append(
             PendingThread(
@@ -83,6 +126,7 @@ def pending_threads(saver: BaseCheckpointSaver[Any]) -> list[PendingThread]:
                 prompt=str(payload.get("prompt", "")),
                 draft=str(payload.get("draft", "")),
                 updated=str(saved.checkpoint.get("ts", "")),
+                citations=tuple(str(c) for c in payload.get("citations", []) or []),
             )
         )
     return sorted(found, key=lambda p: p.updated)
@@ -135,4 +179,72 @@ def resume(saver: BaseCheckpointSaver[Any], thread_id: str, decision: Decision) 
         state,
         thread_id,
         time.perf_counter() - started,
+    )
+
+
+def decide(
+    saver: BaseCheckpointSaver[Any],
+    thread_id: str,
+    action: str,
+    comment: str = "",
+    reviewer: str = "",
+) -> Reviewed:
+    """Resume a paused thread with a reviewer's decision (``kilab review`` and the viewer).
+
+    Args:
+        saver: The checkpointer the thread was paused in.
+        thread_id: The paused thread.
+        action: ``approve``, ``revise`` or ``reject``.
+        comment: For ``revise``: what the drafter should change.
+        reviewer: Who decides (recorded in the state).
+
+    Raises:
+        UserError: The action is not one of the three.
+        NotFoundError: The thread is not waiting, or its pilot is gone.
+    """
+    from pydantic import ValidationError
+
+    from graphs.nodes.human import Decision
+    from kilab.errors import UserError
+
+    try:
+        decision = Decision(action=action, comment=comment, reviewer=reviewer)
+    except ValidationError:
+        raise UserError(
+            f"unknown review action {action!r}: use approve, revise or reject"
+        ) from None
+    result = resume(saver, thread_id, decision)
+    return Reviewed(thread_id, decision, result, paused=bool(interrupts_of(result.state)))
+
+
+def thread_status(saver: BaseCheckpointSaver[Any], thread_id: str) -> ThreadStatus:
+    """Where a thread stands: waiting (again) or finished, with its answer and decision.
+
+    Raises:
+        NotFoundError: The checkpointer holds no thread of that id.
+    """
+    from graphs.runner import result_from_state
+    from kilab.errors import NotFoundError
+
+    saved = _latest(saver).get(thread_id)
+    if saved is None:
+        raise NotFoundError(f"no thread {thread_id!r} in the checkpoints")
+    state: Any = saved.checkpoint.get("channel_values", {})
+    paused = _waiting(saved) is not None
+    result = result_from_state(str(state.get("question", "")), state, thread_id, 0.0)
+    meta = saved.metadata or {}
+    decision = state.get("human_decision")
+    return ThreadStatus(
+        thread_id=thread_id,
+        pilot=str(meta.get(PILOT_KEY, "")),
+        variant=str(meta.get(VARIANT_KEY, "baseline")),
+        paused=paused,
+        outcome=outcome_of(paused, result.verdict),
+        result=result,
+        decision={k: str(v) for k, v in decision.items()} if decision else None,
+        comments=tuple(
+            str(f.get("message", ""))
+            for f in state.get("feedback", [])
+            if f.get("check") == "human"
+        ),
     )

@@ -3,22 +3,24 @@
 Pages: the runs list (filter by pilot, variant and stage; tick runs to compare), a run
 (summary, gate, graph with visit counts, cases), a case (answer, passages, findings and the
 trace as a timeline), a comparison of two or more runs (each against the first) and a
-pilot's promotion history. Every asset is served by the app; a Content Security Policy
-forbids scripts and anything from elsewhere. It reads the run store the CLI writes.
+pilot's promotion history; and the threads paused at a human step ("Til godkjenning"), each
+with a form to approve, revise or reject it, as ``kilab review`` does. Every asset is served
+by the app; a Content Security Policy forbids scripts and anything from elsewhere, and a POST
+must come from the viewer's own pages. It reads the run store and checkpoints the CLI writes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote, urlsplit
 
 import jinja2
 from fastapi import FastAPI, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
 from evals.promotion import PromotionLog, PromotionRecord
@@ -27,10 +29,19 @@ from evals.report import TEMPLATES as REPORT_TEMPLATES
 from evals.report import stylesheet
 from evals.report.views import compare_refs_view, run_view
 from evals.store import RunStore, open_store
-from kilab.errors import UserError
+from kilab.errors import NotFoundError, UserError
 
 TEMPLATES = Path(__file__).parent / "templates"
 CSP = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'"
+# Hosts a state-changing request may name (DNS rebinding: a foreign page resolved to
+# 127.0.0.1 sends its own name as Host); ``serve`` adds the address it binds.
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+REVIEW_CSS = """
+pre.draft { white-space: pre-wrap; background: #f7fafc; padding: 12px; font: inherit; }
+form.decide textarea { width: 100%; min-height: 5em; font: inherit; }
+form.decide .actions button { margin-right: 8px; }
+button.reject { background: var(--bad); } button.revise { background: #975a16; }
+"""
 
 
 def _environment() -> jinja2.Environment:
@@ -59,6 +70,8 @@ def create_app(
     *,
     log: str | Path = Path(".kilab/promotions.jsonl"),
     configs: Path | None = None,
+    checkpoints: str | Path | None = None,
+    hosts: Collection[str] = LOCAL_HOSTS,
 ) -> FastAPI:
     """The viewer over a run store.
 
@@ -66,12 +79,21 @@ def create_app(
         store: The SQLite run store the CLI writes.
         log: The promotion log, for stages and history.
         configs: Config folder, for gates and graphs (default ./configs).
+        checkpoints: The SQLite checkpointer paused threads wait in (default: the
+            settings' ``checkpoints``, as ``kilab run`` and ``kilab review`` use).
+        hosts: Host names a review POST may be addressed to.
     """
     app = FastAPI(title="kilab viewer", docs_url=None, redoc_url=None, openapi_url=None)
     env = _environment()
     log = Path(log)
     promotions = PromotionLog(log)
-    css = str(stylesheet())
+    css = str(stylesheet()) + REVIEW_CSS
+    if checkpoints is None:
+        from kilab.settings import settings
+
+        checkpoints = settings().checkpoints
+    checkpoints = Path(checkpoints)
+    allowed_hosts = {h.strip("[]").lower() for h in hosts}
 
     @contextmanager
     def opened() -> Iterator[RunStore]:
@@ -92,12 +114,16 @@ def create_app(
         response = await call_next(request)
         response.headers["Content-Security-Policy"] = CSP
         response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"
+        # A review page says "same-origin" so that its form POST carries the real Origin
+        # (under "no-referrer" a browser sends "Origin: null" and the check below fails).
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
         return response
 
     @app.exception_handler(UserError)
     async def user_error(request: Request, exc: UserError) -> HTMLResponse:
-        return page("error.html.j2", 404, message=str(exc))
+        return page(
+            "error.html.j2", 404 if isinstance(exc, NotFoundError) else 400, message=str(exc)
+        )
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> HTMLResponse:
@@ -174,6 +200,65 @@ def create_app(
             views = [compare_refs_view(run_store, refs[0], ref) for ref in refs[1:]]
         return page("compare.html.j2", views=views, refs=refs)
 
+    @contextmanager
+    def saver() -> Iterator[Any]:
+        from langgraph.checkpoint.sqlite import SqliteSaver
+
+        with SqliteSaver.from_conn_string(str(checkpoints)) as opened_saver:
+            yield opened_saver
+
+    def review_page(name: str, **context: Any) -> HTMLResponse:
+        response = page(name, **context)
+        response.headers["Referrer-Policy"] = "same-origin"
+        return response
+
+    @app.get("/review", response_class=HTMLResponse)
+    def pending() -> HTMLResponse:
+        from graphs.review import pending_threads
+
+        waiting = []
+        if checkpoints.exists():
+            with saver() as opened_saver:
+                waiting = pending_threads(opened_saver)
+        return review_page("pending.html.j2", waiting=waiting, checkpoints=checkpoints)
+
+    @app.get("/review/{thread_id}", response_class=HTMLResponse)
+    def pending_thread(thread_id: str) -> HTMLResponse:
+        from graphs.review import find_pending
+
+        with saver() as opened_saver:
+            waiting = find_pending(opened_saver, thread_id)
+        return review_page("review.html.j2", w=waiting)
+
+    @app.post("/review/{thread_id}")
+    async def decide_thread(thread_id: str, request: Request) -> Response:
+        from starlette.concurrency import run_in_threadpool
+
+        from graphs.review import decide
+
+        _same_origin(request, allowed_hosts)
+        form = parse_qs((await request.body()).decode("utf-8", "replace"))
+
+        def field(name: str) -> str:
+            return form.get(name, [""])[0].strip()
+
+        def resume() -> None:
+            with saver() as opened_saver:
+                decide(
+                    opened_saver, thread_id, field("action"), field("comment"), field("reviewer")
+                )
+
+        await run_in_threadpool(resume)  # the graph runs: keep it off the event loop
+        return RedirectResponse(f"/review/{quote(thread_id, safe='')}/result", status_code=303)
+
+    @app.get("/review/{thread_id}/result", response_class=HTMLResponse)
+    def decided(thread_id: str) -> HTMLResponse:
+        from graphs.review import thread_status
+
+        with saver() as opened_saver:
+            status = thread_status(opened_saver, thread_id)
+        return review_page("reviewed.html.j2", s=status)
+
     @app.get("/pilots/{pilot}/history", response_class=HTMLResponse)
     def history(pilot: str) -> HTMLResponse:
         records = promotions.records(pilot)
@@ -181,6 +266,21 @@ def create_app(
         return page("history.html.j2", pilot=pilot, records=records, problems=problems)
 
     return app
+
+
+def _same_origin(request: Request, allowed_hosts: set[str]) -> None:
+    """Refuse a state-changing request a page elsewhere made the browser send.
+
+    Raises:
+        HTTPException: 403 unless the Host is one of ours and the Origin (else the Referer)
+            names exactly that host and port.
+    """
+    host = request.headers.get("host", "")
+    if urlsplit(f"//{host}").hostname not in allowed_hosts:
+        raise HTTPException(403, f"refused: requests to {host!r} are not served here")
+    source = request.headers.get("origin") or request.headers.get("referer") or ""
+    if not source or source == "null" or urlsplit(source).netloc.lower() != host.lower():
+        raise HTTPException(403, "refused: the request did not come from this viewer's pages")
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ StoreOption = Annotated[Path, typer.Option("--store", help="Run store (SQLite fi
 # Where runs and promotions live: $KILAB_HOME (default .kilab), read when the CLI starts.
 DEFAULT_STORE = settings().runs
 DEFAULT_LOG = settings().promotions
+DEFAULT_CHECKPOINTS = settings().checkpoints
 SIDE_HELP = "Run id, unique prefix or 'latest', optionally ':VARIANT' (default: its first)."
 
 
@@ -181,12 +182,17 @@ def serve(
     configs: Annotated[Path | None, typer.Option(help="Config folder (default ./configs).")] = None,
     store: StoreOption = DEFAULT_STORE,
     log: Annotated[Path, typer.Option("--log", help="Promotion log (JSONL).")] = DEFAULT_LOG,
+    checkpoints: Annotated[
+        Path,
+        typer.Option("--checkpoints", help="Checkpointer (SQLite) threads wait for review in."),
+    ] = DEFAULT_CHECKPOINTS,
 ) -> None:
-    """Serve the local web viewer of runs, cases, traces and comparisons."""
+    """Serve the local web viewer of runs, cases, traces, comparisons and pending reviews."""
     _require_viewer_extra()
     import uvicorn
 
     from evals.viewer import create_app
+    from evals.viewer.app import LOCAL_HOSTS
 
     _require_store(store)
     if host not in ("127.0.0.1", "localhost", "::1"):
@@ -194,6 +200,7 @@ def serve(
             f"[yellow]warning[/yellow]: the viewer is reachable from other machines on {host}"
         )
     console.print(f"kilab viewer on http://{host}:{port}/ (Ctrl-C to stop)")
-    uvicorn.run(
-        create_app(store, log=log, configs=configs), host=host, port=port, log_level="warning"
+    app = create_app(
+        store, log=log, configs=configs, checkpoints=checkpoints, hosts=(*LOCAL_HOSTS, host)
     )
+    uvicorn.run(app, host=host, port=port, log_level="warning")

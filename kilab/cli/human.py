@@ -61,8 +61,7 @@ def review(
     """Resume a paused thread with a decision: --approve, --revise "comment" or --reject."""
     from langgraph.checkpoint.sqlite import SqliteSaver
 
-    from graphs.nodes.human import Decision
-    from graphs.review import find_pending, interrupts_of, resume
+    from graphs.review import decide, find_pending
     from kilab.cli.output import console
     from kilab.errors import NotFoundError, UserError
     from kilab.settings import settings
@@ -83,17 +82,14 @@ def review(
             console.print(f"[bold]{waiting.prompt}[/bold]\n{waiting.question}\n")
             console.print(waiting.draft, markup=False)
             return
-        decision = Decision.model_validate(
-            {"action": chosen[0], "comment": revise or "", "reviewer": reviewer}
-        )
-        result = resume(saver, thread, decision)
-    paused = interrupts_of(result.state)
+        reviewed = decide(saver, thread, chosen[0], revise or "", reviewer)
+    result, paused = reviewed.result, reviewed.paused
     if as_json:
         print(
             json.dumps(
                 {
                     "thread_id": thread,
-                    "decision": decision.model_dump(),
+                    "decision": reviewed.decision.model_dump(),
                     "paused": bool(paused),
                     "verdict": result.verdict,
                     "answer": result.answer,
