@@ -1,5 +1,6 @@
 """The viewer in headless Chromium over a real server: runs → run → case → compare by
-clicking, screenshots kept in test-artifacts/, and no script from a case ever runs."""
+clicking, approving a paused thread on "Til godkjenning", screenshots kept in
+test-artifacts/, and no script from a case ever runs."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,6 +17,7 @@ from evals.viewer import create_app
 from evals.viewer.demo import HOSTILE_QUESTION, Demo, write_demo
 
 ROOT = Path(__file__).resolve().parents[2]
+QUESTION = "Lag et kort notat om endringene i karanteneloven"
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -43,6 +46,21 @@ def _free_port() -> int:
         return port
 
 
+def _pause_a_thread(home: Path, checkpoints: Path) -> None:
+    """Run the tiny notat pilot until its human step pauses thread ``t-browser``."""
+    from langgraph.checkpoint.sqlite import SqliteSaver
+
+    from graphs.agent_testing import write_project
+    from graphs.compiler import compile_pilot
+    from graphs.review import labels
+    from graphs.runner import run_question
+
+    project = write_project(home / "project")
+    with SqliteSaver.from_conn_string(str(checkpoints)) as saver:
+        compiled = compile_pilot(project, "notat", "baseline", checkpointer=saver)
+        run_question(compiled, QUESTION, "t-browser", labels("notat", "baseline", project.root))
+
+
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Demo]]:
     """The demo store served by uvicorn on 127.0.0.1 in a thread: (base URL, demo)."""
@@ -53,7 +71,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Demo
         patch.setenv("KILAB_HOME", str(home))
         patch.setenv("KILAB_CACHE", str(home / "cache"))
         demo = write_demo(home)
-        app = create_app(demo.store, log=demo.log, configs=demo.configs)
+        checkpoints = home / "checkpoints.sqlite"
+        _pause_a_thread(home, checkpoints)
+        app = create_app(demo.store, log=demo.log, configs=demo.configs, checkpoints=checkpoints)
         port = _free_port()
         config = uvicorn.Config(
             app, host="127.0.0.1", port=port, log_level="warning", ws="none", lifespan="off"
@@ -83,7 +103,12 @@ def test_click_through_runs_run_case_compare(served: tuple[str, Demo]) -> None:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+
+            def dismiss(dialog: Any) -> None:
+                dialogs.append(dialog.message)
+                dialog.dismiss()
+
+            page.on("dialog", dismiss)
             page.on("request", lambda r: None if r.url.startswith(base) else foreign.append(r.url))
             page.goto(base + "/")
             assert page.locator("table.runs tbody tr").count() == 2
@@ -114,3 +139,32 @@ def test_click_through_runs_run_case_compare(served: tuple[str, Demo]) -> None:
             browser.close()
     assert dialogs == [], "a script from a case ran"
     assert foreign == [], "the viewer loaded something from elsewhere"
+
+
+def test_click_approve_on_the_review_page(served: tuple[str, Demo]) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    base, _ = served
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(base + "/")
+            page.locator("header.top a.nav-review").click()
+            page.wait_for_url("**/review")
+            page.locator('a.thread-link[href="/review/t-browser"]').click()
+            page.wait_for_url("**/review/t-browser")
+            assert "## Bakgrunn" in page.locator("pre.draft").inner_text()
+            page.screenshot(path=str(ARTIFACTS / "viewer-review.png"), full_page=True)
+
+            page.locator('input[name="reviewer"]').fill("kari")
+            page.locator('button[value="approve"]').click()  # the browser's own Origin header
+            page.wait_for_url("**/review/t-browser/result")
+            assert page.locator("h1.outcome.approved").is_visible()
+            assert "approve by kari" in page.locator("dd.decision").inner_text()
+            page.screenshot(path=str(ARTIFACTS / "viewer-reviewed.png"), full_page=True)
+
+            page.goto(base + "/review")
+            assert page.locator("a.thread-link").count() == 0
+        finally:
+            browser.close()
