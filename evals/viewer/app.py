@@ -224,11 +224,12 @@ def create_app(
 
     @app.get("/review/{thread_id}", response_class=HTMLResponse)
     def pending_thread(thread_id: str) -> HTMLResponse:
-        from graphs.review import find_pending
+        from graphs.review import find_pending, thread_status
 
         with saver() as opened_saver:
             waiting = find_pending(opened_saver, thread_id)
-        return review_page("review.html.j2", w=waiting)
+            earlier = thread_status(opened_saver, thread_id).comments
+        return review_page("review.html.j2", w=waiting, earlier=earlier)
 
     @app.post("/review/{thread_id}")
     async def decide_thread(thread_id: str, request: Request) -> Response:

@@ -124,6 +124,8 @@ def test_approve_revise_reject_resume_the_threads(client: TestClient, checkpoint
     assert "<li>Kortere &lt;b&gt;takk&lt;/b&gt;</li>" in revised  # the comment, recorded
     assert "t-revise" in _waiting(checkpoints)  # waiting again, with a new draft
     assert 'href="/review/t-revise"' in client.get("/review").text
+    redrafted = client.get("/review/t-revise").text  # the new draft, with what was asked
+    assert "## Bakgrunn" in redrafted and "<li>Kortere &lt;b&gt;takk&lt;/b&gt;</li>" in redrafted
 
     rejected = _decide(client, "t-reject", action="reject")
     assert 'class="outcome rejected' in rejected and "## Bakgrunn" not in rejected
