@@ -194,7 +194,7 @@ def serve(
     from evals.viewer import create_app
     from evals.viewer.app import LOCAL_HOSTS
 
-    _require_store(store)
+    # No run store yet is fine: the viewer lists no runs, and paused threads can be reviewed.
     if host not in ("127.0.0.1", "localhost", "::1"):
         console.print(
             f"[yellow]warning[/yellow]: the viewer is reachable from other machines on {host}"
