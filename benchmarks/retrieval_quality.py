@@ -65,17 +65,22 @@ METHODS = [
 ]
 
 
-def husleie_set() -> QuestionSet | None:
-    """The husleie pilot's questions (those with gold sections) over the real-estate laws."""
-    dataset = ROOT / "configs" / "datasets" / "husleie.jsonl"
+def husleie_set(dataset_name: str = "husleie") -> QuestionSet | None:
+    """A husleie dataset's questions (those with gold sections) over the real-estate laws.
+
+    Args:
+        dataset_name: file stem under configs/datasets: ``husleie`` (the set the retrieval
+            defaults were tuned on) or ``husleie-holdout`` (written afterwards, never tuned on).
+    """
+    dataset = ROOT / "configs" / "datasets" / f"{dataset_name}.jsonl"
     corpus = ROOT / "data" / "lovdata" / "realestate-sections.jsonl"
     if not dataset.exists() or not corpus.exists():
-        print(f"skipping husleie: {dataset} or {corpus} is missing")
+        print(f"skipping {dataset_name}: {dataset} or {corpus} is missing")
         return None
     records = [json.loads(line) for line in dataset.open(encoding="utf-8") if line.strip()]
     records = [r for r in records if r.get("gold_ids")]
     return QuestionSet(
-        "husleie → realestate-sections",
+        f"{dataset_name} → realestate-sections",
         corpus,
         {r["id"]: r["question"] for r in records},
         {r["id"]: set(r["gold_ids"]) for r in records},
