@@ -32,7 +32,7 @@ from graphs.context import AgentBinding, BuildContext
 from graphs.nodes.convert import passage
 from graphs.registry import RefTo, role, tool
 from graphs.state import GraphState, Passage, ToolCall, Usage
-from tools.compose import coverage
+from tools.compose import DECLINE_MESSAGE, coverage
 from tools.notes import topic_of
 from tools.retrieval.types import SearchMode
 from tools.text import terms
@@ -192,12 +192,17 @@ class ResearcherNode:
             if reply is not None
             for item in (reply.artifact or [])
         ]
+        passages = _documents(items, state["question"], self.settings, self.retriever)
         update: dict[str, Any] = {
-            "passages": _documents(items, state["question"], self.settings, self.retriever),
+            "passages": passages,
             "tool_calls": _trace(self.name, result),
             "steps": {self.name: result.steps},
             "stop_reason": result.stop_reason,
+            # A graph may hand over to a writer on "found" and end on "nothing".
+            "outcome": "found" if passages else "nothing",
         }
+        if not passages:  # nothing to write from: the assistant declines rather than invents
+            update.update(declined=True, draft=DECLINE_MESSAGE, citations=[])
         if result.stop_reason != "answered":
             update["errors"] = [f"{self.name}: stopped by {result.stop_reason.replace('_', ' ')}"]
         if result.steps:  # the offline planner's turns count as calls too, at no cost
@@ -234,7 +239,7 @@ def _model(
     return bound
 
 
-@role("researcher", ResearcherSettings)
+@role("researcher", ResearcherSettings, outcomes=("found", "nothing"))
 def build_researcher(
     context: BuildContext, agent: AgentBinding, settings: ResearcherSettings
 ) -> ResearcherNode:
