@@ -3,8 +3,8 @@
 Each tool has a pydantic argument schema (LangChain validates every call against it) and
 answers the agent with text, while the passages it found travel beside the text as the tool
 message's artifact, so the agent node can collect them without any shared mutable state.
-Plugins add tools with ``@agent_tool(name)`` (and register the same name as a node tool, so
-that agent specs that list it validate).
+Plugins add tools with ``@graphs.registry.agent_tool(name)``, loaded like every other kind
+(built-ins on first lookup, plugins through the ``kilab.nodes`` entry points).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any, TypedDict
 from langchain_core.tools import BaseTool, StructuredTool
 from pydantic import BaseModel, ConfigDict, Field
 
+from graphs import registry
 from kilab.errors import UserError, did_you_mean
 from tools.retrieval.types import Chunk
 
@@ -47,22 +48,11 @@ class ToolEnv:
 
 
 AgentToolBuilder = Callable[[ToolEnv], BaseTool]
-_BUILDERS: dict[str, AgentToolBuilder] = {}
-
-
-def agent_tool(name: str) -> Callable[[AgentToolBuilder], AgentToolBuilder]:
-    """Register a builder of an agent-callable tool under a name."""
-
-    def decorator(build: AgentToolBuilder) -> AgentToolBuilder:
-        _BUILDERS[name] = build
-        return build
-
-    return decorator
 
 
 def agent_tool_names() -> list[str]:
     """Every name an agent may list in ``tools``."""
-    return sorted(_BUILDERS)
+    return registry.names("agent-tool")
 
 
 def build_tools(names: Sequence[str], env: ToolEnv, agent: str = "") -> list[BaseTool]:
@@ -71,15 +61,23 @@ def build_tools(names: Sequence[str], env: ToolEnv, agent: str = "") -> list[Bas
     Raises:
         UserError: A listed tool is a node tool that an agent cannot call.
     """
-    unknown = [n for n in names if n not in _BUILDERS]
+    known = agent_tool_names()
+    unknown = [n for n in names if n not in known]
     if unknown:
-        hint = did_you_mean(unknown[0], _BUILDERS)
+        hint = did_you_mean(unknown[0], known)
         raise UserError(
             f"agent {agent!r}: tool {unknown[0]!r} cannot be called by an agent"
             + (f"; did you mean {hint!r}?" if hint else "")
             + f" (agent tools: {', '.join(agent_tool_names())})"
         )
-    return [_traced(_BUILDERS[name](env)) for name in names]
+    return [_traced(_build(name, env)) for name in names]
+
+
+def _build(name: str, env: ToolEnv) -> BaseTool:
+    kind = registry.lookup("agent-tool", name)
+    assert kind is not None, "checked by build_tools"
+    built: BaseTool = kind.build(env)
+    return built
 
 
 def _traced(built: BaseTool) -> BaseTool:
@@ -148,7 +146,7 @@ class SearchArgs(BaseModel):
     )
 
 
-@agent_tool("search")
+@registry.agent_tool("search")
 def search_tool(env: ToolEnv) -> BaseTool:
     """``search(query, k, filters)``: the best passages, one line each, with document ids."""
 
@@ -183,7 +181,7 @@ class FetchArgs(BaseModel):
     id: str = Field(min_length=3, description="Document id, e.g. LOV-2025-02-07-1.")
 
 
-@agent_tool("fetch")
+@registry.agent_tool("fetch")
 def fetch_tool(env: ToolEnv) -> BaseTool:
     """``fetch(id)``: the text of one document, shortened to the agent's limit."""
 
@@ -216,7 +214,7 @@ class ChangesArgs(BaseModel):
     limit: int = Field(default=20, ge=1, le=50)
 
 
-@agent_tool("changes")
+@registry.agent_tool("changes")
 def changes_tool(env: ToolEnv) -> BaseTool:
     """``changes(since, until, filters)``: ids and titles of what was published then."""
 
@@ -251,7 +249,6 @@ __all__ = [
     "AgentToolBuilder",
     "Found",
     "ToolEnv",
-    "agent_tool",
     "agent_tool_names",
     "build_tools",
     "documents",

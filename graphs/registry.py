@@ -15,7 +15,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-Category = Literal["tool", "role"]
+# "agent-tool": a tool an agent may call in its loop (built into a LangChain tool).
+Category = Literal["tool", "role", "agent-tool"]
 ENTRY_POINT_GROUP = "kilab.nodes"
 
 
@@ -72,6 +73,17 @@ def role(
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register an agent role builder: ``build(context, agent, params) -> node callable``."""
     return _register("role", name, params, outcomes, description)
+
+
+class NoParams(BaseModel):
+    """Agent tools take their arguments per call (their own schema), not from YAML."""
+
+
+def agent_tool(
+    name: str, *, description: str = ""
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a tool an agent may list in ``tools``: ``build(env) -> langchain BaseTool``."""
+    return _register("agent-tool", name, NoParams, (), description)
 
 
 def _load() -> None:
