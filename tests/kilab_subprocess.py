@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -36,3 +38,20 @@ def run_kilab(
         timeout=timeout,
         check=False,
     )
+
+
+def eval_json(pilot: str, variants: str, home: Path) -> dict[str, Any]:
+    """``kilab eval PILOT --variants … --json`` with its store under ``home``; the parsed JSON."""
+    done = run_kilab(
+        "eval",
+        pilot,
+        "--variants",
+        variants,
+        "--json",
+        "--store",
+        str(home / "runs.sqlite"),
+        home=home,
+    )
+    assert done.returncode == 0, done.stderr
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result

@@ -2,33 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
-from kilab_subprocess import run_kilab
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _eval(tmp_path: Path, variants: str) -> dict[str, Any]:
-    done = run_kilab(
-        "eval",
-        "configs/pilots/notat.yaml",
-        "--variants",
-        variants,
-        "--json",
-        "--store",
-        str(tmp_path / "runs.sqlite"),
-        home=tmp_path,
-    )
-    assert done.returncode == 0, done.stderr
-    result: dict[str, Any] = json.loads(done.stdout)
-    return result
+from kilab_subprocess import eval_json
 
 
 def test_notat_pilot_scores_offline_and_passes_its_gate(tmp_path: Path) -> None:
-    result = _eval(tmp_path, "baseline,revise-once")
+    result = eval_json("configs/pilots/notat.yaml", "baseline,revise-once", tmp_path)
     base = result["variants"]["baseline"]
     metrics = {name: m["value"] for name, m in base["metrics"].items()}
     assert base["cases"] >= 25 and base["errors"] == 0
