@@ -13,9 +13,8 @@ Direction = Literal["higher", "lower"]
 Aggregate = Literal["mean", "p50", "p95"]
 
 
-@runtime_checkable
-class Metric(Protocol):
-    """Scores one case's output; None means the metric does not apply to the case.
+class MetricInfo(Protocol):
+    """What every metric declares: its name, direction, range and how it aggregates.
 
     Attributes:
         name: The name pilots and gates use (``recall@5``).
@@ -44,29 +43,19 @@ class Metric(Protocol):
     @property
     def description(self) -> str: ...
 
+
+@runtime_checkable
+class Metric(MetricInfo, Protocol):
+    """Scores one case's output; None means the metric does not apply to the case."""
+
     def score(self, case: Case, output: CaseOutput) -> float | None:
         """The metric's value for one case, or None where it does not apply."""
         ...
 
 
 @runtime_checkable
-class SampledMetric(Protocol):
+class SampledMetric(MetricInfo, Protocol):
     """A metric that asks a model, k samples per case (the judge); runs on the event loop."""
-
-    @property
-    def name(self) -> str: ...
-    @property
-    def direction(self) -> Direction: ...
-    @property
-    def low(self) -> float: ...
-    @property
-    def high(self) -> float | None: ...
-    @property
-    def aggregate(self) -> Aggregate: ...
-    @property
-    def pass_at(self) -> float | None: ...
-    @property
-    def description(self) -> str: ...
 
     async def ascore(self, case: Case, output: CaseOutput) -> list[float]:
         """The samples for one case (empty where the metric does not apply)."""
