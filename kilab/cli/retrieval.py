@@ -111,6 +111,19 @@ def index(corpus: CorpusArg, mode: ModeOption = "auto", cache_dir: CacheOption =
     )
 
 
+def _filters(pairs: list[str]) -> dict[str, list[str]]:
+    """``FIELD=VALUE`` options as filters; a field given twice accepts either value."""
+    from kilab.errors import UserError
+
+    filters: dict[str, list[str]] = {}
+    for pair in pairs:
+        field, sep, value = pair.partition("=")
+        if not sep or not field or not value:
+            raise UserError(f"--filter {pair!r}: write FIELD=VALUE, e.g. ministry=Justis*")
+        filters.setdefault(field.strip(), []).append(value.strip())
+    return filters
+
+
 def search(
     corpus: CorpusArg,
     question: Annotated[str, typer.Argument(help="The question.")],
@@ -118,6 +131,13 @@ def search(
     mode: ModeOption = "auto",
     as_json: Annotated[bool, typer.Option("--json", help="Print hits as a JSON list.")] = False,
     cache_dir: CacheOption = None,
+    filter_options: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--filter",
+            help="FIELD=VALUE (repeatable): exact, list item, prefix* or a FROM..TO date range.",
+        ),
+    ] = None,
 ) -> None:
     """Search CORPUS for QUESTION; print ranked hits with scores and sources."""
     from rich.table import Table
@@ -125,7 +145,7 @@ def search(
     from tools.retrieval import open_retriever
 
     retriever = open_retriever(resolve_corpus(corpus), _check_mode(mode), cache_dir)
-    hits = retriever.search(question, k=k)
+    hits = retriever.search(question, k=k, filters=_filters(filter_options or []))
     if as_json:
         records = [
             {

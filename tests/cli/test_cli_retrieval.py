@@ -128,3 +128,37 @@ def test_user_errors_exit_2_without_traceback(
     assert "Traceback" not in unknown.stderr
     bad_mode = kilab("search", str(law_file), "x", "--mode", "fuzzy", cwd=tmp_path)
     assert bad_mode.returncode == 2 and "--mode" in bad_mode.stderr
+
+
+def test_search_filters_by_a_date_range(tmp_path: Path) -> None:
+    notices = tmp_path / "kunngjoringer.jsonl"
+    notices.write_text(
+        "".join(
+            json.dumps(
+                {
+                    "id": f"n{i}",
+                    "title": "Husleie",
+                    "text": "Regler om husleie og depositum.",
+                    "date_published": date,
+                }
+            )
+            + "\n"
+            for i, date in enumerate(["2025-01-15 10:00", "2025-04-02 12:00", "Kongen bestemmer"])
+        ),
+        encoding="utf-8",
+    )
+    found = kilab(
+        "search",
+        str(notices),
+        "husleie",
+        "--mode",
+        "bm25",
+        "--json",
+        "--filter",
+        "date_published=2025-03..2025-06",
+        cwd=tmp_path,
+    )
+    assert found.returncode == 0, found.stderr
+    assert [h["id"] for h in json.loads(found.stdout)] == ["n1"]
+    bad = kilab("search", str(notices), "husleie", "--filter", "date_published", cwd=tmp_path)
+    assert bad.returncode == 2 and "write FIELD=VALUE" in bad.stderr

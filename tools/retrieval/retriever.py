@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+import structlog
 
 from kilab.errors import MissingExtraError, UserError
 from tools.corpus import LIST_SEPARATOR, CorpusSource, load_chunks
@@ -20,6 +21,7 @@ from tools.retrieval.dense import (
     VectorCache,
     dense_available,
     embed_all,
+    text_hash,
 )
 from tools.retrieval.fusion import fuse
 from tools.retrieval.seeds import load_seeds
@@ -82,7 +84,8 @@ class CorpusRetriever:
             k: How many hits at most.
             filters: Field → value (or values): keep chunks whose field (``source``,
                 ``title``, ``url`` or a metadata field) equals one of them, or whose list
-                field holds one; a value ending in ``*`` matches as a prefix.
+                field holds one; a value ending in ``*`` matches as a prefix, and
+                ``FROM..TO`` (either side may be empty) as an inclusive range of dates.
 
         Raises:
             UserError: A filter names a field no chunk has.
@@ -111,7 +114,11 @@ class CorpusRetriever:
             values = self._values(field)
             allowed = np.zeros(len(self._chunks), dtype=bool)
             for value in [wanted] if isinstance(wanted, str) else wanted:
-                if value.endswith("*"):
+                if ".." in value:
+                    for known, positions in values.items():
+                        if in_range(known, value):
+                            allowed[positions] = True
+                elif value.endswith("*"):
                     for known, positions in values.items():
                         if known.startswith(value[:-1]):
                             allowed[positions] = True
@@ -147,6 +154,19 @@ class CorpusRetriever:
                     )
                 self._fields[field] = {v: np.array(p, dtype=np.intp) for v, p in table.items()}
             return self._fields[field]
+
+
+def in_range(value: str, bounds: str) -> bool:
+    """Whether an ISO date (or date and time) lies in ``FROM..TO``, both ends included.
+
+    Each end is compared with as many leading characters of the value as it has, so
+    ``2025-03..2025-06`` holds every day of March to June. Values that do not start with a
+    digit ("Kongen bestemmer") are in no range.
+    """
+    low, _, high = bounds.partition("..")
+    if not value[:1].isdigit():
+        return False
+    return (not low or value[: len(low)] >= low) and (not high or value[: len(high)] <= high)
 
 
 def document_id(chunk: Chunk) -> str:
@@ -208,6 +228,7 @@ def open_retriever(
         UserError: A corpus file is missing or unreadable, or the corpus has no text.
         MissingExtraError: dense or hybrid without the ``dense`` extra.
     """
+    automatic = mode == "auto"
     mode = resolve_mode(mode)
     cache_dir = (cache_dir or store.default_cache_dir()).resolve()
     try:
@@ -227,6 +248,8 @@ def open_retriever(
             return found
         folder = store.index_folder(cache_dir, source, key)
         chunks, bm25 = _open_bm25(source, folder, key)
+        if automatic and mode == "hybrid":
+            mode = _hybrid_if_embedded(chunks, folder, cache_dir, source)
         dense = _open_dense(chunks, folder, cache_dir, source, progress) if mode != "bm25" else None
         retriever = CorpusRetriever(source, chunks, bm25, mode, folder, cache_dir, dense)
         with _instances_lock:
@@ -262,6 +285,33 @@ def _open_bm25(source: CorpusSource, folder: Path, key: str) -> tuple[list[Chunk
         },
     )
     return chunks, bm25
+
+
+# "auto" embeds at most this many passages on the fly (about half a minute on two cores);
+# a larger corpus is embedded once on purpose, with `kilab index CORPUS --mode hybrid`.
+AUTO_EMBED_LIMIT = 200
+
+
+def _hybrid_if_embedded(
+    chunks: list[Chunk], folder: Path, cache_dir: Path, source: CorpusSource
+) -> SearchMode:
+    """``hybrid`` when the corpus's vectors are (nearly) all at hand, else ``bm25`` and why."""
+    if (folder / DENSE_FILE).is_file():
+        return "hybrid"
+    cache = VectorCache(cache_dir / VECTORS_FILE)
+    load_seeds(cache, source.files)
+    hashes = [text_hash(t) for t in dense_texts(chunks, source.index.dense_units).all()]
+    missing = len(hashes) - len(cache.get_many(hashes))
+    if missing <= AUTO_EMBED_LIMIT:
+        return "hybrid"
+    structlog.get_logger("kilab.retrieval").warning(
+        "corpus not embedded yet: searching with BM25",
+        corpus=source.name,
+        passages_to_embed=missing,
+        minutes_on_two_cores=round(missing / 7 / 60),
+        hint=f"kilab index {source.name} --mode hybrid",
+    )
+    return "bm25"
 
 
 def _open_dense(

@@ -122,3 +122,14 @@ def test_folder_corpus_searches_every_format(documents_folder: Path, cache_dir: 
     assert _ids(retriever, "konsumprisindeksen")[0] == "sub/rundskriv.pdf"
     assert _ids(retriever, "byggetillatelse naboer")[0] == "side.html"
     assert _ids(retriever, "fritidsbolig")[0] == "sub/notat.txt"
+
+
+def test_date_ranges_include_both_ends_and_skip_non_dates() -> None:
+    from tools.retrieval.retriever import in_range
+
+    assert in_range("2025-03-01 11:45", "2025-03..2025-06")
+    assert in_range("2025-06-30 23:59", "2025-03..2025-06")  # TO holds all of June
+    assert not in_range("2025-07-01 00:00", "2025-03..2025-06")
+    assert in_range("2025-02-07", "..2025-02-28") and not in_range("2025-03-01", "..2025-02-28")
+    assert in_range("2026-01-01", "2025-12-31..")
+    assert not in_range("Kongen bestemmer", "2025..")

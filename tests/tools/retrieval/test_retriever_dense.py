@@ -61,3 +61,15 @@ def test_vectors_are_never_embedded_twice(law_file: Path, cache_dir: Path) -> No
         source = CorpusSource("law", (law_file,), index=IndexSettings(k1=1.1, fusion=fusion))
         top = open_retriever(source, "hybrid", cache_dir).search("depositum", k=1)
         assert top[0].chunk.id == "husl#§3-5"
+
+
+def test_auto_searches_with_bm25_until_a_large_corpus_is_embedded(
+    law_file: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tools.retrieval import retriever as module
+
+    monkeypatch.setattr(module, "AUTO_EMBED_LIMIT", 0)  # as if the corpus were large
+    monkeypatch.setattr(module, "embed_all", None)  # embedding now would fail loudly
+    found = open_retriever(CorpusSource("stor", (law_file,)), "auto", cache_dir)
+    assert found.mode == "bm25"
+    assert found.search("depositum", 1)
