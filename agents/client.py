@@ -9,7 +9,7 @@ import asyncio
 import os
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -285,6 +285,49 @@ class ModelClient:
             ModelError: The endpoint failed after its retries, rejected every method, or
                 answered twice with something that does not parse.
         """
+        attempts = self._structured_attempts(messages, schema, params)
+        try:
+            runnable, sent = next(attempts)
+            while True:
+                try:
+                    outcome: Any = self._call(lambda r=runnable, s=sent: r.invoke(s))  # type: ignore[misc]
+                except Exception as exc:
+                    outcome = exc
+                runnable, sent = attempts.send(outcome)
+        except StopIteration as done:
+            result: tuple[T, ModelUsage] = done.value
+            return result
+
+    @traced_model_call
+    async def astructured(
+        self, messages: list[BaseMessage], schema: type[T], **params: Any
+    ) -> tuple[T, ModelUsage]:
+        """``structured`` on the event loop."""
+        attempts = self._structured_attempts(messages, schema, params)
+        try:
+            runnable, sent = next(attempts)
+            while True:
+                try:
+                    outcome: Any = await self._acall(lambda r=runnable, s=sent: r.ainvoke(s))  # type: ignore[misc]
+                except Exception as exc:
+                    outcome = exc
+                runnable, sent = attempts.send(outcome)
+        except StopIteration as done:
+            result: tuple[T, ModelUsage] = done.value
+            return result
+
+    def _structured_attempts(
+        self, messages: list[BaseMessage], schema: type[T], params: dict[str, Any]
+    ) -> Generator[
+        tuple[Runnable[Any, Any], list[BaseMessage]],
+        dict[str, Any] | Exception,
+        tuple[T, ModelUsage],
+    ]:
+        """The policy of ``structured``, shared by its sync and async forms.
+
+        Yields each call to make (the runnable and the messages); is sent the raw reply or the
+        exception the call raised; returns the parsed reply and the usage of every call.
+        """
         key = self._key(messages, params, schema)
         if (hit := self._lookup(key)) is not None and hit.data is not None:
             return schema.model_validate(hit.data), usage_of(
@@ -295,62 +338,18 @@ class ModelClient:
         for method in self._methods():
             runnable, sent = self._runnable(method, schema, params, messages)
             for _ in range(2):  # a reply that does not parse gets one more try
-                try:
-                    out = self._call(lambda r=runnable, s=sent: r.invoke(s))  # type: ignore[misc]
-                except ModelError:
-                    raise
-                except Exception as exc:
-                    if is_rejection(exc):
-                        last = exc
+                outcome = yield runnable, sent
+                if isinstance(outcome, Exception):
+                    if isinstance(outcome, ModelError):
+                        raise outcome
+                    if is_rejection(outcome):
+                        last = outcome
                         break
-                    if not is_parse_failure(exc):
-                        raise self._failed(exc, 1) from None
-                    usage, last = usage + ModelUsage(calls=1), exc
+                    if not is_parse_failure(outcome):
+                        raise self._failed(outcome, 1) from None
+                    usage, last = usage + ModelUsage(calls=1), outcome
                     continue
-                parsed, usage, last = self._parsed(out, schema, usage)
-                if parsed is not None:
-                    self.limits.structured_method = method
-                    self._store(
-                        key,
-                        lambda p=parsed, u=usage: CachedReply(  # type: ignore[misc]
-                            data=p.model_dump(mode="json"),
-                            input_tokens=u.input_tokens,
-                            output_tokens=u.output_tokens,
-                        ),
-                    )
-                    return parsed, usage
-            else:
-                raise self._unparsed(last)
-        raise self._rejected(last)
-
-    @traced_model_call
-    async def astructured(
-        self, messages: list[BaseMessage], schema: type[T], **params: Any
-    ) -> tuple[T, ModelUsage]:
-        """``structured`` on the event loop."""
-        key = self._key(messages, params, schema)
-        if (hit := self._lookup(key)) is not None and hit.data is not None:
-            return schema.model_validate(hit.data), usage_of(
-                self.profile, hit.input_tokens, hit.output_tokens, cached=True
-            )
-        usage = ModelUsage()
-        last: BaseException | None = None
-        for method in self._methods():
-            runnable, sent = self._runnable(method, schema, params, messages)
-            for _ in range(2):
-                try:
-                    out = await self._acall(lambda r=runnable, s=sent: r.ainvoke(s))  # type: ignore[misc]
-                except ModelError:
-                    raise
-                except Exception as exc:
-                    if is_rejection(exc):
-                        last = exc
-                        break
-                    if not is_parse_failure(exc):
-                        raise self._failed(exc, 1) from None
-                    usage, last = usage + ModelUsage(calls=1), exc
-                    continue
-                parsed, usage, last = self._parsed(out, schema, usage)
+                parsed, usage, last = self._parsed(outcome, schema, usage)
                 if parsed is not None:
                     self.limits.structured_method = method
                     self._store(

@@ -34,11 +34,11 @@ from evals.records import (
 )
 from evals.stats import VariantSummary, summarize_variant
 from evals.store import RunStore
-from graphs.compiler import CompiledGraph, compile_pilot
+from graphs.compiler import CompiledGraph, compile_pilot, variant_of
 from graphs.project import Project
 from graphs.runner import GraphResult, arun_question
 from kilab import telemetry
-from kilab.errors import NotFoundError, UserError, did_you_mean
+from kilab.errors import UserError
 
 
 class ProgressSink(Protocol):
@@ -148,21 +148,14 @@ def output_from(result: GraphResult) -> CaseOutput:
 
 
 def _variants(project: Project, pilot: str, wanted: Sequence[str] | None) -> list[str]:
-    variants = project.get("pilot", pilot).spec.variants
-    declared = list(variants)
+    spec = project.get("pilot", pilot).spec
     if not wanted:
-        return declared[:1]
+        return list(spec.variants)[:1]
     if list(wanted) == ["all"]:
         # Variants that need something set up first (a local model, an endpoint) run by name.
-        return [name for name, variant in variants.items() if not variant.on_request]
+        return [name for name, variant in spec.variants.items() if not variant.on_request]
     for name in wanted:
-        if name not in declared:
-            hint = did_you_mean(name, declared)
-            raise NotFoundError(
-                f"pilot {pilot!r} has no variant {name!r}"
-                + (f"; did you mean {hint!r}?" if hint else "")
-                + f" (variants: {', '.join(declared)})"
-            )
+        variant_of(spec, name)  # an unknown name is an error with a suggestion
     return list(dict.fromkeys(wanted))
 
 

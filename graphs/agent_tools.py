@@ -18,7 +18,7 @@ from langchain_core.tools import BaseTool, StructuredTool
 from pydantic import BaseModel, ConfigDict, Field
 
 from graphs import registry
-from kilab.errors import UserError, did_you_mean
+from kilab.errors import UserError, suggesting
 from tools.retrieval.types import Chunk
 
 FILTER_FIELDS = ("ministry", "doc_type", "lang", "legal_area")
@@ -64,12 +64,8 @@ def build_tools(names: Sequence[str], env: ToolEnv, agent: str = "") -> list[Bas
     known = agent_tool_names()
     unknown = [n for n in names if n not in known]
     if unknown:
-        hint = did_you_mean(unknown[0], known)
-        raise UserError(
-            f"agent {agent!r}: tool {unknown[0]!r} cannot be called by an agent"
-            + (f"; did you mean {hint!r}?" if hint else "")
-            + f" (agent tools: {', '.join(agent_tool_names())})"
-        )
+        message = f"agent {agent!r}: tool {unknown[0]!r} cannot be called by an agent"
+        raise UserError(suggesting(message, unknown[0], known, "agent tools"))
     return [_traced(_build(name, env)) for name in names]
 
 

@@ -21,9 +21,9 @@ from graphs import registry
 from graphs.context import BuildContext, default_cache_dir
 from graphs.inline import InlinePolicy, is_cpu_only
 from graphs.project import Project
-from graphs.specs import END, START, GraphSpec, PilotSpec
+from graphs.specs import END, START, GraphSpec, PilotSpec, VariantSpec
 from graphs.state import GraphState
-from kilab.errors import NotFoundError, did_you_mean
+from kilab.errors import NotFoundError, suggesting
 from kilab.telemetry import node_span
 
 LIMIT_NODE = "loop_limit"
@@ -226,6 +226,14 @@ def compile_graph(
     )
 
 
+def variant_of(pilot: PilotSpec, variant: str) -> VariantSpec:
+    """A pilot's variant by name, or NotFoundError with a suggestion."""
+    if variant not in pilot.variants:
+        message = f"pilot {pilot.name!r} has no variant {variant!r}"
+        raise NotFoundError(suggesting(message, variant, pilot.variants, "variants"))
+    return pilot.variants[variant]
+
+
 def compile_pilot(
     project: Project,
     pilot_name: str,
@@ -237,14 +245,11 @@ def compile_pilot(
 ) -> CompiledGraph:
     """Compile a pilot's graph with one of its variants applied."""
     pilot: PilotSpec = project.get("pilot", pilot_name).spec
-    if variant not in pilot.variants:
-        hint = did_you_mean(variant, pilot.variants)
-        raise NotFoundError(
-            f"pilot {pilot_name!r} has no variant {variant!r}"
-            + (f"; did you mean {hint!r}?" if hint else "")
-            + f" (variants: {', '.join(pilot.variants)})"
-        )
     context = BuildContext(
-        project, variant, pilot.variants[variant], cache_dir or default_cache_dir(), use_cache
+        project,
+        variant,
+        variant_of(pilot, variant),
+        cache_dir or default_cache_dir(),
+        use_cache,
     )
     return compile_graph(context, pilot.graph, checkpointer)

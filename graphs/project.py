@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from graphs.specs import KINDS, AgentSpec, CorpusSpec, GraphSpec, ModelsSpec, PilotSpec, Spec
 from graphs.yamlsource import PathKey, SourceMap, load_yaml
-from kilab.errors import ConfigError, Location, NotFoundError, Problem, did_you_mean
+from kilab.errors import ConfigError, Location, NotFoundError, Problem, did_you_mean, suggesting
 
 S = TypeVar("S", bound=Spec)
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -71,11 +71,8 @@ class Project:
         """A spec by kind and name, or NotFoundError with a suggestion."""
         table = self.by_kind(kind)
         if name not in table:
-            hint = did_you_mean(name, table)
             raise NotFoundError(
-                f"no {kind} named {name!r} in {self.root}"
-                + (f"; did you mean {hint!r}?" if hint else "")
-                + (f" (known: {', '.join(sorted(table))})" if table and not hint else "")
+                suggesting(f"no {kind} named {name!r} in {self.root}", name, sorted(table))
             )
         return table[name]
 

@@ -97,3 +97,20 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """Return the closest choice to a misspelt word, or an empty string."""
     matches = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return matches[0] if matches else ""
+
+
+def suggesting(message: str, word: str, choices: Iterable[str], listed: str = "known") -> str:
+    """``message`` with "did you mean" for a near miss, then the choices there are.
+
+    Args:
+        message: What is wrong, e.g. ``no pilot named 'husleia'``.
+        word: The name that was not found.
+        choices: The names that exist.
+        listed: How to introduce the list of choices; empty to leave it out.
+    """
+    names = list(choices)
+    hint = did_you_mean(word, names)
+    text = message + (f"; did you mean {hint!r}?" if hint else "")
+    if listed and names:
+        text += f" ({listed}: {', '.join(names)})"
+    return text

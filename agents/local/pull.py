@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import IO
 
 from agents.local.catalog import CATALOG, LocalModel, Part
-from kilab.errors import NotFoundError, UserError, did_you_mean
+from kilab.errors import NotFoundError, UserError, suggesting
 
 CHUNK = 1 << 20
 Fetch = Callable[[Sequence[Part], Path], list[Path]]
@@ -37,12 +37,7 @@ def model_dir() -> Path:
 def catalog_entry(name: str) -> LocalModel:
     """A known local model by name."""
     if name not in CATALOG:
-        hint = did_you_mean(name, CATALOG)
-        raise NotFoundError(
-            f"no local model named {name!r}"
-            + (f"; did you mean {hint!r}?" if hint else "")
-            + f" (known: {', '.join(CATALOG)})"
-        )
+        raise NotFoundError(suggesting(f"no local model named {name!r}", name, CATALOG))
     return CATALOG[name]
 
 

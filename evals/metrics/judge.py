@@ -19,7 +19,7 @@ from evals.datasets import Case
 from evals.metrics.base import Aggregate, Direction
 from evals.records import CaseOutput
 from graphs.project import Project
-from kilab.errors import NotFoundError, did_you_mean
+from kilab.errors import NotFoundError, suggesting
 
 JUDGE_DESCRIPTION = "a model's rubric score of the answer (0..1), mean of k samples"
 
@@ -108,11 +108,8 @@ def judge_for(
         return None
     known = project.models.spec.profiles if project.models else {}
     if profile not in known:
-        hint = did_you_mean(profile, known)
-        raise NotFoundError(
-            f"no model profile {profile!r} for the judge"
-            + (f"; did you mean {hint!r}?" if hint else "")
-        )
+        message = f"no model profile {profile!r} for the judge"
+        raise NotFoundError(suggesting(message, profile, known, listed=""))
     from agents.llm import LLMJudge
 
     if cache_dir is None:

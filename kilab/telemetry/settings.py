@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from kilab.errors import UserError, did_you_mean
+from kilab.errors import UserError, suggesting
 
 LogFormat = Literal["auto", "console", "json"]
 TraceExporter = Literal["console", "otlp", "jsonl", "store"]
@@ -48,11 +48,8 @@ class TelemetrySettings:
 
 def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
     if value not in allowed:
-        hint = did_you_mean(value, allowed)
-        raise UserError(
-            f"environment variable {name}={value!r} is not one of: {', '.join(allowed)}"
-            + (f"; did you mean {hint!r}?" if hint else "")
-        )
+        message = f"environment variable {name}={value!r} is not one of: {', '.join(allowed)}"
+        raise UserError(suggesting(message, value, allowed, listed=""))
     return value
 
 
