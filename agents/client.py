@@ -21,19 +21,25 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.runnables import Runnable
 from pydantic import BaseModel
 
-from agents.cache import CachedReply, CacheKey, ResponseCache
-from agents.cost import tokens_of, usage_of
-from agents.models import chat_model, endpoint_of
-from agents.profiles import ModelProfile
-from agents.resilience import RetryPolicy, is_retryable, limits_for, status_of
-from agents.structured import METHODS, Method, is_parse_failure, is_rejection, json_mode_messages
-from agents.types import ModelUsage
-from kilab.errors import ModelError
-from kilab.telemetry import traced_model_call
+from kilab.agents.cache import CachedReply, CacheKey, ResponseCache
+from kilab.agents.cost import tokens_of, usage_of
+from kilab.agents.models import chat_model, endpoint_of
+from kilab.agents.profiles import ModelProfile
+from kilab.agents.resilience import RetryPolicy, is_retryable, limits_for, status_of
+from kilab.agents.structured import (
+    METHODS,
+    Method,
+    is_parse_failure,
+    is_rejection,
+    json_mode_messages,
+)
+from kilab.agents.types import ModelUsage
+from kilab.core.errors import ModelError
+from kilab.core.telemetry import traced_model_call
 
 T = TypeVar("T", bound=BaseModel)
 R = TypeVar("R")
-log = structlog.get_logger("agents.client")
+log = structlog.get_logger("kilab.agents.client")
 
 
 @dataclass(frozen=True, slots=True)

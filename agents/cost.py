@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from agents.profiles import ModelProfile
-from agents.types import ModelUsage
+from kilab.agents.profiles import ModelProfile
+from kilab.agents.types import ModelUsage
 
 
 def cost_of(profile: ModelProfile, input_tokens: int, output_tokens: int) -> float:

@@ -7,9 +7,9 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agents.types import Draft, ReviewFinding, SourcePassage
-from tools.checks.pii import redact
-from tools.compose import Source, compose
+from kilab.agents.types import Draft, ReviewFinding, SourcePassage
+from kilab.core.pii import redact
+from kilab.tools.compose import Source, compose
 
 
 class DrafterSettings(BaseModel):

@@ -8,13 +8,13 @@ import statistics
 from collections.abc import Sequence
 from pathlib import Path
 
-from agents.client import ModelClient
-from agents.drafter import DrafterSettings
-from agents.messages import DECLINE_MARKER, draft_messages, judge_messages, review_messages
-from agents.profiles import ModelProfile
-from agents.reviewer import ReviewerSettings, rule_findings
-from agents.structured import JudgeModel, VerdictModel
-from agents.types import (
+from kilab.agents.client import ModelClient
+from kilab.agents.drafter import DrafterSettings
+from kilab.agents.messages import DECLINE_MARKER, draft_messages, judge_messages, review_messages
+from kilab.agents.profiles import ModelProfile
+from kilab.agents.reviewer import ReviewerSettings, rule_findings
+from kilab.agents.structured import JudgeModel, VerdictModel
+from kilab.agents.types import (
     Draft,
     JudgeScore,
     ModelUsage,
@@ -23,7 +23,7 @@ from agents.types import (
     Severity,
     SourcePassage,
 )
-from tools.compose import DECLINE_MESSAGE
+from kilab.tools.compose import DECLINE_MESSAGE
 
 # Sampling the judge several times only means something with some randomness.
 JUDGE_SAMPLE_TEMPERATURE = 0.7
@@ -75,7 +75,7 @@ class LLMDrafter:
         """Draft an answer; without passages it declines without calling the model.
 
         Raises:
-            kilab.errors.ModelError: The model failed after its retries.
+            kilab.core.errors.ModelError: The model failed after its retries.
         """
         if not passages:
             return Draft(DECLINE_MESSAGE, True)
@@ -130,7 +130,7 @@ class LLMReviewer:
         """Review a draft; a decline is approved without calling the model.
 
         Raises:
-            kilab.errors.ModelError: The model failed after its retries or never parsed.
+            kilab.core.errors.ModelError: The model failed after its retries or never parsed.
         """
         if draft.declined:
             return Review("approved")
@@ -196,7 +196,7 @@ class LLMJudge:
         """Score one answer, ``samples`` times; the mean is the score, the spread its doubt.
 
         Raises:
-            kilab.errors.ModelError: A sample failed after its retries or never parsed.
+            kilab.core.errors.ModelError: A sample failed after its retries or never parsed.
         """
         if samples < 1:
             raise ValueError("samples must be at least 1")

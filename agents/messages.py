@@ -10,7 +10,7 @@ from importlib import resources
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
-from agents.types import ReviewFinding, SourcePassage
+from kilab.agents.types import ReviewFinding, SourcePassage
 
 DECLINE_MARKER = "KAN_IKKE_SVARE"
 

@@ -16,8 +16,8 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_openai import AzureChatOpenAI, ChatOpenAI
 from pydantic import SecretStr
 
-from agents.profiles import ModelProfile
-from kilab.errors import UserError
+from kilab.agents.profiles import ModelProfile
+from kilab.core.errors import UserError
 
 
 class _Client(httpx.Client):
@@ -107,7 +107,7 @@ def chat_model(profile: ModelProfile, *, base_url: str | None = None) -> BaseCha
         "temperature": profile.temperature,
         "max_tokens": profile.max_tokens,
         "timeout": profile.timeout_s,
-        "max_retries": 0,  # retries are ours: agents.resilience
+        "max_retries": 0,  # retries are ours: kilab.agents.resilience
         "stream_usage": True,
     }
     if profile.provider == "offline":
@@ -122,7 +122,7 @@ def chat_model(profile: ModelProfile, *, base_url: str | None = None) -> BaseCha
         )
     url = base_url or profile.base_url
     if profile.provider == "local" and url is None:
-        from agents.local.server import ensure_server
+        from kilab.agents.local.server import ensure_server
 
         url = ensure_server(profile)
     if profile.provider in ("openai-compatible", "local") and not url:

@@ -20,7 +20,7 @@ from email.utils import parsedate_to_datetime
 import httpx
 import openai
 
-from agents.profiles import ModelProfile
+from kilab.agents.profiles import ModelProfile
 
 RETRYABLE_STATUS = frozenset({408, 409, 429})
 MAX_RETRY_AFTER_S = 120.0

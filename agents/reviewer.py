@@ -7,8 +7,8 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agents.types import Draft, Review, ReviewFinding, SourcePassage
-from tools.grounding import check_answer
+from kilab.agents.types import Draft, Review, ReviewFinding, SourcePassage
+from kilab.tools.grounding import check_answer
 
 RuleName = Literal["citations", "grounding", "personal-data"]
 ALL_RULES: tuple[RuleName, ...] = ("citations", "grounding", "personal-data")
@@ -72,7 +72,7 @@ def rule_findings(
                 )
             )
         if "personal-data" in settings.rules:
-            from tools.checks.pii import find_pii
+            from kilab.core.pii import find_pii
 
             for match in find_pii(sentence):
                 findings.append(

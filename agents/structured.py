@@ -13,7 +13,7 @@ import openai
 from langchain_core.messages import BaseMessage, SystemMessage
 from pydantic import BaseModel, ConfigDict, Field
 
-from agents.resilience import status_of
+from kilab.agents.resilience import status_of
 
 Method = Literal["json_schema", "function_calling", "json_mode"]
 METHODS: tuple[Method, ...] = ("json_schema", "function_calling", "json_mode")

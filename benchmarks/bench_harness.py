@@ -126,9 +126,9 @@ async def bare_loop(base_url: str, questions: list[str], concurrency: int) -> fl
 
 
 async def graph_direct(project: object, questions: list[str], concurrency: int) -> float:
-    from graphs.compiler import compile_pilot
-    from graphs.project import Project
-    from graphs.runner import arun_question
+    from kilab.graphs.compiler import compile_pilot
+    from kilab.graphs.project import Project
+    from kilab.graphs.runner import arun_question
 
     assert isinstance(project, Project)
     compiled = await asyncio.to_thread(compile_pilot, project, "mini", "baseline", use_cache=False)
@@ -144,10 +144,10 @@ async def full_harness(project: object, dataset: Path, store_path: Path, concurr
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress
 
-    from evals.harness import EvalOptions, Harness
-    from evals.records import CaseResult
-    from evals.store import SqliteRunStore
-    from graphs.project import Project
+    from kilab.evals.harness import EvalOptions, Harness
+    from kilab.evals.records import CaseResult
+    from kilab.evals.store import SqliteRunStore
+    from kilab.graphs.project import Project
 
     assert isinstance(project, Project)
     store = SqliteRunStore(store_path)
@@ -191,13 +191,13 @@ def _register_given_drafter() -> None:
     _registered = True
     from typing import Any
 
-    from agents.drafter import DrafterSettings
-    from evals.testing import PASSAGES
-    from graphs import registry
-    from graphs.context import AgentBinding, BuildContext
-    from graphs.nodes.convert import passage
-    from graphs.nodes.roles import build_drafter
-    from graphs.state import GraphState
+    from kilab.agents.drafter import DrafterSettings
+    from kilab.evals.testing import PASSAGES
+    from kilab.graphs import registry
+    from kilab.graphs.context import AgentBinding, BuildContext
+    from kilab.graphs.nodes.convert import passage
+    from kilab.graphs.nodes.roles import build_drafter
+    from kilab.graphs.state import GraphState
 
     given = [passage(id, title, text, "", "bench", 1.0, 1.0) for id, title, text in PASSAGES[:3]]
 
@@ -222,8 +222,8 @@ def _register_given_drafter() -> None:
 def _project(
     folder: Path, port: int, cases: int, *, drafter_only: bool = False
 ) -> tuple[object, Path, list[str]]:
-    from evals.testing import CASES, write_mini_project
-    from graphs.project import load_project
+    from kilab.evals.testing import CASES, write_mini_project
+    from kilab.graphs.project import load_project
 
     models = (
         "kind: models\nprofiles:\n  offline: {provider: offline}\n"

@@ -24,11 +24,11 @@ from rich.table import Table
 from benchmarks.retrieval_quality import METHODS, SHARED, husleie_set, norquad_set
 from benchmarks.retrieval_quality import evaluate as evaluate_quality
 from benchmarks.retrieval_speed import run_speed
-from tools.corpus import CorpusSource, load_chunks
-from tools.retrieval import dense_available
-from tools.retrieval.bm25 import BM25Index
-from tools.retrieval.store import default_cache_dir
-from tools.settings import IndexSettings
+from kilab.tools.corpus import CorpusSource, load_chunks
+from kilab.tools.retrieval import dense_available
+from kilab.tools.retrieval.bm25 import BM25Index
+from kilab.tools.retrieval.store import default_cache_dir
+from kilab.tools.settings import IndexSettings
 
 console = Console(highlight=False)
 

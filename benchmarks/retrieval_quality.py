@@ -8,10 +8,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from evals.ranking import mean_recall_at_k, mean_reciprocal_rank
-from tools.retrieval import CorpusSource, document_id, open_retriever
-from tools.retrieval.types import SearchMode
-from tools.settings import ChunkingSettings, IndexSettings
+from kilab.evals.ranking import mean_recall_at_k, mean_reciprocal_rank
+from kilab.tools.retrieval import CorpusSource, document_id, open_retriever
+from kilab.tools.retrieval.types import SearchMode
+from kilab.tools.settings import ChunkingSettings, IndexSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"

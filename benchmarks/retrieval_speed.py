@@ -13,10 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from tools.corpus import load_chunks
-from tools.retrieval import CorpusSource, forget_retrievers, open_retriever
-from tools.retrieval.bm25 import analyze, index_text
-from tools.settings import IndexSettings
+from kilab.tools.corpus import load_chunks
+from kilab.tools.retrieval import CorpusSource, forget_retrievers, open_retriever
+from kilab.tools.retrieval.bm25 import analyze, index_text
+from kilab.tools.settings import IndexSettings
 
 K = 10
 WORDS = IndexSettings(terms="words")

@@ -19,12 +19,12 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from evals.harness import EvalReport, build_report
-from evals.metrics.base import Aggregate, Direction
-from evals.records import CaseResult, RunInfo
-from evals.stats import RESAMPLES, Estimate, paired_difference, per_case_values
-from evals.store import RunStore, resolve_run
-from kilab.errors import NotFoundError
+from kilab.core.errors import NotFoundError
+from kilab.evals.harness import EvalReport, build_report
+from kilab.evals.metrics.base import Aggregate, Direction
+from kilab.evals.records import CaseResult, RunInfo
+from kilab.evals.stats import RESAMPLES, Estimate, paired_difference, per_case_values
+from kilab.evals.store import RunStore, resolve_run
 
 EXACT_MAX = 16
 PERMUTATIONS = 20000
@@ -238,7 +238,7 @@ def _side_estimate(estimate: Estimate | None, values: dict[str, float]) -> SideE
         return SideEstimate(
             value=estimate.value, low=estimate.low, high=estimate.high, n=estimate.n
         )
-    from evals.stats import bootstrap
+    from kilab.evals.stats import bootstrap
 
     if not values:
         return SideEstimate(value=None, low=None, high=None, n=0)

@@ -16,9 +16,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from graphs.project import pydantic_problems
-from graphs.yamlsource import SourceMap, load_yaml
-from kilab.errors import ConfigError, Location, Problem
+from kilab.core.errors import ConfigError, Location, Problem
+from kilab.graphs.project import pydantic_problems
+from kilab.graphs.yamlsource import SourceMap, load_yaml
 
 Expect = Literal["answer", "decline"]
 CaseId = Annotated[str, StringConstraints(min_length=1, pattern=r"^\S+$")]

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from evals.gates import Baseline, GateDecision, evaluate_gate
-from evals.harness import EvalReport, build_report
-from evals.promotion import PromotionLog, PromotionRecord, RuleRecord, ScoreRecord, next_stage
-from evals.store import RunStore, resolve_run
-from graphs.project import Project
-from graphs.specs import STAGES, Stage
-from kilab.errors import NotFoundError, UserError
+from kilab.core.errors import NotFoundError, UserError
+from kilab.evals.gates import Baseline, GateDecision, evaluate_gate
+from kilab.evals.harness import EvalReport, build_report
+from kilab.evals.promotion import PromotionLog, PromotionRecord, RuleRecord, ScoreRecord, next_stage
+from kilab.evals.store import RunStore, resolve_run
+from kilab.graphs.project import Project
+from kilab.graphs.specs import STAGES, Stage
 
 
 def _baseline(

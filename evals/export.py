@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from evals.gates import GateDecision
-from evals.harness import EvalReport
+from kilab.evals.gates import GateDecision
+from kilab.evals.harness import EvalReport
 
 
 def report_data(report: EvalReport, decisions: Sequence[GateDecision] = ()) -> dict[str, Any]:

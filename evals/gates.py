@@ -1,6 +1,6 @@
 """Gates: may a run's variant enter a stage? Every rule with pass or fail and its evidence.
 
-Rules (``graphs.specs.GateSpec``): a minimum number of cases; a metric's *lower* 95 % CI
+Rules (``kilab.graphs.specs.GateSpec``): a minimum number of cases; a metric's *lower* 95 % CI
 bound at or above a threshold (``min``) or its upper bound at or below one (``max``);
 zero-tolerance metrics (every case exactly 0); no significant regression of any gated
 metric against a baseline run (the promoted one, or a run id), by a paired bootstrap over
@@ -13,9 +13,9 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from evals.records import CaseResult
-from evals.stats import Estimate, VariantSummary, paired_difference, per_case_values
-from graphs.specs import GateSpec, Stage
+from kilab.evals.records import CaseResult
+from kilab.evals.stats import Estimate, VariantSummary, paired_difference, per_case_values
+from kilab.graphs.specs import GateSpec, Stage
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,7 @@
 """The harness: run every case × variant × repeat of a pilot, concurrently and resumably.
 
 Each result is scored and written to the run store the moment it finishes, keyed by a content
-hash (``evals.keys``). A case that raises is recorded with its error and the run goes on.
+hash (``kilab.evals.keys``). A case that raises is recorded with its error and the run goes on.
 Resuming a run computes only the keys it lacks (errored ones are retried); a key already
 computed by any run in the store is copied instead of computed again unless ``use_cache`` is
 off.
@@ -20,10 +20,12 @@ from typing import Protocol
 
 from pydantic import BaseModel
 
-from evals import keys
-from evals.datasets import Case, Dataset, load_dataset
-from evals.metrics import AnyMetric, case_passed, resolve_metrics, score_case
-from evals.records import (
+from kilab.core import telemetry
+from kilab.core.errors import UserError
+from kilab.evals import keys
+from kilab.evals.datasets import Case, Dataset, load_dataset
+from kilab.evals.metrics import AnyMetric, case_passed, resolve_metrics, score_case
+from kilab.evals.records import (
     CaseOutput,
     CaseResult,
     FindingRecord,
@@ -32,13 +34,11 @@ from evals.records import (
     ToolCallRecord,
     UsageRecord,
 )
-from evals.stats import VariantSummary, summarize_variant
-from evals.store import RunStore
-from graphs.compiler import CompiledGraph, compile_pilot, variant_of
-from graphs.project import Project
-from graphs.runner import GraphResult, arun_question
-from kilab import telemetry
-from kilab.errors import UserError
+from kilab.evals.stats import VariantSummary, summarize_variant
+from kilab.evals.store import RunStore
+from kilab.graphs.compiler import CompiledGraph, compile_pilot, variant_of
+from kilab.graphs.project import Project
+from kilab.graphs.runner import GraphResult, arun_question
 
 
 class ProgressSink(Protocol):
@@ -404,8 +404,8 @@ def build_report(
     """
     run = store.get_run(run_id)
     if metrics is None:
-        from evals.metrics import JUDGE, get_metric
-        from evals.metrics.judge import StoredJudge
+        from kilab.evals.metrics import JUDGE, get_metric
+        from kilab.evals.metrics.judge import StoredJudge
 
         stored: list[AnyMetric] = [
             StoredJudge() if n == JUDGE else get_metric(n) for n in run.metrics

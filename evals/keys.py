@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import kilab
-from evals.datasets import Case
-from graphs.project import Project
+from kilab.evals.datasets import Case
+from kilab.graphs.project import Project
 
 _CODE_PACKAGES = ("agents", "tools", "graphs", "evals/metrics")
 _ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"  # no 0/o, 1/l/i: ids are read aloud and typed
@@ -49,11 +49,11 @@ def _file_digest(path: Path) -> str:
 @lru_cache(maxsize=1)
 def code_version() -> str:
     """``<version>+<digest of the answering and scoring code>``, computed once a process."""
-    root = Path(__file__).resolve().parent.parent
+    root = Path(kilab.__file__).parent  # the installed package: a wheel or the editable link tree
     sha = hashlib.sha256()
     for package in _CODE_PACKAGES:
         for file in sorted((root / package).rglob("*.py")):
-            sha.update(str(file.relative_to(root)).encode())
+            sha.update(file.relative_to(root).as_posix().encode())
             sha.update(file.read_bytes())
     return f"{kilab.__version__}+{sha.hexdigest()[:12]}"
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from graphs.specs import STAGES, Stage
+from kilab.graphs.specs import STAGES, Stage
 
 GENESIS = "0" * 64
 DEFAULT_LOG = Path(".kilab/promotions.jsonl")

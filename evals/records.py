@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from evals.datasets import Case
+from kilab.evals.datasets import Case
 
 RunStatus = Literal["running", "finished", "interrupted"]
 
@@ -107,7 +107,7 @@ class CaseResult(_Record):
         output: What the graph produced.
         metrics: Metric name → value; None where the metric does not apply to the case.
         samples: Metric name → individual samples, for metrics that sample (the judge).
-        passed: The case's pass/fail (see ``evals.metrics.case_passed``).
+        passed: The case's pass/fail (see ``kilab.evals.metrics.case_passed``).
         error: The exception that stopped the case, or "" when it ran to the end.
         spans: Telemetry spans of the case (filled by the telemetry layer; may be empty).
         reused_from: The run whose stored result was reused instead of computing it again.

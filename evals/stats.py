@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from evals.metrics import AnyMetric
-from evals.metrics.base import Aggregate, Direction
-from evals.records import CaseResult
+from kilab.evals.metrics import AnyMetric
+from kilab.evals.metrics.base import Aggregate, Direction
+from kilab.evals.records import CaseResult
 
 RESAMPLES = 2000
 CONFIDENCE = 0.95

@@ -6,15 +6,15 @@
 
 from __future__ import annotations
 
-from graphs.project import Project
-from kilab.errors import ConfigError, Problem
+from kilab.core.errors import ConfigError, Problem
+from kilab.graphs.project import Project
 
 
 def check_pilot(project: Project) -> list[Problem]:
     """Every problem of the project's pilots: unknown metrics, gate metrics the pilot does
     not score, gate thresholds outside a metric's range, datasets that do not parse."""
-    from evals.datasets import load_dataset
-    from evals.metrics import OPERATIONAL, get_metric, is_known, known_names, suggest
+    from kilab.evals.datasets import load_dataset
+    from kilab.evals.metrics import OPERATIONAL, get_metric, is_known, known_names, suggest
 
     problems: list[Problem] = []
     for sourced in project.pilots.values():

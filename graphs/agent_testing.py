@@ -1,13 +1,13 @@
 """A tiny project for tests of tool-using agents: three documents, a researcher, a note writer
-and a human step (like ``evals.testing``, it ships so that plugin tests can use it)."""
+and a human step (like ``kilab.evals.testing``, it ships so that plugin tests can use it)."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from graphs.context import BuildContext
-from graphs.project import Project, load_project
+from kilab.graphs.context import BuildContext
+from kilab.graphs.project import Project, load_project
 
 DOCUMENTS = [
     {

@@ -1,53 +1,23 @@
-"""Tools an agent may call: search a corpus, fetch a document by id, list what changed.
+"""The tools an agent may name: kilab's built-ins and those plugins register.
 
-Each tool has a pydantic argument schema (LangChain validates every call against it) and
-answers the agent with text, while the passages it found travel beside the text as the tool
-message's artifact, so the agent node can collect them without any shared mutable state.
-Plugins add tools with ``@graphs.registry.agent_tool(name)``, loaded like every other kind
-(built-ins on first lookup, plugins through the ``kilab.nodes`` entry points).
+The built-ins live in ``kilab.agents.tools``; here they join the node registry under the
+category ``agent-tool``, so plugins add more with ``@kilab.graphs.registry.agent_tool(name)``
+(loaded like every other kind: built-ins on first lookup, plugins through the ``kilab.nodes``
+entry points).
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, TypedDict
+from collections.abc import Sequence
 
-from langchain_core.tools import BaseTool, StructuredTool
-from pydantic import BaseModel, ConfigDict, Field
+from langchain_core.tools import BaseTool
 
-from graphs import registry
-from kilab.errors import UserError, suggesting
-from tools.retrieval.types import Chunk
+from kilab.agents.tools import BUILTIN_TOOLS, ToolEnv, traced
+from kilab.core.errors import UserError, suggesting
+from kilab.graphs import registry
 
-FILTER_FIELDS = ("ministry", "doc_type", "lang", "legal_area")
-
-
-class Found(TypedDict):
-    """A chunk a tool showed the agent (plain data: it may be checkpointed)."""
-
-    doc_id: str
-    chunk_id: str
-    title: str
-    text: str
-    url: str
-    source: str
-    score: float
-    fetched: bool
-
-
-@dataclass(frozen=True, slots=True)
-class ToolEnv:
-    """What tools reach: the corpus retriever and the agent's limits on what they return."""
-
-    retriever: Any  # tools.retrieval.CorpusRetriever
-    k: int = 8
-    snippet_chars: int = 300
-    document_chars: int = 4000
-
-
-AgentToolBuilder = Callable[[ToolEnv], BaseTool]
+for _name, _build in BUILTIN_TOOLS.items():
+    registry.agent_tool(_name)(_build)
 
 
 def agent_tool_names() -> list[str]:
@@ -66,187 +36,14 @@ def build_tools(names: Sequence[str], env: ToolEnv, agent: str = "") -> list[Bas
     if unknown:
         message = f"agent {agent!r}: tool {unknown[0]!r} cannot be called by an agent"
         raise UserError(suggesting(message, unknown[0], known, "agent tools"))
-    return [_traced(_build(name, env)) for name in names]
+    return [traced(_build_one(name, env)) for name in names]
 
 
-def _build(name: str, env: ToolEnv) -> BaseTool:
+def _build_one(name: str, env: ToolEnv) -> BaseTool:
     kind = registry.lookup("agent-tool", name)
     assert kind is not None, "checked by build_tools"
     built: BaseTool = kind.build(env)
     return built
 
 
-def _traced(built: BaseTool) -> BaseTool:
-    """Run every call of a structured tool inside a telemetry tool span."""
-    from kilab import telemetry
-
-    if not isinstance(built, StructuredTool) or built.func is None:
-        return built
-    inner = built.func
-
-    def run(*args: Any, **kwargs: Any) -> Any:
-        with telemetry.tool_span(built.name, {"kilab.tool.args": repr(kwargs)[:200]}):
-            return inner(*args, **kwargs)
-
-    return built.model_copy(update={"func": run})
-
-
-_DOCUMENTS: dict[int, dict[str, list[Chunk]]] = {}
-_DOCUMENTS_LOCK = threading.Lock()
-
-
-def documents(retriever: Any) -> dict[str, list[Chunk]]:
-    """Document id → its chunks in order, computed once per retriever."""
-    from tools.retrieval import document_id
-
-    with _DOCUMENTS_LOCK:
-        key = id(retriever)
-        if key not in _DOCUMENTS:
-            table: dict[str, list[Chunk]] = {}
-            for chunk in retriever.chunks:
-                table.setdefault(document_id(chunk), []).append(chunk)
-            _DOCUMENTS[key] = table
-        return _DOCUMENTS[key]
-
-
-def found(chunk: Chunk, score: float, fetched: bool) -> Found:
-    """A chunk as a tool artifact."""
-    from tools.retrieval import document_id
-
-    return Found(
-        doc_id=document_id(chunk),
-        chunk_id=chunk.id,
-        title=chunk.title,
-        text=chunk.text,
-        url=chunk.url,
-        source=chunk.source,
-        score=score,
-        fetched=fetched,
-    )
-
-
-def _date(chunk: Chunk) -> str:
-    return chunk.metadata.get("date_published", "")[:10]
-
-
-class SearchArgs(BaseModel):
-    """Search the corpus for passages about a topic."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    query: str = Field(min_length=2, description="What to look for, in Norwegian.")
-    k: int | None = Field(default=None, ge=1, le=20, description="How many passages (default 8).")
-    filters: dict[str, str] = Field(
-        default_factory=dict,
-        description=f"Metadata field → exact value; fields: {', '.join(FILTER_FIELDS)}.",
-    )
-
-
-@registry.agent_tool("search")
-def search_tool(env: ToolEnv) -> BaseTool:
-    """``search(query, k, filters)``: the best passages, one line each, with document ids."""
-
-    def run(
-        query: str, k: int | None = None, filters: Mapping[str, str] | None = None
-    ) -> tuple[str, list[Found]]:
-        hits = env.retriever.search(query, k or env.k, dict(filters or {}) or None)
-        if not hits:
-            return "Ingen treff.", []
-        items = [found(hit.chunk, float(hit.score), fetched=False) for hit in hits]
-        lines = [
-            f"[{item['doc_id']}] {hit.chunk.title} ({_date(hit.chunk)}): "
-            + " ".join(hit.chunk.text.split())[: env.snippet_chars]
-            for item, hit in zip(items, hits, strict=True)
-        ]
-        return "\n".join(lines), items
-
-    return StructuredTool.from_function(
-        run,
-        name="search",
-        description=SearchArgs.__doc__ or "",
-        args_schema=SearchArgs,
-        response_format="content_and_artifact",
-    )
-
-
-class FetchArgs(BaseModel):
-    """Read a whole document by its id (as shown in brackets by search)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    id: str = Field(min_length=3, description="Document id, e.g. LOV-2025-02-07-1.")
-
-
-@registry.agent_tool("fetch")
-def fetch_tool(env: ToolEnv) -> BaseTool:
-    """``fetch(id)``: the text of one document, shortened to the agent's limit."""
-
-    def run(id: str) -> tuple[str, list[Found]]:
-        chunks = documents(env.retriever).get(id.strip().strip("[]"))
-        if not chunks:
-            raise ValueError(f"no document with id {id!r}; use an id that search showed")
-        text = "\n".join(c.text for c in chunks)
-        shown = text[: env.document_chars] + (" …" if len(text) > env.document_chars else "")
-        head = f"[{id}] {chunks[0].title} ({_date(chunks[0])}) {chunks[0].url}"
-        return f"{head}\n{shown}", [found(c, 0.0, True) for c in chunks]
-
-    return StructuredTool.from_function(
-        run,
-        name="fetch",
-        description=FetchArgs.__doc__ or "",
-        args_schema=FetchArgs,
-        response_format="content_and_artifact",
-    )
-
-
-class ChangesArgs(BaseModel):
-    """List documents published between two dates (YYYY-MM-DD), newest first."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    since: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$", description="First date, inclusive.")
-    until: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$", description="Last date, inclusive.")
-    filters: dict[str, str] = Field(default_factory=dict, description="Metadata field → value.")
-    limit: int = Field(default=20, ge=1, le=50)
-
-
-@registry.agent_tool("changes")
-def changes_tool(env: ToolEnv) -> BaseTool:
-    """``changes(since, until, filters)``: ids and titles of what was published then."""
-
-    def run(
-        since: str, until: str, filters: Mapping[str, str] | None = None, limit: int = 20
-    ) -> tuple[str, list[Found]]:
-        if since > until:
-            raise ValueError("since must not be after until")
-        rows = []
-        for doc_id, chunks in documents(env.retriever).items():
-            first = chunks[0]
-            if not since <= _date(first) <= until:
-                continue
-            if any(first.metadata.get(k) != v for k, v in (filters or {}).items()):
-                continue
-            rows.append((_date(first), doc_id, first.title))
-        rows.sort(reverse=True)
-        if not rows:
-            return "Ingen dokumenter i perioden.", []
-        return "\n".join(f"[{d}] {t} ({day})" for day, d, t in rows[:limit]), []
-
-    return StructuredTool.from_function(
-        run,
-        name="changes",
-        description=ChangesArgs.__doc__ or "",
-        args_schema=ChangesArgs,
-        response_format="content_and_artifact",
-    )
-
-
-__all__ = [
-    "AgentToolBuilder",
-    "Found",
-    "ToolEnv",
-    "agent_tool_names",
-    "build_tools",
-    "documents",
-    "found",
-]
+__all__ = ["agent_tool_names", "build_tools"]

@@ -6,12 +6,12 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from graphs import registry
-from graphs.agent_tools import agent_tool_names
-from graphs.project import Project, Sourced, pydantic_problems
-from graphs.specs import END, START, AgentSpec, GraphSpec, PilotSpec
-from graphs.structure import check_structure, node_kind
-from kilab.errors import Problem, did_you_mean
+from kilab.core.errors import Problem, did_you_mean
+from kilab.graphs import registry
+from kilab.graphs.agent_tools import agent_tool_names
+from kilab.graphs.project import Project, Sourced, pydantic_problems
+from kilab.graphs.specs import END, START, AgentSpec, GraphSpec, PilotSpec
+from kilab.graphs.structure import check_structure, node_kind
 
 
 def check_project(project: Project) -> list[Problem]:

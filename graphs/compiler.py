@@ -17,14 +17,14 @@ from langgraph.graph import StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Checkpointer
 
-from graphs import registry
-from graphs.context import BuildContext, default_cache_dir
-from graphs.inline import InlinePolicy, is_cpu_only
-from graphs.project import Project
-from graphs.specs import END, START, GraphSpec, PilotSpec, VariantSpec
-from graphs.state import GraphState
-from kilab.errors import NotFoundError, suggesting
-from kilab.telemetry import node_span
+from kilab.core.errors import NotFoundError, suggesting
+from kilab.core.telemetry import node_span
+from kilab.graphs import registry
+from kilab.graphs.context import BuildContext, default_cache_dir
+from kilab.graphs.inline import InlinePolicy, is_cpu_only
+from kilab.graphs.project import Project
+from kilab.graphs.specs import END, START, GraphSpec, PilotSpec, VariantSpec
+from kilab.graphs.state import GraphState
 
 LIMIT_NODE = "loop_limit"
 _TERMINALS = {START: LG_START, END: LG_END}

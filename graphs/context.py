@@ -6,12 +6,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agents.profiles import ModelProfile
-from graphs.project import Project
-from graphs.specs import AgentSpec, VariantSpec
-from kilab.errors import NotFoundError
-from kilab.settings import settings
-from tools.corpus import CorpusSource, source_from_config
+from kilab.agents.profiles import ModelProfile
+from kilab.core.errors import NotFoundError
+from kilab.core.settings import settings
+from kilab.graphs.project import Project
+from kilab.graphs.specs import AgentSpec, VariantSpec
+from kilab.tools.corpus import CorpusSource, source_from_config
 
 OFFLINE = ModelProfile(provider="offline")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from graphs.specs import END, START, GraphSpec
+from kilab.graphs.specs import END, START, GraphSpec
 
 
 def _id(name: str) -> str:

@@ -15,9 +15,16 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from graphs.specs import KINDS, AgentSpec, CorpusSpec, GraphSpec, ModelsSpec, PilotSpec, Spec
-from graphs.yamlsource import PathKey, SourceMap, load_yaml
-from kilab.errors import ConfigError, Location, NotFoundError, Problem, did_you_mean, suggesting
+from kilab.core.errors import (
+    ConfigError,
+    Location,
+    NotFoundError,
+    Problem,
+    did_you_mean,
+    suggesting,
+)
+from kilab.graphs.specs import KINDS, AgentSpec, CorpusSpec, GraphSpec, ModelsSpec, PilotSpec, Spec
+from kilab.graphs.yamlsource import PathKey, SourceMap, load_yaml
 
 S = TypeVar("S", bound=Spec)
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -223,7 +230,7 @@ def load_project(
         problems.extend(found)
         if spec is not None:
             problems.extend(_add(project, spec, document.source))
-    from graphs.checks import check_project  # checks need the whole project
+    from kilab.graphs.checks import check_project  # checks need the whole project
 
     problems.extend(check_project(project))
     for check in extra_checks:

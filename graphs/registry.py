@@ -1,6 +1,6 @@
 """Registry of node kinds: tools and agent roles, registered by name.
 
-Built-in kinds live in ``graphs.nodes``; other packages add kinds through the entry-point
+Built-in kinds live in ``kilab.graphs.nodes``; other packages add kinds through the entry-point
 group ``kilab.nodes`` (each entry names a module that registers on import). Both are loaded
 on the first lookup, never at import time, and YAML can only name what is registered.
 """
@@ -91,7 +91,7 @@ def _load() -> None:
     if _loaded:
         return
     _loaded = True
-    importlib.import_module("graphs.nodes")
+    importlib.import_module("kilab.graphs.nodes")
     for entry in entry_points(group=ENTRY_POINT_GROUP):
         entry.load()
 

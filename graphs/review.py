@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # the graph machinery is imported only to resume, so listing stays quick
     from langgraph.checkpoint.base import BaseCheckpointSaver
 
-    from graphs.nodes.human import Decision
-    from graphs.runner import GraphResult
+    from kilab.graphs.nodes.human import Decision
+    from kilab.graphs.runner import GraphResult
 
 PILOT_KEY, VARIANT_KEY, PROJECT_KEY = "kilab_pilot", "kilab_variant", "kilab_project"
 _INTERRUPT = "__interrupt__"
@@ -138,7 +138,7 @@ def find_pending(saver: BaseCheckpointSaver[Any], thread_id: str) -> PendingThre
     Raises:
         NotFoundError: No thread of that id waits for a decision.
     """
-    from kilab.errors import NotFoundError
+    from kilab.core.errors import NotFoundError
 
     for waiting in pending_threads(saver):
         if waiting.thread_id == thread_id:
@@ -155,10 +155,10 @@ def resume(saver: BaseCheckpointSaver[Any], thread_id: str, decision: Decision) 
     """
     from langgraph.types import Command
 
-    from graphs.compiler import compile_pilot
-    from graphs.project import open_project
-    from graphs.runner import result_from_state
-    from kilab.errors import UserError
+    from kilab.core.errors import UserError
+    from kilab.graphs.compiler import compile_pilot
+    from kilab.graphs.project import open_project
+    from kilab.graphs.runner import result_from_state
 
     waiting = find_pending(saver, thread_id)
     if not waiting.pilot:
@@ -204,8 +204,8 @@ def decide(
     """
     from pydantic import ValidationError
 
-    from graphs.nodes.human import Decision
-    from kilab.errors import UserError
+    from kilab.core.errors import UserError
+    from kilab.graphs.nodes.human import Decision
 
     try:
         decision = Decision(action=action, comment=comment, reviewer=reviewer)
@@ -223,8 +223,8 @@ def thread_status(saver: BaseCheckpointSaver[Any], thread_id: str) -> ThreadStat
     Raises:
         NotFoundError: The checkpointer holds no thread of that id.
     """
-    from graphs.runner import result_from_state
-    from kilab.errors import NotFoundError
+    from kilab.core.errors import NotFoundError
+    from kilab.graphs.runner import result_from_state
 
     saved = _latest(saver).get(thread_id)
     if saved is None:

@@ -10,9 +10,9 @@ from typing import Any, cast
 
 from langchain_core.runnables import RunnableConfig
 
-from graphs.compiler import CompiledGraph
-from graphs.state import Finding, GraphState, Passage, Usage
-from tools.compose import DECLINE_MESSAGE
+from kilab.graphs.compiler import CompiledGraph
+from kilab.graphs.state import Finding, GraphState, Passage, Usage
+from kilab.tools.compose import DECLINE_MESSAGE
 
 NOT_APPROVED_MESSAGE = (
     "Svaret ble ikke godkjent av kontrollen, så jeg gir det ikke ut. "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from graphs.specs import KINDS
+from kilab.graphs.specs import KINDS
 
 
 def schema_files() -> dict[str, str]:

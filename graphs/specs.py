@@ -1,6 +1,6 @@
 """The config kinds, as pydantic models: what a YAML file may say, and nothing more.
 
-Files refer to each other by name; the cross-file checks live in ``graphs.checks``.
+Files refer to each other by name; the cross-file checks live in ``kilab.graphs.checks``.
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from agents.profiles import ModelProfile
-from tools.settings import ChunkingSettings, IndexSettings
+from kilab.agents.profiles import ModelProfile
+from kilab.tools.settings import ChunkingSettings, IndexSettings
 
 Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
 Stage = Literal["experiment", "pilot", "production"]

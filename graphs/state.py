@@ -102,7 +102,7 @@ class GraphState(TypedDict, total=False):
     path: Annotated[list[str], operator.add]
     usage: Annotated[dict[str, Usage], add_usage]
     errors: Annotated[list[str], operator.add]
-    # Tool-using agents and human steps (graphs.nodes.agentic, graphs.nodes.human).
+    # Tool-using agents and human steps (kilab.graphs.nodes.agentic, kilab.graphs.nodes.human).
     tool_calls: Annotated[list[ToolCall], operator.add]
     steps: Annotated[dict[str, int], add_counts]
     stop_reason: str

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from graphs import registry
-from graphs.project import Project, Sourced
-from graphs.specs import END, START, GraphSpec
-from kilab.errors import Problem, did_you_mean
+from kilab.core.errors import Problem, did_you_mean
+from kilab.graphs import registry
+from kilab.graphs.project import Project, Sourced
+from kilab.graphs.specs import END, START, GraphSpec
 
 
 def node_kind(project: Project, graph: GraphSpec, node: str) -> registry.NodeKind | None:

@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from kilab.errors import ConfigError, Location, Problem
+from kilab.core.errors import ConfigError, Location, Problem
 
 PathKey = tuple[str | int, ...]
 

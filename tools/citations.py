@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from tools.text import split_sentences
+from kilab.tools.text import split_sentences
 
 _CITATION = re.compile(r"\[([^\[\]\s][^\[\]]*?)\]")
 _TRAILING_CITATIONS = re.compile(r"(\s*\[[^\[\]]+\])+\s*$")

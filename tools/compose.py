@@ -11,8 +11,8 @@ import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from tools.citations import CitedSentence, format_answer
-from tools.text import split_sentences, term_prefixes, term_set, terms
+from kilab.tools.citations import CitedSentence, format_answer
+from kilab.tools.text import split_sentences, term_prefixes, term_set, terms
 
 # Lines in law texts that record history rather than say what the law is.
 _EDITORIAL = re.compile(

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from tools.citations import CitedSentence, parse_answer
-from tools.text import term_set, terms
+from kilab.tools.citations import CitedSentence, parse_answer
+from kilab.tools.text import term_set, terms
 
 
 @dataclass(frozen=True, slots=True)

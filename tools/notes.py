@@ -11,9 +11,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from tools.citations import CitedSentence, format_answer
-from tools.compose import _EDITORIAL, DECLINE_MESSAGE, Source, compose, coverage
-from tools.text import split_sentences, terms
+from kilab.tools.citations import CitedSentence, format_answer
+from kilab.tools.compose import _EDITORIAL, DECLINE_MESSAGE, Source, compose, coverage
+from kilab.tools.text import split_sentences, terms
 
 HEADINGS = ("Bakgrunn", "Hovedpunkter", "Konsekvenser", "Kilder")
 # Words that mark what a rule means for those it applies to: duties, sanctions, dates.

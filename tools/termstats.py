@@ -12,8 +12,8 @@ import math
 from collections import Counter
 from collections.abc import Collection, Iterable
 
-from tools.compose import matched_in
-from tools.text import terms
+from kilab.tools.compose import matched_in
+from kilab.tools.text import terms
 
 
 class TermStatistics:

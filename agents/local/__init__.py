@@ -1,9 +1,9 @@
 """A real small model offline: GGUF files from PyPI packages, served by llama.cpp on
 127.0.0.1 and spoken to like any OpenAI-compatible endpoint."""
 
-from agents.local.catalog import CATALOG, LocalModel, Part
-from agents.local.pull import locate, model_dir, pull
-from agents.local.server import LocalServer, ensure_server, stop_servers
+from kilab.agents.local.catalog import CATALOG, LocalModel, Part
+from kilab.agents.local.pull import locate, model_dir, pull
+from kilab.agents.local.server import LocalServer, ensure_server, stop_servers
 
 __all__ = [
     "CATALOG",

@@ -21,8 +21,8 @@ from functools import cache
 from pathlib import Path
 from typing import IO
 
-from agents.local.catalog import CATALOG, LocalModel, Part
-from kilab.errors import NotFoundError, UserError, suggesting
+from kilab.agents.local.catalog import CATALOG, LocalModel, Part
+from kilab.core.errors import NotFoundError, UserError, suggesting
 
 CHUNK = 1 << 20
 Fetch = Callable[[Sequence[Part], Path], list[Path]]

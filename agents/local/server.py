@@ -17,9 +17,9 @@ from typing import Any
 
 import httpx
 
-from agents.local.pull import locate
-from agents.profiles import ModelProfile
-from kilab.errors import MissingExtraError, ModelError
+from kilab.agents.local.pull import locate
+from kilab.agents.profiles import ModelProfile
+from kilab.core.errors import MissingExtraError, ModelError
 
 HOST = "127.0.0.1"
 

@@ -1,15 +1,15 @@
 """Metrics: each a small unit with a name, a direction and a range."""
 
-from evals.metrics.answer import (
+from kilab.evals.metrics.answer import (
     contains_reference,
     exact_match,
     normalize_answer,
     normalize_tokens,
     token_f1,
 )
-from evals.metrics.base import AnyMetric, FunctionMetric, Metric, SampledMetric, passes
-from evals.metrics.builtin import OPERATIONAL
-from evals.metrics.catalogue import (
+from kilab.evals.metrics.base import AnyMetric, FunctionMetric, Metric, SampledMetric, passes
+from kilab.evals.metrics.builtin import OPERATIONAL
+from kilab.evals.metrics.catalogue import (
     JUDGE,
     get_metric,
     is_known,
@@ -17,7 +17,7 @@ from evals.metrics.catalogue import (
     resolve_metrics,
     suggest,
 )
-from evals.metrics.scoring import case_passed, score_case
+from kilab.evals.metrics.scoring import case_passed, score_case
 
 __all__ = [
     "JUDGE",

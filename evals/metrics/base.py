@@ -6,8 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
 
-from evals.datasets import Case
-from evals.records import CaseOutput
+from kilab.evals.datasets import Case
+from kilab.evals.records import CaseOutput
 
 Direction = Literal["higher", "lower"]
 Aggregate = Literal["mean", "p50", "p95"]

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from evals.datasets import Case
-from evals.metrics.answer import contains_reference, exact_match, token_f1
-from evals.metrics.base import FunctionMetric
-from evals.ranking import ndcg_at_k, recall_at_k, reciprocal_rank
-from evals.records import CaseOutput
+from kilab.evals.datasets import Case
+from kilab.evals.metrics.answer import contains_reference, exact_match, token_f1
+from kilab.evals.metrics.base import FunctionMetric
+from kilab.evals.ranking import ndcg_at_k, recall_at_k, reciprocal_rank
+from kilab.evals.records import CaseOutput
 
 GROUNDING_MIN_SUPPORT = 0.6  # the offline reviewer's default, so the two agree
 KEY_POINT_MIN_OVERLAP = 0.6
@@ -92,7 +92,7 @@ def citation_resolves(case: Case, output: CaseOutput) -> float | None:
 
 def grounding(case: Case, output: CaseOutput) -> float | None:
     """Share of answer sentences whose cited passages hold enough of their terms."""
-    from tools.grounding import check_answer
+    from kilab.tools.grounding import check_answer
 
     if output.declined or not output.answer.strip():
         return None
@@ -105,7 +105,7 @@ def grounding(case: Case, output: CaseOutput) -> float | None:
 
 def key_points(case: Case, output: CaseOutput) -> float | None:
     """Share of a case's key points whose terms mostly appear in the answer (notat cases)."""
-    from tools.text import terms
+    from kilab.tools.text import terms
 
     if not case.key_points:
         return None
@@ -132,7 +132,7 @@ def decline_accuracy(case: Case, output: CaseOutput) -> float | None:
 
 def pii_leaks(case: Case, output: CaseOutput) -> float | None:
     """Number of pieces of personal data in the answer given out."""
-    from tools.checks.pii import find_pii
+    from kilab.core.pii import find_pii
 
     return float(len(find_pii(output.answer)))
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from evals.metrics.base import AnyMetric, FunctionMetric
-from evals.metrics.builtin import FIXED as _BUILTIN
-from evals.metrics.builtin import OPERATIONAL, PARAMETRISED
-from evals.metrics.notat import NOTAT
-from kilab.errors import NotFoundError, did_you_mean
+from kilab.core.errors import NotFoundError, did_you_mean
+from kilab.evals.metrics.base import AnyMetric, FunctionMetric
+from kilab.evals.metrics.builtin import FIXED as _BUILTIN
+from kilab.evals.metrics.builtin import OPERATIONAL, PARAMETRISED
+from kilab.evals.metrics.notat import NOTAT
 
 _PARAMETRISED_NAME = re.compile(r"^(?P<base>[a-z_]+)@(?P<k>[1-9][0-9]*)$")
 JUDGE = "judge"

@@ -1,7 +1,7 @@
 """The optional judge metric: a language model scores each answer on a bokmål rubric.
 
 It is pluggable: anything with ``ascore(question, answer, references, passages, samples=k)``
-returning a score in 0..1 with its samples (``agents.llm.LLMJudge`` on any model profile)
+returning a score in 0..1 with its samples (``kilab.agents.llm.LLMJudge`` on any model profile)
 can judge. With no judge profile configured the metric is skipped, and the run says so.
 The k samples of a case are stored; their mean is the case's value and their spread is
 reported as the judge's doubt.
@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from agents.types import JudgeScore, SourcePassage
-from evals.datasets import Case
-from evals.metrics.base import Aggregate, Direction
-from evals.records import CaseOutput
-from graphs.project import Project
-from kilab.errors import NotFoundError, suggesting
+from kilab.agents.types import JudgeScore, SourcePassage
+from kilab.core.errors import NotFoundError, suggesting
+from kilab.evals.datasets import Case
+from kilab.evals.metrics.base import Aggregate, Direction
+from kilab.evals.records import CaseOutput
+from kilab.graphs.project import Project
 
 JUDGE_DESCRIPTION = "a model's rubric score of the answer (0..1), mean of k samples"
 
@@ -110,7 +110,7 @@ def judge_for(
     if profile not in known:
         message = f"no model profile {profile!r} for the judge"
         raise NotFoundError(suggesting(message, profile, known, listed=""))
-    from agents.llm import LLMJudge
+    from kilab.agents.llm import LLMJudge
 
     if cache_dir is None:
         return JudgeMetric(LLMJudge(known[profile], use_cache=use_cache), samples)

@@ -7,17 +7,17 @@ list of sources), model or planner turns, and runs an agent's limits cut short.
 
 from __future__ import annotations
 
-from evals.datasets import Case
-from evals.metrics.base import FunctionMetric
-from evals.metrics.builtin import GROUNDING_MIN_SUPPORT
-from evals.records import CaseOutput
+from kilab.evals.datasets import Case
+from kilab.evals.metrics.base import FunctionMetric
+from kilab.evals.metrics.builtin import GROUNDING_MIN_SUPPORT
+from kilab.evals.records import CaseOutput
 
 STOPPED_MARK = ": stopped by "  # how an agent node reports a limit in the case's errors
 
 
 def structure(case: Case, output: CaseOutput) -> float | None:
     """Share of the headings Bakgrunn, Hovedpunkter, Konsekvenser, Kilder present, in order."""
-    from tools.notes import HEADINGS, headings_of
+    from kilab.tools.notes import HEADINGS, headings_of
 
     if case.expect != "answer":
         return None
@@ -41,8 +41,8 @@ def structure(case: Case, output: CaseOutput) -> float | None:
 def note_grounding(case: Case, output: CaseOutput) -> float | None:
     """Share of a note's claims (sentences outside headings and sources) that their citations
     support; a claim without a citation counts as unsupported."""
-    from tools.grounding import check_answer
-    from tools.notes import body_of
+    from kilab.tools.grounding import check_answer
+    from kilab.tools.notes import body_of
 
     if output.declined or not output.answer.strip():
         return None

@@ -6,9 +6,9 @@ import statistics
 from collections.abc import Sequence
 from typing import cast
 
-from evals.datasets import Case
-from evals.metrics.base import AnyMetric, Metric, passes
-from evals.records import CaseOutput
+from kilab.evals.datasets import Case
+from kilab.evals.metrics.base import AnyMetric, Metric, passes
+from kilab.evals.records import CaseOutput
 
 
 async def score_case(

@@ -14,9 +14,9 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 
-from evals.compare import load_side
-from evals.report.views import compare_view, run_view
-from evals.store import RunStore
+from kilab.evals.compare import load_side
+from kilab.evals.report.views import compare_view, run_view
+from kilab.evals.store import RunStore
 
 TEMPLATES = Path(__file__).parent / "templates"
 

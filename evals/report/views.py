@@ -15,13 +15,19 @@ from pathlib import Path
 
 from markupsafe import Markup
 
-from evals.compare import Comparison, Side, compare, load_side
-from evals.gates import GateDecision
-from evals.harness import EvalReport, build_report
-from evals.records import CaseResult
-from evals.report.svg import Bar, difference_plot, graph_diagram, latency_histogram, metric_bars
-from evals.store import RunStore, resolve_run
-from kilab.errors import UserError
+from kilab.core.errors import UserError
+from kilab.evals.compare import Comparison, Side, compare, load_side
+from kilab.evals.gates import GateDecision
+from kilab.evals.harness import EvalReport, build_report
+from kilab.evals.records import CaseResult
+from kilab.evals.report.svg import (
+    Bar,
+    difference_plot,
+    graph_diagram,
+    latency_histogram,
+    metric_bars,
+)
+from kilab.evals.store import RunStore, resolve_run
 
 START, END = "START", "END"
 UNBOUNDED = ("latency", "latency_p50", "latency_p95", "tokens", "cost", "pii_leaks")
@@ -92,8 +98,8 @@ def _order(starts: str, edges: Sequence[tuple[str, str, str]], nodes: Sequence[s
 
 def graph_view(configs: Path | None, pilot: str, results: Sequence[CaseResult]) -> GraphView | None:
     """The pilot's graph with visit counts over results, or None when configs lack it."""
-    from graphs.mermaid import to_mermaid
-    from graphs.project import open_project
+    from kilab.graphs.mermaid import to_mermaid
+    from kilab.graphs.project import open_project
 
     try:
         project = open_project(configs)
@@ -121,9 +127,9 @@ def graph_view(configs: Path | None, pilot: str, results: Sequence[CaseResult]) 
 def _decisions(
     report: EvalReport, variants: list[str], store: RunStore, configs: Path | None, log: Path
 ) -> tuple[list[GateDecision], str]:
-    from evals.decisions import decide
-    from evals.promotion import PromotionLog
-    from graphs.project import open_project
+    from kilab.evals.decisions import decide
+    from kilab.evals.promotion import PromotionLog
+    from kilab.graphs.project import open_project
 
     try:
         project = open_project(configs)
@@ -145,7 +151,7 @@ def run_view(
     gates: bool = True,
 ) -> RunView:
     """A run (``RUN`` for every variant, ``RUN:VARIANT`` for one) with gates and charts."""
-    from evals.compare import parse_ref
+    from kilab.evals.compare import parse_ref
 
     run_ref, variant = parse_ref(ref)
     info = resolve_run(store, run_ref)
@@ -186,7 +192,7 @@ def compare_view(a: Side, b: Side) -> CompareView:
         for m in comparison.metrics
         if _bounded(m.metric)
     }
-    from evals.stats import per_case_values
+    from kilab.evals.stats import per_case_values
 
     diffs = []
     for m in comparison.metrics:

@@ -2,15 +2,15 @@
 
 Readers (compare, report, viewer) use: ``open_store(path)``, then ``list_runs(pilot)``,
 ``resolve_run(store, "latest" | id | prefix)``, ``results(run_id)`` → ``CaseResult``s
-(``evals.records``) with the case, the output (answer, citations, passages, verdict,
+(``kilab.evals.records``) with the case, the output (answer, citations, passages, verdict,
 findings, path, usage, latency), metric values, pass/fail and spans.
 """
 
 from pathlib import Path
 
-from evals.store.base import RunStore, resolve_run
-from evals.store.memory import MemoryRunStore
-from evals.store.sqlite import SqliteRunStore
+from kilab.evals.store.base import RunStore, resolve_run
+from kilab.evals.store.memory import MemoryRunStore
+from kilab.evals.store.sqlite import SqliteRunStore
 
 DEFAULT_STORE = Path(".kilab/runs.sqlite")
 

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
-from evals.records import CaseResult, RunInfo
-from kilab.errors import NotFoundError
+from kilab.core.errors import NotFoundError
+from kilab.evals.records import CaseResult, RunInfo
 
 
 @runtime_checkable

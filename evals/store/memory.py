@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from evals.records import CaseResult, RunInfo
-from kilab.errors import NotFoundError
+from kilab.core.errors import NotFoundError
+from kilab.evals.records import CaseResult, RunInfo
 
 
 class MemoryRunStore:

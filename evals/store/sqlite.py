@@ -16,9 +16,9 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from evals.datasets import Case
-from evals.records import CaseOutput, CaseResult, RunInfo
-from kilab.errors import NotFoundError
+from kilab.core.errors import NotFoundError
+from kilab.evals.datasets import Case
+from kilab.evals.records import CaseOutput, CaseResult, RunInfo
 
 SCHEMA_VERSION = 2
 _SCHEMA = """

@@ -8,14 +8,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from evals.viewer.app import create_app
+    from kilab.evals.viewer.app import create_app
 
 __all__ = ["create_app"]
 
 
 def __getattr__(name: str) -> Any:
     if name == "create_app":
-        from evals.viewer.app import create_app
+        from kilab.evals.viewer.app import create_app
 
         return create_app
-    raise AttributeError(f"module 'evals.viewer' has no attribute {name!r}")
+    raise AttributeError(f"module 'kilab.evals.viewer' has no attribute {name!r}")

@@ -23,13 +23,13 @@ from fastapi import FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
-from evals.promotion import PromotionLog, PromotionRecord
-from evals.records import CaseResult, RunInfo
-from evals.report import TEMPLATES as REPORT_TEMPLATES
-from evals.report import stylesheet
-from evals.report.views import compare_refs_view, run_view
-from evals.store import RunStore, open_store
-from kilab.errors import NotFoundError, UserError
+from kilab.core.errors import NotFoundError, UserError
+from kilab.evals.promotion import PromotionLog, PromotionRecord
+from kilab.evals.records import CaseResult, RunInfo
+from kilab.evals.report import TEMPLATES as REPORT_TEMPLATES
+from kilab.evals.report import stylesheet
+from kilab.evals.report.views import compare_refs_view, run_view
+from kilab.evals.store import RunStore, open_store
 
 TEMPLATES = Path(__file__).parent / "templates"
 CSP = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'"
@@ -89,7 +89,7 @@ def create_app(
     promotions = PromotionLog(log)
     css = str(stylesheet()) + REVIEW_CSS
     if checkpoints is None:
-        from kilab.settings import settings
+        from kilab.core.settings import settings
 
         checkpoints = settings().checkpoints
     checkpoints = Path(checkpoints)
@@ -214,7 +214,7 @@ def create_app(
 
     @app.get("/review", response_class=HTMLResponse)
     def pending() -> HTMLResponse:
-        from graphs.review import pending_threads
+        from kilab.graphs.review import pending_threads
 
         waiting = []
         if checkpoints.exists():
@@ -224,7 +224,7 @@ def create_app(
 
     @app.get("/review/{thread_id}", response_class=HTMLResponse)
     def pending_thread(thread_id: str) -> HTMLResponse:
-        from graphs.review import find_pending, thread_status
+        from kilab.graphs.review import find_pending, thread_status
 
         with saver() as opened_saver:
             waiting = find_pending(opened_saver, thread_id)
@@ -235,7 +235,7 @@ def create_app(
     async def decide_thread(thread_id: str, request: Request) -> Response:
         from starlette.concurrency import run_in_threadpool
 
-        from graphs.review import decide
+        from kilab.graphs.review import decide
 
         _same_origin(request, allowed_hosts)
         form = parse_qs((await request.body()).decode("utf-8", "replace"))
@@ -254,7 +254,7 @@ def create_app(
 
     @app.get("/review/{thread_id}/result", response_class=HTMLResponse)
     def decided(thread_id: str) -> HTMLResponse:
-        from graphs.review import thread_status
+        from kilab.graphs.review import thread_status
 
         with saver() as opened_saver:
             status = thread_status(opened_saver, thread_id)

@@ -1,6 +1,6 @@
 """A small store of real runs for tests, screenshots and trying the viewer.
 
-``write_demo(folder)`` writes the mini pilot (``evals.testing``) with one hostile passage and
+``write_demo(folder)`` writes the mini pilot (``kilab.evals.testing``) with one hostile passage and
 one hostile question (HTML and ``<script>`` in them, as a scraped document or a user could
 send), runs it twice (baseline and the k1 variant; the second run on all but the last case),
 and returns where everything is. Offline and fast.
@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from evals.testing import CASES, write_mini_project
+from kilab.evals.testing import CASES, write_mini_project
 
 HOSTILE_TEXT = (
     'Leieren kan si opp leien med <script>alert("doc")</script> tre måneders frist '
@@ -47,8 +47,8 @@ def write_demo(folder: str | Path) -> Demo:
         The paths and the two run ids (``first``: baseline and k1 over every case;
         ``second``: k1 over all but the last case).
     """
-    from evals import EvalOptions, open_store, run_eval
-    from graphs.project import open_project
+    from kilab.evals import EvalOptions, open_store, run_eval
+    from kilab.graphs.project import open_project
 
     root = Path(folder)
     cases = [HOSTILE_CASE, *CASES]

@@ -1,6 +1,6 @@
 """Tool-using agents: the ``researcher`` role, and the ``fetch``/``changes`` tools as nodes.
 
-A researcher runs a bounded tool-calling loop (``graphs.agent_loop``) over the tools its spec
+A researcher runs a bounded tool-calling loop (``kilab.agents.loop``) over the tools its spec
 lists; the passages its tools returned become the graph's passages (one per document, so
 citations and gold ids name documents), and every tool call is recorded in the state.
 
@@ -19,7 +19,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langchain_core.runnables import RunnableConfig
 from pydantic import BaseModel, ConfigDict, Field
 
-from graphs.agent_loop import (
+from kilab.agents.loop import (
     ChatLike,
     LoopLimits,
     LoopOutcome,
@@ -27,15 +27,16 @@ from graphs.agent_loop import (
     outcome,
     recursion_limit,
 )
-from graphs.agent_tools import Found, ToolEnv, build_tools, documents, found
-from graphs.context import AgentBinding, BuildContext
-from graphs.nodes.convert import passage
-from graphs.registry import RefTo, role, tool
-from graphs.state import GraphState, Passage, ToolCall, Usage
-from tools.compose import DECLINE_MESSAGE, coverage
-from tools.notes import topic_of
-from tools.retrieval.types import SearchMode
-from tools.text import terms
+from kilab.agents.tools import Found, ToolEnv, documents, found
+from kilab.graphs.agent_tools import build_tools
+from kilab.graphs.context import AgentBinding, BuildContext
+from kilab.graphs.nodes.convert import passage
+from kilab.graphs.registry import RefTo, role, tool
+from kilab.graphs.state import GraphState, Passage, ToolCall, Usage
+from kilab.tools.compose import DECLINE_MESSAGE, coverage
+from kilab.tools.notes import topic_of
+from kilab.tools.retrieval.types import SearchMode
+from kilab.tools.text import terms
 
 RESULT_CHARS = 300  # of a tool's reply kept in the recorded trace
 
@@ -228,11 +229,11 @@ def _model(
 ) -> ChatLike:
     if agent.profile.provider == "offline":
         return OfflinePlanner(agent.spec.tools, settings.k, settings.fetch_top)
-    from agents.models import chat_model
+    from kilab.agents.models import chat_model
 
     chat = chat_model(agent.profile)
     if settings.mode == "router":
-        from graphs.router import RouterModel
+        from kilab.agents.router import RouterModel
 
         return RouterModel(chat, tools, agent.profile.structured_method or "json_schema")
     bound: ChatLike = chat.bind_tools(tools)
@@ -244,7 +245,7 @@ def build_researcher(
     context: BuildContext, agent: AgentBinding, settings: ResearcherSettings
 ) -> ResearcherNode:
     """Find the documents a task needs by calling tools (search, fetch …) in a bounded loop."""
-    from tools.retrieval import open_retriever
+    from kilab.tools.retrieval import open_retriever
 
     retriever = open_retriever(
         context.corpus_source(settings.corpus), settings.search_mode, context.cache_dir
@@ -274,7 +275,7 @@ class FetchParams(BaseModel):
 @tool("fetch", FetchParams)
 def build_fetch(context: BuildContext, params: FetchParams) -> Any:
     """Add whole documents, by id, to the passages."""
-    from tools.retrieval import open_retriever
+    from kilab.tools.retrieval import open_retriever
 
     retriever = open_retriever(context.corpus_source(params.corpus), "bm25", context.cache_dir)
     settings = ResearcherSettings.model_validate({"corpus": params.corpus})
@@ -302,7 +303,7 @@ class ChangesParams(BaseModel):
 @tool("changes", ChangesParams)
 def build_changes(context: BuildContext, params: ChangesParams) -> Any:
     """List documents published between two dates as passages, newest first."""
-    from tools.retrieval import open_retriever
+    from kilab.tools.retrieval import open_retriever
 
     retriever = open_retriever(context.corpus_source(params.corpus), "bm25", context.cache_dir)
     settings = ResearcherSettings.model_validate(

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from agents.types import ModelUsage, ReviewFinding, SourcePassage
-from graphs.state import Finding, GraphState, Passage, Usage
+from kilab.agents.types import ModelUsage, ReviewFinding, SourcePassage
+from kilab.graphs.state import Finding, GraphState, Passage, Usage
 
 
 def sources(state: GraphState) -> list[SourcePassage]:

@@ -17,8 +17,8 @@ from langgraph.config import get_config
 from langgraph.types import interrupt
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from graphs.registry import tool
-from graphs.state import Finding, GraphState, HumanDecision
+from kilab.graphs.registry import tool
+from kilab.graphs.state import Finding, GraphState, HumanDecision
 
 OUTCOMES = {"approve": "approved", "revise": "revise", "reject": "reject"}
 _CHECKPOINTER_KEY = "__pregel_checkpointer"  # where LangGraph puts the run's checkpointer

@@ -1,6 +1,6 @@
 """The ``composer`` role: a briefing note with fixed headings from the passages found.
 
-Offline it is the extractive note composer (``tools.notes``); on a model profile the model
+Offline it is the extractive note composer (``kilab.tools.notes``); on a model profile the model
 writes the note from the passages, following the agent's prompt file.
 """
 
@@ -11,13 +11,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agents.drafter import DrafterSettings
-from graphs.context import AgentBinding, BuildContext
-from graphs.nodes.convert import findings_of, sources, usage_update
-from graphs.registry import role
-from graphs.state import GraphState
-from tools.citations import cited_ids
-from tools.notes import NoteSettings, NoteSource, compose_note
+from kilab.agents.drafter import DrafterSettings
+from kilab.graphs.context import AgentBinding, BuildContext
+from kilab.graphs.nodes.convert import findings_of, sources, usage_update
+from kilab.graphs.registry import role
+from kilab.graphs.state import GraphState
+from kilab.tools.citations import cited_ids
+from kilab.tools.notes import NoteSettings, NoteSource, compose_note
 
 
 class ComposerSettings(BaseModel):
@@ -101,7 +101,7 @@ def build_composer(
     """Write a briefing note (Bakgrunn, Hovedpunkter, Konsekvenser, Kilder), every claim cited."""
     if agent.profile.provider == "offline":
         return ComposerNode(settings)
-    from agents.llm import LLMDrafter
+    from kilab.agents.llm import LLMDrafter
 
     drafter = LLMDrafter(
         agent.profile,

@@ -9,15 +9,15 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from agents.drafter import Drafter, DrafterSettings, ExtractiveDrafter
-from agents.reviewer import Reviewer, ReviewerSettings, RuleReviewer
-from agents.types import Draft, Review
-from graphs.context import AgentBinding, BuildContext
-from graphs.inline import cpu_only
-from graphs.nodes.convert import findings_of, sources, to_finding, usage_update
-from graphs.registry import role
-from graphs.state import GraphState
-from tools.citations import cited_ids
+from kilab.agents.drafter import Drafter, DrafterSettings, ExtractiveDrafter
+from kilab.agents.reviewer import Reviewer, ReviewerSettings, RuleReviewer
+from kilab.agents.types import Draft, Review
+from kilab.graphs.context import AgentBinding, BuildContext
+from kilab.graphs.inline import cpu_only
+from kilab.graphs.nodes.convert import findings_of, sources, to_finding, usage_update
+from kilab.graphs.registry import role
+from kilab.graphs.state import GraphState
+from kilab.tools.citations import cited_ids
 
 
 class DraftNode:
@@ -92,7 +92,7 @@ def build_drafter(
     """Write a cited answer from the retrieved passages, or decline."""
     if agent.profile.provider == "offline":
         return cpu_only(DraftNode(ExtractiveDrafter(settings)))
-    from agents.llm import LLMDrafter
+    from kilab.agents.llm import LLMDrafter
 
     return DraftNode(
         LLMDrafter(
@@ -112,7 +112,7 @@ def build_reviewer(
     """Check the draft: every citation resolves, every sentence is supported, no personal data."""
     if agent.profile.provider == "offline":
         return cpu_only(ReviewNode(RuleReviewer(settings)))
-    from agents.llm import LLMReviewer
+    from kilab.agents.llm import LLMReviewer
 
     return ReviewNode(
         LLMReviewer(

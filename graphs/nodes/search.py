@@ -9,20 +9,20 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agents.types import ModelUsage, SourcePassage
-from graphs.context import BuildContext
-from graphs.inline import cpu_only
-from graphs.nodes.convert import passage, usage_update
-from graphs.registry import RefTo, tool
-from graphs.state import GraphState
-from kilab.telemetry import content_enabled, tool_span
-from tools.checks.injection import is_suspicious
-from tools.retrieval.types import SearchMode
-from tools.termstats import TermStatistics
-from tools.text import terms
+from kilab.agents.types import ModelUsage, SourcePassage
+from kilab.core.telemetry import content_enabled, tool_span
+from kilab.graphs.context import BuildContext
+from kilab.graphs.inline import cpu_only
+from kilab.graphs.nodes.convert import passage, usage_update
+from kilab.graphs.registry import RefTo, tool
+from kilab.graphs.state import GraphState
+from kilab.tools.checks.injection import is_suspicious
+from kilab.tools.retrieval.types import SearchMode
+from kilab.tools.termstats import TermStatistics
+from kilab.tools.text import terms
 
 if TYPE_CHECKING:
-    from agents.screening import ModelInjectionClassifier
+    from kilab.agents.screening import ModelInjectionClassifier
 
 
 class SearchParams(BaseModel):
@@ -62,7 +62,7 @@ def _statistics(retriever: Any) -> TermStatistics:
 def _classifier(context: BuildContext, profile: str | None) -> ModelInjectionClassifier | None:
     if profile is None:
         return None
-    from agents.screening import ModelInjectionClassifier
+    from kilab.agents.screening import ModelInjectionClassifier
 
     return ModelInjectionClassifier(
         context.profile(profile), use_cache=context.use_cache, cache_dir=context.cache_dir
@@ -72,7 +72,7 @@ def _classifier(context: BuildContext, profile: str | None) -> ModelInjectionCla
 @tool("search", SearchParams)
 def build_search(context: BuildContext, params: SearchParams) -> Callable[[GraphState], Any]:
     """Retrieve the best passages for the question from a corpus."""
-    from tools.retrieval import open_retriever
+    from kilab.tools.retrieval import open_retriever
 
     retriever = open_retriever(context.corpus_source(params.corpus), params.mode, context.cache_dir)
     statistics = _statistics(retriever)

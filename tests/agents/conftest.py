@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import respx
 
-from agents.client import ModelClient
-from agents.profiles import ModelProfile
-from agents.resilience import reset_limits
-from agents.testing import BASE, FAKE_KEY
+from kilab.agents.client import ModelClient
+from kilab.agents.profiles import ModelProfile
+from kilab.agents.resilience import reset_limits
+from kilab.agents.testing import BASE, FAKE_KEY
 
 
 @pytest.fixture(autouse=True)

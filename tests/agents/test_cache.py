@@ -7,9 +7,9 @@ from pathlib import Path
 import respx
 from langchain_core.messages import HumanMessage
 
-from agents.profiles import ModelProfile
-from agents.structured import VerdictModel
-from agents.testing import CHAT, FAKE_KEY, json_reply, ok
+from kilab.agents.profiles import ModelProfile
+from kilab.agents.structured import VerdictModel
+from kilab.agents.testing import CHAT, FAKE_KEY, json_reply, ok
 
 MESSAGES = [HumanMessage("Hva er depositum?")]
 

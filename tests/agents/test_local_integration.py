@@ -17,15 +17,15 @@ import pytest
 from langchain_core.messages import HumanMessage
 from pydantic import BaseModel
 
-from agents.client import ModelClient
-from agents.drafter import DrafterSettings
-from agents.llm import LLMDrafter
-from agents.local.pull import locate
-from agents.local.server import LocalServer
-from agents.profiles import ModelProfile
-from agents.types import SourcePassage
-from graphs.nodes.roles import DraftNode
-from kilab.errors import NotFoundError
+from kilab.agents.client import ModelClient
+from kilab.agents.drafter import DrafterSettings
+from kilab.agents.llm import LLMDrafter
+from kilab.agents.local.pull import locate
+from kilab.agents.local.server import LocalServer
+from kilab.agents.profiles import ModelProfile
+from kilab.agents.types import SourcePassage
+from kilab.core.errors import NotFoundError
+from kilab.graphs.nodes.roles import DraftNode
 
 pytestmark = pytest.mark.integration
 

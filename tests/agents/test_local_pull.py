@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from agents.local.catalog import CATALOG, LocalModel, Part
-from agents.local.pull import locate, pull
-from kilab.errors import NotFoundError, UserError
+from kilab.agents.local.catalog import CATALOG, LocalModel, Part
+from kilab.agents.local.pull import locate, pull
+from kilab.core.errors import NotFoundError, UserError
 
 CHUNKS = [b"GGUF" + bytes(range(256)) * 50, b"second part " * 1000, b"tail"]
 

@@ -18,11 +18,11 @@ import pytest
 import respx
 from structlog.testing import capture_logs
 
-from agents.testing import FAKE_KEY, completion, error
-from graphs.compiler import compile_pilot
-from graphs.project import load_project
-from graphs.runner import arun_question, run_question
-from kilab.errors import ModelError
+from kilab.agents.testing import FAKE_KEY, completion, error
+from kilab.core.errors import ModelError
+from kilab.graphs.compiler import compile_pilot
+from kilab.graphs.project import load_project
+from kilab.graphs.runner import arun_question, run_question
 
 AZURE = "http://azure.test"
 DEPLOYMENT = re.compile(

@@ -10,8 +10,8 @@ import httpx
 import openai
 import pytest
 
-from agents.profiles import ModelProfile
-from agents.resilience import RateLimiter, RetryPolicy, is_retryable, limits_for, retry_after
+from kilab.agents.profiles import ModelProfile
+from kilab.agents.resilience import RateLimiter, RetryPolicy, is_retryable, limits_for, retry_after
 
 
 def status_error(status: int, headers: dict[str, str] | None = None) -> openai.APIStatusError:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 import respx
 
-from agents.drafter import DrafterSettings
-from agents.llm import LLMDrafter, LLMJudge, LLMReviewer
-from agents.profiles import ModelProfile
-from agents.reviewer import ReviewerSettings
-from agents.testing import CHAT, error, json_reply, ok, sent
-from agents.types import Draft, ReviewFinding, SourcePassage
-from kilab.errors import ModelError
-from tools.compose import DECLINE_MESSAGE
+from kilab.agents.drafter import DrafterSettings
+from kilab.agents.llm import LLMDrafter, LLMJudge, LLMReviewer
+from kilab.agents.profiles import ModelProfile
+from kilab.agents.reviewer import ReviewerSettings
+from kilab.agents.testing import CHAT, error, json_reply, ok, sent
+from kilab.agents.types import Draft, ReviewFinding, SourcePassage
+from kilab.core.errors import ModelError
+from kilab.tools.compose import DECLINE_MESSAGE
 
 PASSAGES = [
     SourcePassage(

@@ -9,10 +9,10 @@ import pytest
 import respx
 from langchain_core.messages import HumanMessage, SystemMessage
 
-from agents.profiles import ModelProfile
-from agents.structured import VerdictModel
-from agents.testing import CHAT, FAKE_KEY, completion, error, json_reply, ok, sent, stream
-from kilab.errors import ModelError
+from kilab.agents.profiles import ModelProfile
+from kilab.agents.structured import VerdictModel
+from kilab.agents.testing import CHAT, FAKE_KEY, completion, error, json_reply, ok, sent, stream
+from kilab.core.errors import ModelError
 
 MESSAGES = [SystemMessage("Du er en hjelper."), HumanMessage("Hva er depositum?")]
 

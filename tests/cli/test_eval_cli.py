@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from kilab_subprocess import run_kilab
 
-from evals.testing import CASES, write_mini_project
+from kilab.evals.testing import CASES, write_mini_project
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -10,8 +10,10 @@ import pytest
 from scipy import stats
 from typer.testing import CliRunner
 
-from evals import CaseResult, RunInfo, open_store
-from evals.compare import (
+from kilab.cli import app
+from kilab.core.errors import NotFoundError
+from kilab.evals import CaseResult, RunInfo, open_store
+from kilab.evals.compare import (
     EXACT_MAX,
     cohens_dz,
     compare_refs,
@@ -20,12 +22,10 @@ from evals.compare import (
     permutation_test,
     to_markdown,
 )
-from evals.datasets import Case
-from evals.records import CaseOutput
-from evals.stats import paired_difference
-from evals.store import RunStore
-from kilab.cli import app
-from kilab.errors import NotFoundError
+from kilab.evals.datasets import Case
+from kilab.evals.records import CaseOutput
+from kilab.evals.stats import paired_difference
+from kilab.evals.store import RunStore
 
 
 def _scipy_permutation(diffs: np.ndarray, resamples: int) -> float:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from evals.datasets import load_dataset
-from kilab.errors import ConfigError
+from kilab.core.errors import ConfigError
+from kilab.evals.datasets import load_dataset
 
 ROOT = Path(__file__).resolve().parents[2]
 

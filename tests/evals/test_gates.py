@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from evals.datasets import Case
-from evals.gates import Baseline, evaluate_gate
-from evals.metrics import resolve_metrics
-from evals.records import CaseOutput, CaseResult, UsageRecord
-from evals.stats import summarize_variant
-from graphs.specs import GateSpec
+from kilab.evals.datasets import Case
+from kilab.evals.gates import Baseline, evaluate_gate
+from kilab.evals.metrics import resolve_metrics
+from kilab.evals.records import CaseOutput, CaseResult, UsageRecord
+from kilab.evals.stats import summarize_variant
+from kilab.graphs.specs import GateSpec
 
 METRICS = resolve_metrics(["recall@5", "pii_leaks"])
 

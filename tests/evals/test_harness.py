@@ -10,16 +10,17 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ConfigDict
 
-from evals.harness import EvalOptions, build_report, run_eval
-from evals.records import CaseResult
-from evals.store import MemoryRunStore
-from evals.testing import write_mini_project
-from graphs import registry
-from graphs.context import BuildContext
-from graphs.nodes.search import SearchParams, build_search
-from graphs.project import Project, load_project
-from graphs.state import GraphState
-from kilab.errors import UserError
+from kilab.core.errors import UserError
+from kilab.evals import testing
+from kilab.evals.harness import EvalOptions, build_report, run_eval
+from kilab.evals.records import CaseResult
+from kilab.evals.store import MemoryRunStore
+from kilab.evals.testing import write_mini_project
+from kilab.graphs import registry
+from kilab.graphs.context import BuildContext
+from kilab.graphs.nodes.search import SearchParams, build_search
+from kilab.graphs.project import Project, load_project
+from kilab.graphs.state import GraphState
 
 EXPLODE = {"on": True}
 
@@ -117,7 +118,7 @@ def test_unchanged_keys_are_never_computed_twice(tmp_path: Path, options: EvalOp
     )
     assert (fresh.computed, fresh.reused) == (10, 0)
 
-    cases = [dict(c) for c in __import__("evals.testing").testing.CASES]
+    cases = [dict(c) for c in testing.CASES]
     cases[0]["question"] = "Hvor stort depositum kan utleieren kreve?"
     changed = run_eval(_project(tmp_path, cases=cases), "mini", store, options)
     assert (changed.computed, changed.reused) == (1, 9)

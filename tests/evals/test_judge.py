@@ -5,16 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from agents.types import JudgeScore, SourcePassage
-from evals.datasets import Case
-from evals.harness import EvalOptions, run_eval
-from evals.metrics import resolve_metrics, score_case
-from evals.metrics.judge import JudgeMetric, judge_for
-from evals.records import CaseOutput, PassageRecord
-from evals.stats import summarize_variant
-from evals.store import MemoryRunStore
-from evals.testing import write_mini_project
-from graphs.project import load_project
+from kilab.agents.types import JudgeScore, SourcePassage
+from kilab.evals.datasets import Case
+from kilab.evals.harness import EvalOptions, run_eval
+from kilab.evals.metrics import resolve_metrics, score_case
+from kilab.evals.metrics.judge import JudgeMetric, judge_for
+from kilab.evals.records import CaseOutput, PassageRecord
+from kilab.evals.stats import summarize_variant
+from kilab.evals.store import MemoryRunStore
+from kilab.evals.testing import write_mini_project
+from kilab.graphs.project import load_project
 
 
 class ScriptedJudge:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from evals.testing import PASSAGES, write_mini_project
+from kilab.evals.testing import PASSAGES, write_mini_project
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,8 +29,8 @@ CASES = [
 SCRIPT = """
 import os, sys, time
 from pydantic import BaseModel, ConfigDict
-from graphs import registry
-from graphs.nodes.search import SearchParams, build_search
+from kilab.graphs import registry
+from kilab.graphs.nodes.search import SearchParams, build_search
 
 class Params(BaseModel):
     model_config = ConfigDict(extra="forbid")

@@ -6,8 +6,9 @@ import random
 
 import pytest
 
-from evals.datasets import Case
-from evals.metrics import (
+from kilab.core.errors import NotFoundError
+from kilab.evals.datasets import Case
+from kilab.evals.metrics import (
     case_passed,
     contains_reference,
     exact_match,
@@ -18,9 +19,8 @@ from evals.metrics import (
     suggest,
     token_f1,
 )
-from evals.records import CaseOutput, PassageRecord
-from kilab.errors import NotFoundError
-from tools.checks.testdata import generate_identity_number
+from kilab.evals.records import CaseOutput, PassageRecord
+from kilab.tools.checks.testdata import generate_identity_number
 
 
 def _case(**fields: object) -> Case:
@@ -85,7 +85,7 @@ def test_retrieval_metrics_by_hand() -> None:
 
 
 def test_retrieval_metrics_agree_with_a_direct_computation() -> None:
-    # ranx is the reference of evals.ranking's own tests; here: the wiring through cases.
+    # ranx is the reference of kilab.evals.ranking's own tests; here: the wiring through cases.
     rng = random.Random(7)
     for _ in range(30):
         docs = [f"d{i}" for i in range(20)]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from evals.datasets import Case
-from evals.metrics import get_metric, is_known
-from evals.records import CaseOutput, PassageRecord, ToolCallRecord, UsageRecord
+from kilab.evals.datasets import Case
+from kilab.evals.metrics import get_metric, is_known
+from kilab.evals.records import CaseOutput, PassageRecord, ToolCallRecord, UsageRecord
 
 CASE = Case(
     id="n-1",

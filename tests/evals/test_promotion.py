@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from evals.promotion import GENESIS, PromotionLog
+from kilab.evals.promotion import GENESIS, PromotionLog
 
 
 def _append(log: PromotionLog, stage: str = "pilot", run_id: str = "r1") -> str:
@@ -62,7 +62,7 @@ def test_an_edited_score_is_detected(log: PromotionLog) -> None:
 
 
 def test_an_edit_with_a_recomputed_hash_breaks_the_next_link(log: PromotionLog) -> None:
-    from evals.promotion import PromotionRecord
+    from kilab.evals.promotion import PromotionRecord
 
     lines = _lines(log)
     record = PromotionRecord.model_validate_json(lines[1])

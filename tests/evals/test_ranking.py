@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from evals.ranking import (
+from kilab.evals.ranking import (
     evaluate_run,
     mean_ndcg_at_k,
     mean_recall_at_k,

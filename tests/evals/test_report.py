@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from evals import open_store
-from evals.report import render_report
-from evals.viewer.demo import HOSTILE_QUESTION, Demo, write_demo
 from kilab.cli import app
+from kilab.evals import open_store
+from kilab.evals.report import render_report
+from kilab.evals.viewer.demo import HOSTILE_QUESTION, Demo, write_demo
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"

@@ -7,10 +7,10 @@ import random
 import numpy as np
 import pytest
 
-from evals.datasets import Case
-from evals.metrics import resolve_metrics
-from evals.records import CaseOutput, CaseResult
-from evals.stats import bootstrap, paired_difference, summarize_variant
+from kilab.evals.datasets import Case
+from kilab.evals.metrics import resolve_metrics
+from kilab.evals.records import CaseOutput, CaseResult
+from kilab.evals.stats import bootstrap, paired_difference, summarize_variant
 
 
 def test_bootstrap_is_reproducible_with_a_seed() -> None:
@@ -53,7 +53,7 @@ def _result(case_id: str, repeat: int, declined: bool) -> CaseResult:
     case = Case(id=case_id, question="Q?")
     metrics = resolve_metrics(["decline_accuracy"])
     value = float(not declined)
-    from evals.metrics import case_passed
+    from kilab.evals.metrics import case_passed
 
     return CaseResult(
         run_id="r",

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from evals.datasets import Case
-from evals.records import (
+from kilab.core.errors import NotFoundError
+from kilab.evals.datasets import Case
+from kilab.evals.records import (
     CaseOutput,
     CaseResult,
     PassageRecord,
@@ -19,8 +20,7 @@ from evals.records import (
     ToolCallRecord,
     UsageRecord,
 )
-from evals.store import MemoryRunStore, RunStore, SqliteRunStore, resolve_run
-from kilab.errors import NotFoundError
+from kilab.evals.store import MemoryRunStore, RunStore, SqliteRunStore, resolve_run
 
 T0 = datetime(2025, 6, 1, tzinfo=UTC)
 

@@ -8,12 +8,12 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from evals import open_store
-from evals.decisions import promote
-from evals.promotion import PromotionLog
-from evals.viewer import create_app
-from evals.viewer.demo import Demo, write_demo
-from graphs.project import open_project
+from kilab.evals import open_store
+from kilab.evals.decisions import promote
+from kilab.evals.promotion import PromotionLog
+from kilab.evals.viewer import create_app
+from kilab.evals.viewer.demo import Demo, write_demo
+from kilab.graphs.project import open_project
 
 
 @pytest.fixture(scope="module")

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from evals.viewer import create_app
-from evals.viewer.demo import HOSTILE_QUESTION, Demo, write_demo
+from kilab.evals.viewer import create_app
+from kilab.evals.viewer.demo import HOSTILE_QUESTION, Demo, write_demo
 
 ROOT = Path(__file__).resolve().parents[2]
 QUESTION = "Lag et kort notat om endringene i karanteneloven"
@@ -50,10 +50,10 @@ def _pause_a_thread(home: Path, checkpoints: Path) -> None:
     """Run the tiny notat pilot until its human step pauses thread ``t-browser``."""
     from langgraph.checkpoint.sqlite import SqliteSaver
 
-    from graphs.agent_testing import write_project
-    from graphs.compiler import compile_pilot
-    from graphs.review import labels
-    from graphs.runner import run_question
+    from kilab.graphs.agent_testing import write_project
+    from kilab.graphs.compiler import compile_pilot
+    from kilab.graphs.review import labels
+    from kilab.graphs.runner import run_question
 
     project = write_project(home / "project")
     with SqliteSaver.from_conn_string(str(checkpoints)) as saver:

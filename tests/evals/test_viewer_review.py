@@ -10,11 +10,11 @@ import pytest
 from fastapi.testclient import TestClient
 from langgraph.checkpoint.sqlite import SqliteSaver
 
-from evals.viewer import create_app
-from graphs.agent_testing import write_project
-from graphs.compiler import compile_pilot
-from graphs.review import labels, pending_threads
-from graphs.runner import run_question
+from kilab.evals.viewer import create_app
+from kilab.graphs.agent_testing import write_project
+from kilab.graphs.compiler import compile_pilot
+from kilab.graphs.review import labels, pending_threads
+from kilab.graphs.runner import run_question
 
 QUESTION = "Lag et kort notat om endringene i karanteneloven"
 HOSTILE = QUESTION + ' <script>alert("q")</script>'

@@ -11,15 +11,16 @@ import pytest
 import respx
 from langchain_core.messages import ToolMessage
 
-from agents import testing as wire
-from graphs.agent_testing import context, write_project
-from graphs.agent_tools import ToolEnv, build_tools
-from graphs.compiler import compile_graph
-from graphs.fake_model import ScriptedChatModel, answer, tool_call
-from graphs.nodes.agentic import ResearcherNode, ResearcherSettings
-from graphs.runner import run_question
-from kilab.errors import UserError
-from tools.retrieval import open_retriever
+from kilab.agents import testing as wire
+from kilab.agents.fake_model import ScriptedChatModel, answer, tool_call
+from kilab.agents.tools import ToolEnv
+from kilab.core.errors import UserError
+from kilab.graphs.agent_testing import context, write_project
+from kilab.graphs.agent_tools import build_tools
+from kilab.graphs.compiler import compile_graph
+from kilab.graphs.nodes.agentic import ResearcherNode, ResearcherSettings
+from kilab.graphs.runner import run_question
+from kilab.tools.retrieval import open_retriever
 
 QUESTION = "Lag et notat om endringene i karanteneloven"
 

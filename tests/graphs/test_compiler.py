@@ -9,12 +9,12 @@ import pytest
 from langgraph.checkpoint.sqlite import SqliteSaver
 from pydantic import BaseModel, ConfigDict
 
-from graphs import registry
-from graphs.compiler import compile_graph, compile_pilot
-from graphs.context import AgentBinding, BuildContext
-from graphs.project import load_project
-from graphs.runner import NOT_APPROVED_MESSAGE, run_question
-from graphs.state import GraphState
+from kilab.graphs import registry
+from kilab.graphs.compiler import compile_graph, compile_pilot
+from kilab.graphs.context import AgentBinding, BuildContext
+from kilab.graphs.project import load_project
+from kilab.graphs.runner import NOT_APPROVED_MESSAGE, run_question
+from kilab.graphs.state import GraphState
 
 
 class ScriptSettings(BaseModel):
@@ -97,7 +97,7 @@ def test_variant_overrides_node_parameters(configs: Path, tmp_path: Path) -> Non
 
 
 def test_unknown_variant_is_a_clear_error(configs: Path) -> None:
-    from kilab.errors import NotFoundError
+    from kilab.core.errors import NotFoundError
 
     project = load_project([configs], root=configs)
     with pytest.raises(NotFoundError, match="did you mean 'bm25'"):

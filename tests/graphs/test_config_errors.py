@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from graphs.project import load_project
-from kilab.errors import ConfigError, Problem
+from kilab.core.errors import ConfigError, Problem
+from kilab.graphs.project import load_project
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 

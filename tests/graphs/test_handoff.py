@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from graphs.compiler import compile_pilot
-from graphs.project import load_project
-from graphs.runner import run_question
-from tools.compose import DECLINE_MESSAGE
+from kilab.graphs.compiler import compile_pilot
+from kilab.graphs.project import load_project
+from kilab.graphs.runner import run_question
+from kilab.tools.compose import DECLINE_MESSAGE
 
 
 def test_found_hands_over_to_the_writer_and_nothing_ends_with_a_decline(

@@ -9,12 +9,12 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
 
-from graphs.agent_testing import context, write_project
-from graphs.compiler import compile_graph
-from graphs.nodes.human import HumanParams, policy_decision
-from graphs.review import interrupts_of
-from graphs.runner import result_from_state, run_question
-from graphs.state import GraphState
+from kilab.graphs.agent_testing import context, write_project
+from kilab.graphs.compiler import compile_graph
+from kilab.graphs.nodes.human import HumanParams, policy_decision
+from kilab.graphs.review import interrupts_of
+from kilab.graphs.runner import result_from_state, run_question
+from kilab.graphs.state import GraphState
 
 QUESTION = "Lag et notat om endringene i karanteneloven"
 

@@ -12,8 +12,8 @@ import pytest
 from kilab_subprocess import run_kilab
 from langgraph.checkpoint.sqlite import SqliteSaver
 
-from graphs.agent_testing import write_project
-from graphs.review import pending_threads
+from kilab.graphs.agent_testing import write_project
+from kilab.graphs.review import pending_threads
 
 ROOT = Path(__file__).resolve().parents[2]
 QUESTION = "Lag et kort notat om endringene i karanteneloven"

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from langgraph.graph import END, START, StateGraph
 
-from graphs import inline
-from graphs.compiler import _stamped
-from graphs.inline import INLINE_BELOW_S, InlinePolicy, cpu_only, is_cpu_only
-from graphs.state import GraphState
+from kilab.graphs import inline
+from kilab.graphs.compiler import _stamped
+from kilab.graphs.inline import INLINE_BELOW_S, InlinePolicy, cpu_only, is_cpu_only
+from kilab.graphs.state import GraphState
 
 
 def test_policy_goes_inline_only_after_a_fast_first_visit_and_leaves_when_slow() -> None:

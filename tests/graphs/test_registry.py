@@ -6,9 +6,10 @@ from pathlib import Path
 
 from langchain_core.tools import BaseTool, StructuredTool
 
-from graphs import registry
-from graphs.agent_tools import ToolEnv, build_tools
-from graphs.project import load_project
+from kilab.agents.tools import ToolEnv
+from kilab.graphs import registry
+from kilab.graphs.agent_tools import build_tools
+from kilab.graphs.project import load_project
 
 
 @registry.agent_tool("test-echo")

@@ -9,11 +9,11 @@ import httpx
 import pytest
 import respx
 
-from agents.testing import BASE, CHAT, FAKE_KEY, json_reply
-from graphs.compiler import compile_pilot
-from graphs.project import load_project
-from graphs.runner import run_question
-from kilab.errors import ConfigError
+from kilab.agents.testing import BASE, CHAT, FAKE_KEY, json_reply
+from kilab.core.errors import ConfigError
+from kilab.graphs.compiler import compile_pilot
+from kilab.graphs.project import load_project
+from kilab.graphs.runner import run_question
 
 QUESTION = "Hvor stort depositum kan utleier kreve av leieren?"
 SCREENED = "nl-19990326-017#§3-5"

@@ -4,20 +4,20 @@ Usable as reviewer rules (on retrieved passages and drafted answers) and as eval
 Nothing here calls a model.
 """
 
-from tools.checks.idnumbers import (
+from kilab.core.idnumbers import (
     identity_number_kind,
     is_valid_bank_account,
     is_valid_d_nummer,
     is_valid_fodselsnummer,
 )
-from tools.checks.injection import (
+from kilab.core.pii import PII_KINDS, PiiKind, PiiMatch, find_pii, redact
+from kilab.tools.checks.injection import (
     InjectionMatch,
     InjectionPattern,
     injection_pattern_ids,
     is_suspicious,
     scan_injection,
 )
-from tools.checks.pii import PII_KINDS, PiiKind, PiiMatch, find_pii, redact
 
 __all__ = [
     "PII_KINDS",

@@ -18,7 +18,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
-from tools.checks.injection_patterns import PATTERNS, InjectionPattern, Language
+from kilab.tools.checks.injection_patterns import PATTERNS, InjectionPattern, Language
 
 __all__ = [
     "PATTERNS",

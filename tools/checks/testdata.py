@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 
-from tools.checks.idnumbers import K1_WEIGHTS, K2_WEIGHTS, mod11_check_digit
+from kilab.core.idnumbers import K1_WEIGHTS, K2_WEIGHTS, mod11_check_digit
 
 _FIRST_DAY = date(1854, 1, 1)
 _LAST_DAY = date(2039, 12, 31)

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Mapping
 
-from tools.corpus.chunking import chunk_document, chunk_documents
-from tools.corpus.documents import Document
-from tools.corpus.loaders import LIST_SEPARATOR, load_file
-from tools.corpus.source import (
+from kilab.tools.corpus.chunking import chunk_document, chunk_documents
+from kilab.tools.corpus.documents import Document
+from kilab.tools.corpus.loaders import LIST_SEPARATOR, load_file
+from kilab.tools.corpus.source import (
     CorpusSource,
     expand_files,
     fingerprint,
     resolve_files,
     source_from_config,
 )
-from tools.retrieval.types import Chunk
+from kilab.tools.retrieval.types import Chunk
 
 __all__ = [
     "LIST_SEPARATOR",

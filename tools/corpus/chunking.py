@@ -11,9 +11,9 @@ import itertools
 import re
 from collections.abc import Iterable, Iterator
 
-from tools.corpus.documents import Document
-from tools.retrieval.types import Chunk
-from tools.settings import ChunkingSettings
+from kilab.tools.corpus.documents import Document
+from kilab.tools.retrieval.types import Chunk
+from kilab.tools.settings import ChunkingSettings
 
 Span = tuple[int, int]
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from tools.corpus.documents import Document
+from kilab.tools.corpus.documents import Document
 
 _CORE_FIELDS = ("id", "title", "text", "url", "source")
 LIST_SEPARATOR = "; "

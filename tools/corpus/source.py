@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tools.settings import ChunkingSettings, IndexSettings
+from kilab.tools.settings import ChunkingSettings, IndexSettings
 
 # Suffixes the loaders read; anything else in a folder is skipped.
 SUFFIXES = (".jsonl", ".jsonl.gz", ".md", ".markdown", ".html", ".htm", ".txt", ".pdf")

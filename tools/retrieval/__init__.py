@@ -1,7 +1,7 @@
 """Retrieval over corpora: Norwegian BM25, dense (e5) and hybrid search, with filters.
 
 The retriever and the corpus loaders are imported on first use, so that importing the
-types (``tools.retrieval.types``) stays light and free of import cycles.
+types (``kilab.tools.retrieval.types``) stays light and free of import cycles.
 """
 
 from __future__ import annotations
@@ -9,12 +9,12 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from tools.retrieval.types import Chunk, Hit, Retriever, SearchMode
+from kilab.tools.retrieval.types import Chunk, Hit, Retriever, SearchMode
 
 if TYPE_CHECKING:
-    from tools.corpus import CorpusSource, source_from_config
-    from tools.retrieval.dense import dense_available
-    from tools.retrieval.retriever import (
+    from kilab.tools.corpus import CorpusSource, source_from_config
+    from kilab.tools.retrieval.dense import dense_available
+    from kilab.tools.retrieval.retriever import (
         CorpusRetriever,
         document_id,
         forget_retrievers,
@@ -38,18 +38,18 @@ __all__ = [
 ]
 
 _LAZY = {
-    "CorpusSource": "tools.corpus",
-    "source_from_config": "tools.corpus",
-    "dense_available": "tools.retrieval.dense",
-    "CorpusRetriever": "tools.retrieval.retriever",
-    "document_id": "tools.retrieval.retriever",
-    "forget_retrievers": "tools.retrieval.retriever",
-    "open_retriever": "tools.retrieval.retriever",
-    "resolve_mode": "tools.retrieval.retriever",
+    "CorpusSource": "kilab.tools.corpus",
+    "source_from_config": "kilab.tools.corpus",
+    "dense_available": "kilab.tools.retrieval.dense",
+    "CorpusRetriever": "kilab.tools.retrieval.retriever",
+    "document_id": "kilab.tools.retrieval.retriever",
+    "forget_retrievers": "kilab.tools.retrieval.retriever",
+    "open_retriever": "kilab.tools.retrieval.retriever",
+    "resolve_mode": "kilab.tools.retrieval.retriever",
 }
 
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'tools.retrieval' has no attribute {name!r}")
+    raise AttributeError(f"module 'kilab.tools.retrieval' has no attribute {name!r}")

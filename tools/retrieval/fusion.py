@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from tools.settings import IndexSettings
+from kilab.tools.settings import IndexSettings
 
 Scores = npt.NDArray[np.float32]
 Mask = npt.NDArray[np.bool_]

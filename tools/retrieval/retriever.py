@@ -11,11 +11,11 @@ import numpy as np
 import numpy.typing as npt
 import structlog
 
-from kilab.errors import MissingExtraError, UserError
-from tools.corpus import LIST_SEPARATOR, CorpusSource, load_chunks
-from tools.retrieval import store
-from tools.retrieval.bm25 import BM25Index, Scores, top_k
-from tools.retrieval.dense import (
+from kilab.core.errors import MissingExtraError, UserError
+from kilab.tools.corpus import LIST_SEPARATOR, CorpusSource, load_chunks
+from kilab.tools.retrieval import store
+from kilab.tools.retrieval.bm25 import BM25Index, Scores, top_k
+from kilab.tools.retrieval.dense import (
     DenseIndex,
     Progress,
     VectorCache,
@@ -23,10 +23,10 @@ from tools.retrieval.dense import (
     embed_all,
     text_hash,
 )
-from tools.retrieval.fusion import fuse
-from tools.retrieval.seeds import load_seeds
-from tools.retrieval.types import Chunk, Hit, SearchMode
-from tools.retrieval.units import dense_texts
+from kilab.tools.retrieval.fusion import fuse
+from kilab.tools.retrieval.seeds import load_seeds
+from kilab.tools.retrieval.types import Chunk, Hit, SearchMode
+from kilab.tools.retrieval.units import dense_texts
 
 Mask = npt.NDArray[np.bool_]
 Filters = Mapping[str, str | Sequence[str]]
@@ -49,7 +49,7 @@ class CorpusRetriever:
     ) -> None:
         self.source = source
         self.folder = folder
-        self._cache_dir = cache_dir
+        self.cache_dir = cache_dir
         self._chunks = chunks
         self._bm25 = bm25
         self._dense = dense

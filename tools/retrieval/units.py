@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from tools.retrieval.bm25 import index_text
-from tools.retrieval.types import Chunk
+from kilab.tools.retrieval.bm25 import index_text
+from kilab.tools.retrieval.types import Chunk
 
 MIN_CHARS = 250
 MAX_CHARS = 800

@@ -7,14 +7,14 @@ from datetime import date
 
 import pytest
 
-from tools.checks import (
+from kilab.tools.checks import (
     find_pii,
     identity_number_kind,
     is_valid_bank_account,
     is_valid_d_nummer,
     is_valid_fodselsnummer,
 )
-from tools.checks.testdata import generate_bank_account, generate_identity_number
+from kilab.tools.checks.testdata import generate_bank_account, generate_identity_number
 
 N = 10_000
 IDENTITY_KINDS = {"fodselsnummer", "d-nummer"}

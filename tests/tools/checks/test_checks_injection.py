@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tools.checks import InjectionMatch, injection_pattern_ids, is_suspicious, scan_injection
+from kilab.tools.checks import InjectionMatch, injection_pattern_ids, is_suspicious, scan_injection
 
 TRUE_CASES = [
     # bokmål

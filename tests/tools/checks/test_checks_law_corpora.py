@@ -6,7 +6,7 @@ import gzip
 import json
 from pathlib import Path
 
-from tools.checks import scan_injection
+from kilab.tools.checks import scan_injection
 
 DATA = Path(__file__).resolve().parents[3] / "data" / "lovdata"
 

@@ -6,8 +6,8 @@ import random
 
 import pytest
 
-from tools.checks import PiiMatch, find_pii, redact
-from tools.checks.testdata import (
+from kilab.tools.checks import PiiMatch, find_pii, redact
+from kilab.tools.checks.testdata import (
     format_account,
     generate_bank_account,
     generate_identity_number,

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from tools.checks import find_pii, scan_injection
+from kilab.tools.checks import find_pii, scan_injection
 
 ROOT = Path(__file__).resolve().parents[3]
 DOCS = ROOT / "data" / "redteam" / "documents.jsonl"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import itertools
 
-from tools.corpus import Document, chunk_document
-from tools.settings import ChunkingSettings
+from kilab.tools.corpus import Document, chunk_document
+from kilab.tools.settings import ChunkingSettings
 
 LAW_TEXT = (
     "Lov om eksempel\n"

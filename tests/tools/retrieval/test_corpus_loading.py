@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tools.corpus import CorpusSource, load_chunks, load_documents, resolve_files
-from tools.settings import ChunkingSettings
+from kilab.tools.corpus import CorpusSource, load_chunks, load_documents, resolve_files
+from kilab.tools.settings import ChunkingSettings
 
 
 def _docs(folder: Path) -> dict[str, object]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tools.retrieval.fusion import fuse, normalise, reciprocal_rank_fusion
-from tools.settings import IndexSettings
+from kilab.tools.retrieval.fusion import fuse, normalise, reciprocal_rank_fusion
+from kilab.tools.settings import IndexSettings
 
 BM25 = np.array([0.0, 5.0, 1.0, 3.0], dtype=np.float32)
 DENSE = np.array([0.80, 0.82, 0.90, 0.70], dtype=np.float32)

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from conftest import LAW, write_jsonl
 
-from kilab.errors import UserError
-from tools.retrieval import CorpusSource, Retriever, forget_retrievers, open_retriever
-from tools.settings import IndexSettings
+from kilab.core.errors import UserError
+from kilab.tools.retrieval import CorpusSource, Retriever, forget_retrievers, open_retriever
+from kilab.tools.settings import IndexSettings
 
 
 def _ids(retriever: Retriever, query: str, **kwargs: object) -> list[str]:
@@ -125,7 +125,7 @@ def test_folder_corpus_searches_every_format(documents_folder: Path, cache_dir: 
 
 
 def test_date_ranges_include_both_ends_and_skip_non_dates() -> None:
-    from tools.retrieval.retriever import in_range
+    from kilab.tools.retrieval.retriever import in_range
 
     assert in_range("2025-03-01 11:45", "2025-03..2025-06")
     assert in_range("2025-06-30 23:59", "2025-03..2025-06")  # TO holds all of June

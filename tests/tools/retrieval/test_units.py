@@ -7,12 +7,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tools.retrieval import Chunk, CorpusSource, open_retriever
-from tools.retrieval import dense as dense_module
-from tools.retrieval.bm25 import analyze, char_grams
-from tools.retrieval.dense import DIM, DenseIndex
-from tools.retrieval.units import dense_texts, unit_texts, windows
-from tools.settings import IndexSettings
+from kilab.tools.retrieval import Chunk, CorpusSource, open_retriever
+from kilab.tools.retrieval import dense as dense_module
+from kilab.tools.retrieval.bm25 import analyze, char_grams
+from kilab.tools.retrieval.dense import DIM, DenseIndex
+from kilab.tools.retrieval.units import dense_texts, unit_texts, windows
+from kilab.tools.settings import IndexSettings
 
 LONG = "a" * 300
 SHORT = "kort linje"

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from tools.checks.idnumbers import identity_number_kind, is_valid_bank_account
+from kilab.core.idnumbers import identity_number_kind, is_valid_bank_account
 
 PiiKind = Literal["fodselsnummer", "d-nummer", "phone", "email", "bank-account"]
 

@@ -12,7 +12,8 @@ import typer
 from kilab.cli.output import console
 
 if TYPE_CHECKING:
-    from tools.corpus import CorpusSource
+    from kilab.tools.corpus import CorpusSource
+    from kilab.tools.retrieval import CorpusRetriever
 
 _DATA_SUFFIXES = (".jsonl", ".jsonl.gz", ".md", ".markdown", ".html", ".htm", ".txt", ".pdf")
 Mode = Literal["auto", "bm25", "dense", "hybrid"]
@@ -42,14 +43,14 @@ def resolve_corpus(target: str) -> CorpusSource:
         NotFoundError: No corpus config of that name and no such file.
         ConfigError: The YAML is not a valid corpus config.
     """
-    from tools.corpus import CorpusSource, source_from_config
+    from kilab.tools.corpus import CorpusSource, source_from_config
 
     path = Path(target)
     if path.exists() and path.name.lower().endswith((".yaml", ".yml")):
-        from graphs.project import parse_spec
-        from graphs.specs import CorpusSpec
-        from graphs.yamlsource import load_yaml
-        from kilab.errors import ConfigError, Problem
+        from kilab.core.errors import ConfigError, Problem
+        from kilab.graphs.project import parse_spec
+        from kilab.graphs.specs import CorpusSpec
+        from kilab.graphs.yamlsource import load_yaml
 
         document = load_yaml(path)
         spec, problems = parse_spec(document.data, document.source)
@@ -72,7 +73,7 @@ def resolve_corpus(target: str) -> CorpusSource:
     if path.exists() and (path.is_dir() or path.name.lower().endswith(_DATA_SUFFIXES)):
         name = path.name.split(".")[0] or "corpus"
         return CorpusSource(name=name, files=(path.resolve(),))
-    from graphs.project import open_project
+    from kilab.graphs.project import open_project
 
     sourced = open_project().get("corpus", target)
     spec = sourced.spec
@@ -82,18 +83,33 @@ def resolve_corpus(target: str) -> CorpusSource:
 
 
 def _check_mode(mode: str) -> Mode:
-    from kilab.errors import UserError
+    from kilab.core.errors import UserError
 
     if mode not in ("auto", "bm25", "dense", "hybrid"):
         raise UserError(f"--mode must be bm25, dense, hybrid or auto, not {mode!r}")
     return mode  # type: ignore[return-value]
 
 
-def index(corpus: CorpusArg, mode: ModeOption = "auto", cache_dir: CacheOption = None) -> None:
+SeedsOption = Annotated[
+    bool,
+    typer.Option(
+        "--write-seeds",
+        help="Also write the corpus's vectors beside its first data file (hybrid mode), "
+        "so that a shipped corpus is never embedded again.",
+    ),
+]
+
+
+def index(
+    corpus: CorpusArg,
+    mode: ModeOption = "auto",
+    cache_dir: CacheOption = None,
+    write_seeds: SeedsOption = False,
+) -> None:
     """Build (or check) the persistent index of CORPUS; dense vectors too in hybrid mode."""
     from rich.progress import Progress
 
-    from tools.retrieval import open_retriever
+    from kilab.tools.retrieval import open_retriever
 
     source = resolve_corpus(corpus)
     started = time.perf_counter()
@@ -109,11 +125,28 @@ def index(corpus: CorpusArg, mode: ModeOption = "auto", cache_dir: CacheOption =
         f"[green]✓[/green] {source.name}: {len(retriever)} chunks, mode "
         f"{retriever.mode}, ready in {seconds:.1f} s → {retriever.folder}"
     )
+    if write_seeds:
+        _write_seeds(source, retriever)
+
+
+def _write_seeds(source: CorpusSource, retriever: CorpusRetriever) -> None:
+    from kilab.core.errors import UserError
+    from kilab.tools.retrieval.dense import VectorCache
+    from kilab.tools.retrieval.retriever import VECTORS_FILE
+    from kilab.tools.retrieval.seeds import export_seeds
+    from kilab.tools.retrieval.units import dense_texts
+
+    if retriever.mode != "hybrid":
+        raise UserError("--write-seeds needs --mode hybrid (the vectors are what it writes)")
+    texts = dense_texts(retriever.chunks, source.index.dense_units).all()
+    cache = VectorCache(retriever.cache_dir / VECTORS_FILE)
+    path = export_seeds(source.files[0], texts, cache)
+    console.print(f"wrote {len(texts)} vectors to {path}")
 
 
 def _filters(pairs: list[str]) -> dict[str, list[str]]:
     """``FIELD=VALUE`` options as filters; a field given twice accepts either value."""
-    from kilab.errors import UserError
+    from kilab.core.errors import UserError
 
     filters: dict[str, list[str]] = {}
     for pair in pairs:
@@ -142,7 +175,7 @@ def search(
     """Search CORPUS for QUESTION; print ranked hits with scores and sources."""
     from rich.table import Table
 
-    from tools.retrieval import open_retriever
+    from kilab.tools.retrieval import open_retriever
 
     retriever = open_retriever(resolve_corpus(corpus), _check_mode(mode), cache_dir)
     hits = retriever.search(question, k=k, filters=_filters(filter_options or []))

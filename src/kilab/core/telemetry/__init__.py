@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from kilab.telemetry.logs import configure_logging
-from kilab.telemetry.redaction import (
+from kilab.core.telemetry.logs import configure_logging
+from kilab.core.telemetry.redaction import (
     MASK,
     redact_event,
     redact_model,
@@ -19,8 +19,8 @@ from kilab.telemetry.redaction import (
     redact_value,
     register_secret_env,
 )
-from kilab.telemetry.settings import TelemetrySettings, telemetry_settings
-from kilab.telemetry.spans import (
+from kilab.core.telemetry.settings import TelemetrySettings, telemetry_settings
+from kilab.core.telemetry.spans import (
     SpanScope,
     case_span,
     content_enabled,
@@ -65,14 +65,14 @@ def configure(
     settings = settings or telemetry_settings()
     configure_logging(settings.log_level, settings.log_format, log_stream)
     if settings.tracing:
-        from kilab.telemetry.traces import configure_tracing
+        from kilab.core.telemetry.traces import configure_tracing
 
         configure_tracing(settings)
     else:
-        from kilab.telemetry.spans import _state
+        from kilab.core.telemetry.spans import _state
 
         if _state.provider is not None:
-            from kilab.telemetry.traces import shutdown_tracing
+            from kilab.core.telemetry.traces import shutdown_tracing
 
             shutdown_tracing()
     return settings

@@ -6,7 +6,7 @@ import sys
 
 from rich.console import Console
 
-from kilab.errors import ConfigError, UserError
+from kilab.core.errors import ConfigError, UserError
 
 console = Console(highlight=False)
 error_console = Console(stderr=True, highlight=False)

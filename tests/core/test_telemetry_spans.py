@@ -12,15 +12,15 @@ import respx
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from agents.testing import completion
-from evals.harness import EvalOptions, run_eval
-from evals.store import MemoryRunStore
-from graphs.compiler import compile_pilot
-from graphs.project import load_project
-from graphs.runner import run_question
-from kilab.telemetry import TelemetrySettings
-from kilab.telemetry.traces import configure_tracing
-from tests.kilab.conftest import MOCK_BASE, MOCK_KEY_ENV, ROOT, write_dataset
+from kilab.agents.testing import completion
+from kilab.core.telemetry import TelemetrySettings
+from kilab.core.telemetry.traces import configure_tracing
+from kilab.evals.harness import EvalOptions, run_eval
+from kilab.evals.store import MemoryRunStore
+from kilab.graphs.compiler import compile_pilot
+from kilab.graphs.project import load_project
+from kilab.graphs.runner import run_question
+from tests.core.conftest import MOCK_BASE, MOCK_KEY_ENV, ROOT, write_dataset
 
 CHAT = f"{MOCK_BASE}/chat/completions"
 
@@ -206,7 +206,7 @@ def test_a_failing_case_has_an_error_status_with_a_redacted_message(
 ) -> None:
     import random
 
-    from tools.checks.testdata import generate_identity_number
+    from kilab.tools.checks.testdata import generate_identity_number
 
     fnr = generate_identity_number(random.Random(11))
     monkeypatch.setenv(MOCK_KEY_ENV, "sk-test-0123456789abcdef")
@@ -238,7 +238,7 @@ def test_a_failing_case_has_an_error_status_with_a_redacted_message(
 def test_a_question_span_makes_one_trace_of_a_lone_question(
     spans: InMemorySpanExporter, tmp_path: Path
 ) -> None:
-    from kilab.telemetry import question_span
+    from kilab.core.telemetry import question_span
 
     project = load_project([ROOT / "configs"], root=ROOT / "configs")
     compiled = compile_pilot(project, "husleie", "bm25", cache_dir=tmp_path / "cache")

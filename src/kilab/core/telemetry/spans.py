@@ -18,15 +18,15 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from structlog.contextvars import bound_contextvars
 
-from kilab.telemetry.redaction import register_secret_env
+from kilab.core.telemetry.redaction import register_secret_env
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.trace import Span, Tracer
 
-    from kilab.telemetry.export import CaseCollector
+    from kilab.core.telemetry.export import CaseCollector
 
-CASE_KEY = "kilab.case.key"  # the same name as in ``kilab.telemetry.export``
+CASE_KEY = "kilab.case.key"  # the same name as in ``kilab.core.telemetry.export``
 
 
 @dataclass(slots=True)

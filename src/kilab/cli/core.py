@@ -12,7 +12,7 @@ import typer
 from kilab.cli.output import console
 
 if TYPE_CHECKING:
-    from graphs.project import ExtraCheck
+    from kilab.graphs.project import ExtraCheck
 
 
 def register(app: typer.Typer) -> None:
@@ -29,8 +29,8 @@ def validate(
     paths: Annotated[list[Path], typer.Argument(help="Config files or folders.")],
 ) -> None:
     """Check every config under PATHS; report every problem with file:line:col."""
-    from graphs.project import find_root, load_project
-    from kilab.errors import ConfigError
+    from kilab.core.errors import ConfigError
+    from kilab.graphs.project import find_root, load_project
 
     problems = []
     checked = 0
@@ -53,7 +53,7 @@ def validate(
 
 def _extra_checks() -> list[ExtraCheck]:
     try:
-        from evals.validate import check_pilot
+        from kilab.evals.validate import check_pilot
     except ImportError:
         return []
     return [check_pilot]
@@ -69,12 +69,12 @@ def run(
     """Answer one question through a pilot's graph; print answer, sources, verdict and path."""
     from langgraph.checkpoint.sqlite import SqliteSaver
 
-    from graphs.compiler import compile_pilot
-    from graphs.project import open_named
-    from graphs.review import interrupts_of, labels
-    from graphs.runner import run_question
-    from kilab.settings import settings
-    from kilab.telemetry import question_span
+    from kilab.core.settings import settings
+    from kilab.core.telemetry import question_span
+    from kilab.graphs.compiler import compile_pilot
+    from kilab.graphs.project import open_named
+    from kilab.graphs.review import interrupts_of, labels
+    from kilab.graphs.runner import run_question
 
     project, name = open_named(pilot, "pilot")
     checkpoints = settings().checkpoints
@@ -127,8 +127,8 @@ def state(
     """Print the checkpointed state of a thread, read back from the SQLite checkpointer."""
     from langgraph.checkpoint.sqlite import SqliteSaver
 
-    from kilab.errors import NotFoundError
-    from kilab.settings import settings
+    from kilab.core.errors import NotFoundError
+    from kilab.core.settings import settings
 
     checkpoints = settings().checkpoints
     if not checkpoints.exists():
@@ -152,9 +152,9 @@ def graph_show(
     target: Annotated[str, typer.Argument(help="Graph or pilot: a name or a YAML path.")],
 ) -> None:
     """Print a graph as a Mermaid diagram."""
-    from graphs.mermaid import to_mermaid
-    from graphs.project import open_named, open_project
-    from kilab.errors import NotFoundError
+    from kilab.core.errors import NotFoundError
+    from kilab.graphs.mermaid import to_mermaid
+    from kilab.graphs.project import open_named, open_project
 
     path = Path(target)
     project = open_project(path if path.exists() else None)
@@ -178,8 +178,8 @@ def schema(
     check: Annotated[bool, typer.Option(help="Fail if the files on disk are stale.")] = False,
 ) -> None:
     """Write a JSON Schema per config kind (editors use them to complete and check YAML)."""
-    from graphs.schemas import schema_files
-    from kilab.errors import UserError
+    from kilab.core.errors import UserError
+    from kilab.graphs.schemas import schema_files
 
     stale = []
     for name, text in schema_files().items():

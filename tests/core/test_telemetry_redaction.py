@@ -14,11 +14,8 @@ import respx
 import structlog
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from agents.testing import completion
-from evals.harness import EvalOptions, run_eval
-from evals.store import SqliteRunStore
-from graphs.project import load_project
-from kilab.telemetry import (
+from kilab.agents.testing import completion
+from kilab.core.telemetry import (
     MASK,
     TelemetrySettings,
     configure,
@@ -26,11 +23,14 @@ from kilab.telemetry import (
     redact_value,
     register_secret_env,
 )
-from kilab.telemetry.export import span_record
-from kilab.telemetry.traces import configure_tracing, shutdown_tracing
-from tests.kilab.conftest import MOCK_BASE, MOCK_KEY_ENV, write_dataset
-from tools.checks import find_pii
-from tools.checks.testdata import generate_identity_number
+from kilab.core.telemetry.export import span_record
+from kilab.core.telemetry.traces import configure_tracing, shutdown_tracing
+from kilab.evals.harness import EvalOptions, run_eval
+from kilab.evals.store import SqliteRunStore
+from kilab.graphs.project import load_project
+from kilab.tools.checks import find_pii
+from kilab.tools.checks.testdata import generate_identity_number
+from tests.core.conftest import MOCK_BASE, MOCK_KEY_ENV, write_dataset
 
 FAKE_KEY = "fake-9f8e7d6c5b4a3210fedcba98"  # no sk- shape: only the profile names it
 FNR = generate_identity_number(random.Random(2026))
@@ -81,8 +81,8 @@ def test_mapping_fields_that_name_credentials_are_masked_whole() -> None:
 
 
 def test_settings_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    from kilab.errors import UserError
-    from kilab.telemetry import telemetry_settings
+    from kilab.core.errors import UserError
+    from kilab.core.telemetry import telemetry_settings
 
     monkeypatch.setenv("KILAB_TRACES", "otlp, jsonl")
     monkeypatch.setenv("KILAB_LOG_FORMAT", "JSON")
@@ -209,9 +209,9 @@ def test_a_run_leaks_neither_key_nor_identity_number(
 
 
 def test_identifier_fields_are_never_masked() -> None:
-    from kilab.telemetry import redact_value
-    from tools.checks.pii import find_pii
-    from tools.checks.testdata import generate_identity_number
+    from kilab.core.pii import find_pii
+    from kilab.core.telemetry import redact_value
+    from kilab.tools.checks.testdata import generate_identity_number
 
     number = generate_identity_number(random.Random(7))
     # Digits inside a hash are not a number someone wrote ...

@@ -18,12 +18,12 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 )
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 
-from evals.harness import EvalOptions, run_eval
-from evals.store import MemoryRunStore, SqliteRunStore
-from graphs.project import load_project
-from kilab.telemetry import TelemetrySettings
-from kilab.telemetry.traces import configure_tracing, shutdown_tracing
-from tests.kilab.conftest import ROOT, write_dataset
+from kilab.core.telemetry import TelemetrySettings
+from kilab.core.telemetry.traces import configure_tracing, shutdown_tracing
+from kilab.evals.harness import EvalOptions, run_eval
+from kilab.evals.store import MemoryRunStore, SqliteRunStore
+from kilab.graphs.project import load_project
+from tests.core.conftest import ROOT, write_dataset
 
 
 class Receiver(ThreadingHTTPServer):

@@ -22,8 +22,8 @@ from langgraph.graph.message import add_messages
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.prebuilt import ToolNode
 
-from agents.cost import cost_of, tokens_of
-from agents.profiles import ModelProfile
+from kilab.agents.cost import cost_of, tokens_of
+from kilab.agents.profiles import ModelProfile
 
 StopReason = Literal["answered", "step_limit", "token_budget"]
 

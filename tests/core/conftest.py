@@ -11,10 +11,10 @@ import pytest
 import structlog
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from agents.resilience import reset_limits
-from kilab.telemetry import TelemetrySettings
-from kilab.telemetry.logs import reset_logging
-from kilab.telemetry.traces import configure_tracing, shutdown_tracing
+from kilab.agents.resilience import reset_limits
+from kilab.core.telemetry import TelemetrySettings
+from kilab.core.telemetry.logs import reset_logging
+from kilab.core.telemetry.traces import configure_tracing, shutdown_tracing
 
 ROOT = Path(__file__).resolve().parents[2]
 HUSLEIE = ROOT / "configs" / "datasets" / "husleie.jsonl"

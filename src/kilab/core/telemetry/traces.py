@@ -21,9 +21,9 @@ from opentelemetry.sdk.trace.export import (
     SpanExporter,
 )
 
-from kilab.telemetry.export import CaseCollector, JsonlExporter, RedactingExporter
-from kilab.telemetry.settings import TelemetrySettings
-from kilab.telemetry.spans import _state
+from kilab.core.telemetry.export import CaseCollector, JsonlExporter, RedactingExporter
+from kilab.core.telemetry.settings import TelemetrySettings
+from kilab.core.telemetry.spans import _state
 
 _registered_exit = False
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from kilab.errors import UserError, suggesting
+from kilab.core.errors import UserError, suggesting
 
 LogFormat = Literal["auto", "console", "json"]
 TraceExporter = Literal["console", "otlp", "jsonl", "store"]

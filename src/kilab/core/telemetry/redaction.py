@@ -3,13 +3,13 @@
 Masked: OpenAI-style keys (``sk-…``), bearer tokens, values of authorisation and API-key
 headers or fields, the value of every environment variable that holds a secret (those named
 by a model profile's ``api_key_env`` and any whose name says KEY, TOKEN, SECRET or
-PASSWORD), and Norwegian fødselsnummer and D-nummer (validated by ``tools.checks``, so
+PASSWORD), and Norwegian fødselsnummer and D-nummer (validated by ``kilab.tools.checks``, so
 random 11-digit numbers stay). Applied to log events, span attributes before export, and
 stored case results.
 
 Limits: a secret that is neither in the environment nor shaped like one of the patterns
 (say, typed into a question) is not recognised; identity numbers are found as
-``tools.checks.pii.find_pii`` finds them (not spelt out or split across lines).
+``kilab.core.pii.find_pii`` finds them (not spelt out or split across lines).
 """
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ def secret_values() -> list[str]:
 
 
 def _identity_numbers(text: str) -> str:
-    from tools.checks.pii import find_pii
+    from kilab.core.pii import find_pii
 
     found = [m for m in find_pii(text) if m.kind in _IDENTITY_KINDS]
     for match in reversed(found):

@@ -13,7 +13,7 @@ from opentelemetry.context import Context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
-from kilab.telemetry.redaction import redact_value, secret_values
+from kilab.core.telemetry.redaction import redact_value, secret_values
 
 CASE_KEY = "kilab.case.key"
 

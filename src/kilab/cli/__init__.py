@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from kilab.errors import UserError
+from kilab.core.errors import UserError
 
 # Modules that add commands; each defines ``register(app: typer.Typer) -> None``.
 COMMAND_MODULES = (
@@ -34,10 +34,27 @@ for module_name in COMMAND_MODULES:
     importlib.import_module(module_name).register(app)
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from kilab import __version__
+
+        print(f"kilab {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: bool = typer.Option(
+        False, "--version", callback=_print_version, is_eager=True, help="Print the version."
+    ),
+) -> None:
+    """Declarative agent graphs and evaluations for public-sector AI pilots."""
+
+
 def main() -> None:
     """Entry point: user errors print as plain messages with exit code 2, no traceback."""
     try:
-        from kilab.telemetry import configure
+        from kilab.core.telemetry import configure
 
         configure()  # logs and traces from KILAB_LOG_*, KILAB_TRACES*, OTEL_* variables
         code = app(standalone_mode=False)

@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING, Annotated, Literal
 import typer
 
 from kilab.cli.output import console, error_console
-from kilab.settings import settings
+from kilab.core.settings import settings
 
 if TYPE_CHECKING:
-    from evals.gates import GateDecision
-    from evals.harness import EvalReport
-    from evals.records import CaseResult
-    from evals.stats import Estimate
+    from kilab.evals.gates import GateDecision
+    from kilab.evals.harness import EvalReport
+    from kilab.evals.records import CaseResult
+    from kilab.evals.stats import Estimate
 
 StoreOption = Annotated[Path, typer.Option("--store", help="Run store (SQLite file).")]
 LogOption = Annotated[Path, typer.Option("--log", help="Promotion log (JSONL).")]
@@ -262,7 +262,7 @@ class _Progress:
 
 
 def _open_pilot(pilot: str) -> tuple[object, str]:
-    from graphs.project import open_named
+    from kilab.graphs.project import open_named
 
     return open_named(pilot, "pilot")
 
@@ -307,14 +307,14 @@ def eval_(
     """Run a pilot's dataset, score every case and check the next stage's gate."""
     import asyncio
 
-    from evals.decisions import decide
-    from evals.export import report_data
-    from evals.harness import EvalOptions, arun_eval
-    from evals.metrics.judge import judge_for
-    from evals.promotion import PromotionLog
-    from evals.store import open_store
-    from graphs.project import Project
-    from kilab.errors import UserError
+    from kilab.core.errors import UserError
+    from kilab.evals.decisions import decide
+    from kilab.evals.export import report_data
+    from kilab.evals.harness import EvalOptions, arun_eval
+    from kilab.evals.metrics.judge import judge_for
+    from kilab.evals.promotion import PromotionLog
+    from kilab.evals.store import open_store
+    from kilab.graphs.project import Project
 
     if cases not in ("failed", "all", "none"):
         raise UserError(f"--cases is failed, all or none, not {cases!r}")
@@ -358,12 +358,12 @@ def gate(
     log: LogOption = DEFAULT_LOG,
 ) -> None:
     """Print every rule of a stage's gate for a run, with pass or fail and its evidence."""
-    from evals.decisions import decide
-    from evals.export import report_data
-    from evals.harness import build_report
-    from evals.promotion import PromotionLog
-    from evals.store import open_store, resolve_run
-    from graphs.project import open_project
+    from kilab.evals.decisions import decide
+    from kilab.evals.export import report_data
+    from kilab.evals.harness import build_report
+    from kilab.evals.promotion import PromotionLog
+    from kilab.evals.store import open_store, resolve_run
+    from kilab.graphs.project import open_project
 
     project = open_project(configs)
     run_store = open_store(store)
@@ -388,8 +388,8 @@ def gate(
 
 
 def _stage(stage: str | None) -> Literal["experiment", "pilot", "production"] | None:
-    from graphs.specs import STAGES
-    from kilab.errors import UserError
+    from kilab.core.errors import UserError
+    from kilab.graphs.specs import STAGES
 
     if stage is None:
         return None
@@ -407,10 +407,10 @@ def promote(
     log: LogOption = DEFAULT_LOG,
 ) -> None:
     """Promote a run's variant to a stage if its gate passes; append a hash-chained record."""
-    from evals.decisions import promote as do_promote
-    from evals.promotion import PromotionLog
-    from evals.store import open_store
-    from graphs.project import Project
+    from kilab.evals.decisions import promote as do_promote
+    from kilab.evals.promotion import PromotionLog
+    from kilab.evals.store import open_store
+    from kilab.graphs.project import Project
 
     project, name = _open_pilot(pilot)
     assert isinstance(project, Project)
@@ -440,7 +440,7 @@ def history(
     from rich import box
     from rich.table import Table
 
-    from evals.promotion import PromotionLog
+    from kilab.evals.promotion import PromotionLog
 
     promotion_log = PromotionLog(log)
     records = promotion_log.records(pilot)
@@ -490,7 +490,7 @@ def verify_log(
     log: LogOption = DEFAULT_LOG,
 ) -> None:
     """Check the promotion log's hash chain; exit 1 when any record was edited or removed."""
-    from evals.promotion import PromotionLog
+    from kilab.evals.promotion import PromotionLog
 
     promotion_log = PromotionLog(log)
     if not log.exists():
@@ -522,7 +522,7 @@ def runs(
     from rich import box
     from rich.table import Table
 
-    from evals.store import open_store
+    from kilab.evals.store import open_store
 
     run_store = open_store(store)
     try:

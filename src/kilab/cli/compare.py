@@ -1,6 +1,7 @@
 """Comparison commands: compare two runs, write an HTML report, serve the web viewer.
 
-A thin layer: parse, call ``evals.compare`` / ``evals.report`` / ``evals.viewer``, print.
+A thin layer: parse, call ``kilab.evals.compare``, ``kilab.evals.report`` or
+``kilab.evals.viewer``, print.
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from kilab.cli.output import console
-from kilab.settings import settings
+from kilab.core.settings import settings
 
 if TYPE_CHECKING:
-    from evals.compare import Comparison
+    from kilab.evals.compare import Comparison
 
 StoreOption = Annotated[Path, typer.Option("--store", help="Run store (SQLite file).")]
 # Where runs and promotions live: $KILAB_HOME (default .kilab), read when the CLI starts.
@@ -34,7 +35,7 @@ def register(app: typer.Typer) -> None:
 def _require_viewer_extra() -> None:
     import importlib.util
 
-    from kilab.errors import MissingExtraError
+    from kilab.core.errors import MissingExtraError
 
     for module in ("jinja2", "fastapi", "uvicorn"):
         if importlib.util.find_spec(module) is None:
@@ -42,7 +43,7 @@ def _require_viewer_extra() -> None:
 
 
 def _require_store(store: Path) -> None:
-    from kilab.errors import NotFoundError
+    from kilab.core.errors import NotFoundError
 
     if not store.exists():
         raise NotFoundError(f"no run store at {store} (run `kilab eval` first, or pass --store)")
@@ -54,7 +55,7 @@ def print_comparison(comparison: Comparison) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    from evals.compare import fmt, fmt_p
+    from kilab.evals.compare import fmt, fmt_p
 
     a, b = comparison.a, comparison.b
     console.print(
@@ -125,8 +126,8 @@ def compare(
     store: StoreOption = DEFAULT_STORE,
 ) -> None:
     """Compare two runs case by case: CIs, paired differences, p-values and flipped cases."""
-    from evals.compare import compare_refs, to_markdown
-    from evals.store import open_store
+    from kilab.evals.compare import compare_refs, to_markdown
+    from kilab.evals.store import open_store
 
     _require_store(store)
     run_store = open_store(store)
@@ -159,8 +160,8 @@ def report(
 ) -> None:
     """Write one self-contained HTML report of a run (optionally against another)."""
     _require_viewer_extra()
-    from evals.report import render_report
-    from evals.store import open_store
+    from kilab.evals.report import render_report
+    from kilab.evals.store import open_store
 
     _require_store(store)
     run_store = open_store(store)
@@ -191,8 +192,8 @@ def serve(
     _require_viewer_extra()
     import uvicorn
 
-    from evals.viewer import create_app
-    from evals.viewer.app import LOCAL_HOSTS
+    from kilab.evals.viewer import create_app
+    from kilab.evals.viewer.app import LOCAL_HOSTS
 
     # No run store yet is fine: the viewer lists no runs, and paused threads can be reviewed.
     if host not in ("127.0.0.1", "localhost", "::1"):

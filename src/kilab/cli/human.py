@@ -22,12 +22,12 @@ def pending(
     from langgraph.checkpoint.sqlite import SqliteSaver
 
     from kilab.cli.output import console
-    from kilab.settings import settings
+    from kilab.core.settings import settings
 
     checkpoints = settings().checkpoints
     waiting = []
     if checkpoints.exists():
-        from graphs.review import pending_threads
+        from kilab.graphs.review import pending_threads
 
         with SqliteSaver.from_conn_string(str(checkpoints)) as saver:
             waiting = pending_threads(saver)
@@ -61,10 +61,10 @@ def review(
     """Resume a paused thread with a decision: --approve, --revise "comment" or --reject."""
     from langgraph.checkpoint.sqlite import SqliteSaver
 
-    from graphs.review import decide, find_pending
     from kilab.cli.output import console
-    from kilab.errors import NotFoundError, UserError
-    from kilab.settings import settings
+    from kilab.core.errors import NotFoundError, UserError
+    from kilab.core.settings import settings
+    from kilab.graphs.review import decide, find_pending
 
     chosen = [
         a
