@@ -103,8 +103,7 @@ def graph_view(configs: Path | None, pilot: str, results: Sequence[CaseResult]) 
 
     try:
         project = open_project(configs)
-        graph_name = project.get("pilot", pilot).spec.graph
-        spec = project.get("graph", graph_name).spec
+        spec = project.graph(project.pilot(pilot).graph)
     except UserError:
         return None
     visits, transitions = path_counts(results)
@@ -116,7 +115,7 @@ def graph_view(configs: Path | None, pilot: str, results: Sequence[CaseResult]) 
     edges = [(s, t, " | ".join(outcomes)) for (s, t), outcomes in labels.items()]
     order = _order(START, edges, list(spec.nodes))
     return GraphView(
-        name=graph_name,
+        name=spec.name,
         mermaid=to_mermaid(spec, visits, transitions),
         svg=graph_diagram(order, edges, visits, transitions),
         visits=visits,

@@ -166,11 +166,11 @@ def graph_show(
             except NotFoundError:
                 continue
             if kind == "pilot":
-                graph_name = project.pilots[graph_name].spec.graph
+                graph_name = project.pilot(graph_name).graph
             break
     elif target in project.pilots:
-        graph_name = project.pilots[target].spec.graph
-    print(to_mermaid(project.get("graph", graph_name).spec))
+        graph_name = project.pilot(target).graph
+    print(to_mermaid(project.graph(graph_name)))
 
 
 def schema(
