@@ -23,6 +23,7 @@ from kilab.core.errors import (
     did_you_mean,
     suggesting,
 )
+from kilab.core.settings import settings
 from kilab.graphs.specs import KINDS, AgentSpec, CorpusSpec, GraphSpec, ModelsSpec, PilotSpec, Spec
 from kilab.graphs.yamlsource import PathKey, SourceMap, load_yaml
 
@@ -309,7 +310,7 @@ def find_root(start: Path) -> Path:
 
 def open_project(target: str | Path | None = None) -> Project:
     """Load the project a CLI argument points into (a file, a folder or nothing: ./configs)."""
-    default = Path(os.environ.get("KILAB_CONFIGS", "configs"))
+    default = settings().configs
     path = Path(target) if target and Path(target).exists() else default
     if not path.exists():
         raise NotFoundError(f"no config folder at {path} (set KILAB_CONFIGS or pass a path)")

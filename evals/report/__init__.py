@@ -44,7 +44,7 @@ def render_report(
     *,
     vs: str | None = None,
     configs: Path | None = None,
-    log: Path = Path(".kilab/promotions.jsonl"),
+    log: Path | None = None,
 ) -> tuple[str, str]:
     """Render a run's report.
 

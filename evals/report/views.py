@@ -124,7 +124,7 @@ def graph_view(configs: Path | None, pilot: str, results: Sequence[CaseResult]) 
 
 
 def _decisions(
-    report: EvalReport, variants: list[str], store: RunStore, configs: Path | None, log: Path
+    report: EvalReport, variants: list[str], store: RunStore, configs: Path | None, log: Path | None
 ) -> tuple[list[GateDecision], str]:
     from kilab.evals.decisions import decide
     from kilab.evals.promotion import PromotionLog
@@ -146,7 +146,7 @@ def run_view(
     ref: str,
     *,
     configs: Path | None = None,
-    log: Path = Path(".kilab/promotions.jsonl"),
+    log: Path | None = None,
     gates: bool = True,
 ) -> RunView:
     """A run (``RUN`` for every variant, ``RUN:VARIANT`` for one) with gates and charts."""

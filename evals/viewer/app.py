@@ -68,7 +68,7 @@ def _stages(records: list[PromotionRecord]) -> dict[str, list[str]]:
 def create_app(
     store: str | Path,
     *,
-    log: str | Path = Path(".kilab/promotions.jsonl"),
+    log: str | Path | None = None,
     configs: Path | None = None,
     checkpoints: str | Path | None = None,
     hosts: Collection[str] = LOCAL_HOSTS,
@@ -85,7 +85,6 @@ def create_app(
     """
     app = FastAPI(title="kilab viewer", docs_url=None, redoc_url=None, openapi_url=None)
     env = _environment()
-    log = Path(log)
     promotions = PromotionLog(log)
     css = str(stylesheet()) + REVIEW_CSS
     if checkpoints is None:
@@ -167,7 +166,10 @@ def create_app(
     def run(run_id: str, variant: str = "") -> HTMLResponse:
         with opened() as run_store:
             view = run_view(
-                run_store, f"{run_id}:{variant}" if variant else run_id, configs=configs, log=log
+                run_store,
+                f"{run_id}:{variant}" if variant else run_id,
+                configs=configs,
+                log=promotions.path,
             )
         return page("run.html.j2", view=view, run=view.report.run, variant=variant)
 
