@@ -13,9 +13,10 @@ from typing import Any
 from kilab.agents.profiles import ModelProfile
 from kilab.core.errors import NotFoundError, suggesting
 from kilab.core.settings import settings
+from kilab.graphs.corpora import corpus_source
 from kilab.graphs.project import Project
 from kilab.graphs.specs import AgentSpec, GraphSpec, PilotSpec, VariantSpec
-from kilab.tools.corpus import CorpusSource, source_from_config
+from kilab.tools.corpus import CorpusSource
 from kilab.tools.retrieval.store import corpus_key
 
 OFFLINE = ModelProfile(provider="offline")
@@ -106,15 +107,7 @@ class BuildContext:
 
     def corpus_source(self, name: str) -> CorpusSource:
         """The resolved corpus a retrieval node searches (files and globs from its folder)."""
-        spec = self.project.corpus(name)
-        return source_from_config(
-            spec.name,
-            self.project.corpus_folder(name),
-            spec.files,
-            spec.include,
-            spec.chunking,
-            spec.index,
-        )
+        return corpus_source(self.project.corpus(name), self.project.corpus_folder(name))
 
     def corpus_fingerprint(self, name: str) -> str:
         """The digest its index is stored under: every document's contents (folders walked),

@@ -19,6 +19,7 @@ from kilab.core.errors import UserError
 from kilab.evals.compare import Comparison, Side, compare, load_side
 from kilab.evals.gates import GateDecision
 from kilab.evals.harness import EvalReport, build_report
+from kilab.evals.metrics.display import describe
 from kilab.evals.records import CaseResult
 from kilab.evals.report.svg import (
     Bar,
@@ -30,7 +31,6 @@ from kilab.evals.report.svg import (
 from kilab.evals.store import RunStore, resolve_run
 
 START, END = "START", "END"
-UNBOUNDED = ("latency", "latency_p50", "latency_p95", "tokens", "cost", "pii_leaks")
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +138,7 @@ def _decisions(
 
 
 def _bounded(name: str) -> bool:
-    return name not in UNBOUNDED
+    return describe(name).high is not None
 
 
 def run_view(

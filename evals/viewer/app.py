@@ -24,6 +24,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
 from kilab.core.errors import NotFoundError, UserError
+from kilab.evals.metrics.display import format_value
 from kilab.evals.promotion import PromotionLog, PromotionRecord
 from kilab.evals.records import CaseResult, RunInfo
 from kilab.evals.report import TEMPLATES as REPORT_TEMPLATES
@@ -55,6 +56,7 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["q"] = lambda value: quote(str(value), safe="")
+    env.globals["metric_value"] = format_value
     return env
 
 
@@ -87,11 +89,9 @@ def create_app(
     env = _environment()
     promotions = PromotionLog(log)
     css = str(stylesheet()) + REVIEW_CSS
-    if checkpoints is None:
-        from kilab.core.settings import settings
+    from kilab.graphs.checkpoints import checkpoints_path
 
-        checkpoints = settings().checkpoints
-    checkpoints = Path(checkpoints)
+    checkpoint_file = checkpoints_path(checkpoints)
     allowed_hosts = {h.strip("[]").lower() for h in hosts}
 
     @contextmanager
@@ -204,9 +204,9 @@ def create_app(
 
     @contextmanager
     def saver() -> Iterator[Any]:
-        from langgraph.checkpoint.sqlite import SqliteSaver
+        from kilab.graphs.checkpoints import open_checkpoints
 
-        with SqliteSaver.from_conn_string(str(checkpoints)) as opened_saver:
+        with open_checkpoints(checkpoint_file, create=False) as opened_saver:
             yield opened_saver
 
     def review_page(name: str, **context: Any) -> HTMLResponse:
@@ -219,10 +219,10 @@ def create_app(
         from kilab.graphs.review import pending_threads
 
         waiting = []
-        if checkpoints.exists():
+        if checkpoint_file.exists():
             with saver() as opened_saver:
                 waiting = pending_threads(opened_saver)
-        return review_page("pending.html.j2", waiting=waiting, checkpoints=checkpoints)
+        return review_page("pending.html.j2", waiting=waiting, checkpoints=checkpoint_file)
 
     @app.get("/review/{thread_id}", response_class=HTMLResponse)
     def pending_thread(thread_id: str) -> HTMLResponse:
