@@ -6,7 +6,6 @@ The roles (drafter, reviewer, judge) talk to a model only through a ``ModelClien
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import time
 from collections.abc import Awaitable, Callable, Generator
@@ -35,6 +34,7 @@ from kilab.agents.structured import (
 )
 from kilab.agents.types import ModelUsage
 from kilab.core.errors import ModelError
+from kilab.core.settings import environment_value, settings
 from kilab.core.telemetry import traced_model_call
 
 T = TypeVar("T", bound=BaseModel)
@@ -51,7 +51,7 @@ class Completion:
 
 
 def _redact(text: str, profile: ModelProfile) -> str:
-    secret = os.environ.get(profile.api_key_env or "", "")
+    secret = environment_value(profile.api_key_env) if profile.api_key_env else ""
     return text.replace(secret, "***") if len(secret) >= 4 else text
 
 
@@ -84,14 +84,14 @@ class ModelClient:
         profile: ModelProfile,
         *,
         use_cache: bool = True,
-        cache_dir: Path = Path(".kilab/cache"),
+        cache_dir: Path | None = None,
         model: BaseChatModel | None = None,
         sleep: Callable[[float], None] = time.sleep,
         asleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         seed: int | None = None,
     ) -> None:
         self.profile = profile
-        self.cache = ResponseCache(cache_dir) if use_cache else None
+        self.cache = ResponseCache(cache_dir or settings().cache_dir) if use_cache else None
         self.policy = RetryPolicy(
             max_retries=profile.max_retries, base_delay_s=profile.retry_base_delay_s
         )

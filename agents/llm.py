@@ -47,7 +47,7 @@ class LLMDrafter:
         settings: DrafterSettings,
         *,
         use_cache: bool = True,
-        cache_dir: Path = Path(".kilab/cache"),
+        cache_dir: Path | None = None,
         client: ModelClient | None = None,
     ) -> None:
         self.settings = settings
@@ -106,7 +106,7 @@ class LLMReviewer:
         settings: ReviewerSettings,
         *,
         use_cache: bool = True,
-        cache_dir: Path = Path(".kilab/cache"),
+        cache_dir: Path | None = None,
         client: ModelClient | None = None,
     ) -> None:
         self.settings = settings
@@ -172,7 +172,7 @@ class LLMJudge:
         profile: ModelProfile,
         *,
         use_cache: bool = True,
-        cache_dir: Path = Path(".kilab/cache"),
+        cache_dir: Path | None = None,
         client: ModelClient | None = None,
     ) -> None:
         self.profile = profile

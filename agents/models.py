@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 from typing import Any
 
 import httpx
@@ -18,6 +17,7 @@ from pydantic import SecretStr
 
 from kilab.agents.profiles import ModelProfile
 from kilab.core.errors import UserError
+from kilab.core.settings import environment_value
 
 
 class _Client(httpx.Client):
@@ -57,7 +57,7 @@ _NO_KEY = "not-needed"
 
 
 def _env(name: str, what: str) -> str:
-    value = os.environ.get(name, "").strip()
+    value = environment_value(name)
     if not value:
         raise UserError(f"environment variable {name} is not set ({what})")
     return value
@@ -65,7 +65,7 @@ def _env(name: str, what: str) -> str:
 
 def _key(profile: ModelProfile, required: bool) -> SecretStr:
     if profile.api_key_env:
-        if required or os.environ.get(profile.api_key_env):
+        if required or environment_value(profile.api_key_env):
             return SecretStr(_env(profile.api_key_env, f"the API key of {profile.provider!r}"))
     elif required:
         raise UserError(f"profile with provider {profile.provider!r} names no api_key_env")

@@ -10,7 +10,6 @@ Cohen's d_z as effect size. Cases whose pass/fail flipped come first, regression
 from __future__ import annotations
 
 import itertools
-import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from pydantic import BaseModel, ConfigDict
 from kilab.core.errors import NotFoundError
 from kilab.evals.harness import EvalReport, build_report
 from kilab.evals.metrics.base import Aggregate, Direction
+from kilab.evals.metrics.display import format_value
 from kilab.evals.records import CaseResult, RunInfo
 from kilab.evals.stats import RESAMPLES, Estimate, paired_difference, per_case_values
 from kilab.evals.store import RunStore, resolve_run
@@ -389,17 +389,8 @@ def compare_refs(store: RunStore, ref_a: str, ref_b: str) -> Comparison:
 
 
 def fmt(value: float | None, metric: str = "", *, signed: bool = False) -> str:
-    """A metric value for people: seconds for latency, 4 decimals for cost."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    sign = "+" if signed else ""
-    if metric.startswith("latency"):
-        return f"{value:{sign}.3f}s"
-    if metric == "cost":
-        return f"{value:{sign}.4f}"
-    if metric == "tokens":
-        return f"{value:{sign}.0f}"
-    return f"{value:{sign}.3f}"
+    """A metric value in a comparison: the metric's unit, one decimal more than the summary."""
+    return format_value(metric, value, signed=signed, detailed=True)
 
 
 def fmt_p(p: float | None) -> str:

@@ -55,7 +55,7 @@ def decide(
         variants: Which variants; default all of the run's.
     """
     pilot = report.run.pilot
-    spec = project.get("pilot", pilot).spec
+    spec = project.pilot(pilot)
     stage = target_stage(log, pilot, stage)
     gate = spec.gates.get(stage)
     decisions = []
@@ -97,7 +97,7 @@ def promote(
     """
     if stage not in STAGES:
         raise UserError(f"unknown stage {stage!r} (stages: {', '.join(STAGES)})")
-    project.get("pilot", pilot)
+    project.pilot(pilot)  # an unknown pilot is an error with a suggestion
     run = resolve_run(store, run_ref, pilot)
     if variant is None:
         if len(run.variants) > 1:

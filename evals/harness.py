@@ -36,9 +36,11 @@ from kilab.evals.records import (
 )
 from kilab.evals.stats import VariantSummary, summarize_variant
 from kilab.evals.store import RunStore
-from kilab.graphs.compiler import CompiledGraph, compile_pilot, variant_of
+from kilab.graphs.compiler import CompiledGraph, compile_graph
+from kilab.graphs.context import BuildContext, variant_of
 from kilab.graphs.project import Project
 from kilab.graphs.runner import GraphResult, arun_question
+from kilab.graphs.specs import PilotSpec
 
 
 class ProgressSink(Protocol):
@@ -147,15 +149,14 @@ def output_from(result: GraphResult) -> CaseOutput:
     )
 
 
-def _variants(project: Project, pilot: str, wanted: Sequence[str] | None) -> list[str]:
-    spec = project.get("pilot", pilot).spec
+def _variants(pilot: PilotSpec, wanted: Sequence[str] | None) -> list[str]:
     if not wanted:
-        return list(spec.variants)[:1]
+        return list(pilot.variants)[:1]
     if list(wanted) == ["all"]:
         # Variants that need something set up first (a local model, an endpoint) run by name.
-        return [name for name, variant in spec.variants.items() if not variant.on_request]
+        return [name for name, variant in pilot.variants.items() if not variant.on_request]
     for name in wanted:
-        variant_of(spec, name)  # an unknown name is an error with a suggestion
+        variant_of(pilot, name)  # an unknown name is an error with a suggestion
     return list(dict.fromkeys(wanted))
 
 
@@ -176,31 +177,21 @@ def _judge_identity(judge: AnyMetric | None) -> str:
 
 
 def _jobs(
-    project: Project,
-    pilot: str,
+    pilot: PilotSpec,
+    contexts: dict[str, BuildContext],
     dataset: Dataset,
-    variants: Sequence[str],
     repeats: int,
     judge: AnyMetric | None = None,
 ) -> list[_Job]:
-    spec = project.get("pilot", pilot).spec
-    graph = keys.graph_hash(project, spec.graph)
     code = keys.code_version()
     jobs = []
-    for variant in variants:
-        pilot_part = keys.pilot_hash(project, pilot, variant)
+    for variant, context in contexts.items():
         # the judge's profile is a model profile too: its values live in the result
-        profile = keys.profile_hash(project, pilot, variant) + _judge_identity(judge)
+        inputs = keys.variant_hash(context, pilot) + _judge_identity(judge)
         for case in dataset.cases:
             for repeat in range(repeats):
                 key = keys.result_key(
-                    pilot=pilot_part,
-                    graph=graph,
-                    case=case,
-                    variant=variant,
-                    repeat=repeat,
-                    profile=profile,
-                    code=code,
+                    variant_hash=inputs, case=case, variant=variant, repeat=repeat, code=code
                 )
                 jobs.append(_Job(case, variant, repeat, key))
     return jobs
@@ -220,10 +211,12 @@ class Harness:
         metrics: list[AnyMetric],
         skipped_metrics: list[str],
         resumed: int,
+        contexts: dict[str, BuildContext],
     ) -> None:
         self.project, self.pilot, self.store, self.options = project, pilot, store, options
         self.run_info, self.jobs, self.metrics = run, jobs, metrics
         self.skipped_metrics, self.resumed = skipped_metrics, resumed
+        self._contexts = contexts
         self._graphs: dict[str, CompiledGraph] = {}
 
     @classmethod
@@ -231,12 +224,12 @@ class Harness:
         cls, project: Project, pilot: str, store: RunStore, options: EvalOptions
     ) -> Harness:
         """Load the dataset, work out every key, and create (or reopen) the run."""
-        spec = project.get("pilot", pilot).spec
+        spec = project.pilot(pilot)
         metrics = resolve_metrics(spec.metrics, options.judge)
         skipped = [n for n in spec.metrics if n not in {m.name for m in metrics}]
         if options.repeats < 1 or options.concurrency < 1:
             raise UserError("--repeats and --concurrency must be at least 1")
-        config = keys.config_hash(project, pilot)
+        config = keys.config_hash(project, spec)
         if options.resume:
             run = store.get_run(options.resume)
             if run.pilot != pilot:
@@ -252,9 +245,9 @@ class Harness:
             run = run.model_copy(update={"status": "running", "finished_at": None})
             store.update_run(run)
         else:
-            path = options.dataset or project.pilots[pilot].resolve(spec.dataset)
+            path = options.dataset or project.dataset_path(pilot)
             dataset = load_dataset(path)
-            variants = _variants(project, pilot, options.variants)
+            variants = _variants(spec, options.variants)
             repeats = options.repeats
             run = RunInfo(
                 id=keys.new_run_id(pilot),
@@ -270,9 +263,15 @@ class Harness:
                 seed=options.seed,
             )
             store.create_run(run)
-        jobs = _jobs(project, pilot, dataset, variants, repeats, options.judge)
+        contexts = {
+            variant: BuildContext.for_pilot(
+                project, spec, variant, cache_dir=options.cache_dir, use_cache=options.use_cache
+            )
+            for variant in variants
+        }
+        jobs = _jobs(spec, contexts, dataset, repeats, options.judge)
         resumed = len(store.result_keys(run.id)) if options.resume else 0
-        return cls(project, pilot, store, options, run, jobs, metrics, skipped, resumed)
+        return cls(project, pilot, store, options, run, jobs, metrics, skipped, resumed, contexts)
 
     async def compile(self) -> None:
         """Compile every variant's graph now (``run`` does it too, for the variants it needs)."""
@@ -281,13 +280,8 @@ class Harness:
 
     def _compiled(self, variant: str) -> CompiledGraph:
         if variant not in self._graphs:
-            self._graphs[variant] = compile_pilot(
-                self.project,
-                self.pilot,
-                variant,
-                cache_dir=self.options.cache_dir,
-                use_cache=self.options.use_cache,
-            )
+            graph = self.project.pilot(self.pilot).graph
+            self._graphs[variant] = compile_graph(self._contexts[variant], graph)
         return self._graphs[variant]
 
     async def _execute(self, job: _Job) -> CaseResult:

@@ -1,16 +1,16 @@
 """Content hashes that key every result, and short readable run ids.
 
-A result's key is the digest of (pilot config, graph, case, variant, repeat, model profile,
-code version). Two computations with equal keys would produce the same result (up to a
-model's sampling), so the harness never runs a key twice unless asked to (``--no-cache``).
+A result's key is the digest of (variant inputs, case, variant, repeat, code version). Two
+computations with equal keys would produce the same result (up to a model's sampling), so
+the harness never runs a key twice unless asked to (``--no-cache``).
 
 What each part covers:
 
-* pilot config: the parts of the pilot that change a result: graph name, metric names and
-  the variant's overrides (not gates or descriptions: a new threshold needs no new answers);
-* graph: the graph spec, every agent spec it names (with its prompt file's text) and every
-  corpus spec (with a digest of the corpus files);
-* model profile: the profiles the agents use after the variant's overrides;
+* variant inputs (``variant_hash``, from the resolved ``BuildContext``): the parts of the
+  pilot that change a result (graph name, metric names, the variant's overrides), the graph
+  spec, every agent node's bound spec with its prompt text and model profile, and every
+  corpus with the fingerprint its index is stored under; the harness adds the judge's
+  identity when a judge scores the run;
 * code version: kilab's version and a digest of the code that produces answers and scores.
 """
 
@@ -26,7 +26,9 @@ from typing import Any
 
 import kilab
 from kilab.evals.datasets import Case
+from kilab.graphs.context import BuildContext
 from kilab.graphs.project import Project
+from kilab.graphs.specs import PilotSpec
 
 _CODE_PACKAGES = ("agents", "tools", "graphs", "evals/metrics")
 _ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"  # no 0/o, 1/l/i: ids are read aloud and typed
@@ -36,14 +38,6 @@ def digest(value: Any) -> str:
     """SHA-256 of a JSON-able value in canonical form."""
     text = json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _file_digest(path: Path) -> str:
-    sha = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            sha.update(block)
-    return sha.hexdigest()
 
 
 @lru_cache(maxsize=1)
@@ -58,87 +52,69 @@ def code_version() -> str:
     return f"{kilab.__version__}+{sha.hexdigest()[:12]}"
 
 
-def _agent_part(project: Project, name: str) -> dict[str, Any]:
-    sourced = project.agents.get(name)
-    if sourced is None:
-        return {"missing": name}
-    part: dict[str, Any] = {"spec": sourced.spec.model_dump(mode="json")}
-    if sourced.spec.prompt:
-        prompt = sourced.resolve(sourced.spec.prompt)
-        part["prompt"] = _file_digest(prompt) if prompt.exists() else "missing"
-    return part
+def variant_hash(context: BuildContext, pilot: PilotSpec) -> str:
+    """Digest of everything a variant's results depend on, read from its build context.
 
-
-def _corpus_part(project: Project, name: str) -> dict[str, Any]:
-    sourced = project.corpora[name]
-    files = sorted(p for pattern in sourced.spec.files for p in sourced.file.parent.glob(pattern))
-    return {
-        "spec": sourced.spec.model_dump(mode="json"),
-        "files": {p.name: _file_digest(p) for p in files if p.is_file()},
+    The context has the variant's overrides applied already, so the key sees exactly what
+    compiling sees: the graph, each agent node's bound spec, prompt text and model profile,
+    and the fingerprint of every corpus of the project (the one its index is stored under,
+    so a folder's documents count like listed files).
+    """
+    graph = context.project.graph(pilot.graph)
+    agents = {
+        node: {
+            "agent": bound.name,
+            "spec": bound.spec.model_dump(mode="json"),
+            "prompt": hashlib.sha256(bound.prompt.encode()).hexdigest(),
+            "profile": bound.profile.model_dump(mode="json"),
+        }
+        for node, bound in context.agents(graph).items()
     }
-
-
-def graph_hash(project: Project, graph: str) -> str:
-    """Digest of a graph, the agents it names and every corpus of the project."""
-    spec = project.get("graph", graph).spec
-    agents = sorted({node.agent for node in spec.nodes.values() if node.agent})
+    corpora = {
+        name: {
+            "spec": context.project.corpus(name).model_dump(mode="json"),
+            "fingerprint": context.corpus_fingerprint(name),
+        }
+        for name in sorted(context.project.corpora)
+    }
     return digest(
         {
-            "graph": spec.model_dump(mode="json", by_alias=True),
-            "agents": {name: _agent_part(project, name) for name in agents},
-            "corpora": {name: _corpus_part(project, name) for name in sorted(project.corpora)},
+            # the parts of the pilot that change a result, not gates or descriptions: a new
+            # threshold needs no new answers
+            "pilot": {
+                "graph": pilot.graph,
+                "metrics": pilot.metrics,
+                "variant": context.variant.model_dump(mode="json"),
+            },
+            "graph": graph.model_dump(mode="json", by_alias=True),
+            "agents": agents,
+            "corpora": corpora,
         }
     )
 
 
-def profile_hash(project: Project, pilot: str, variant: str) -> str:
-    """Digest of the model profiles a variant's agents use."""
-    pilot_spec = project.get("pilot", pilot).spec
-    graph = project.get("graph", pilot_spec.graph).spec
-    overrides = pilot_spec.variants[variant].agents
-    profiles: dict[str, Any] = {}
-    for node in graph.nodes.values():
-        if not node.agent or node.agent not in project.agents:
-            continue
-        override = overrides.get(node.agent)
-        name = (
-            override.model if override and override.model else project.agents[node.agent].spec.model
-        )
-        known = project.models.spec.profiles if project.models else {}
-        profiles[node.agent] = known[name].model_dump(mode="json") if name in known else name
-    return digest(profiles)
-
-
-def pilot_hash(project: Project, pilot: str, variant: str) -> str:
-    """Digest of the parts of a pilot that change a variant's results."""
-    spec = project.get("pilot", pilot).spec
+def config_hash(project: Project, pilot: PilotSpec) -> str:
+    """Digest of the whole pilot spec and every variant's inputs, for run and promotion
+    records (a resumed run must find it unchanged)."""
     return digest(
         {
-            "graph": spec.graph,
-            "metrics": spec.metrics,
-            "variant": spec.variants[variant].model_dump(mode="json"),
+            "pilot": pilot.model_dump(mode="json"),
+            "variants": {
+                name: variant_hash(BuildContext.for_pilot(project, pilot, name), pilot)
+                for name in pilot.variants
+            },
         }
     )
 
 
-def config_hash(project: Project, pilot: str) -> str:
-    """Digest of the whole pilot spec and its graph, for run and promotion records."""
-    spec = project.get("pilot", pilot).spec
-    return digest({"pilot": spec.model_dump(mode="json"), "graph": graph_hash(project, spec.graph)})
-
-
-def result_key(
-    *, pilot: str, graph: str, case: Case, variant: str, repeat: int, profile: str, code: str
-) -> str:
+def result_key(*, variant_hash: str, case: Case, variant: str, repeat: int, code: str) -> str:
     """The content hash of one computation; every argument is itself a digest or a name."""
     return digest(
         {
-            "pilot": pilot,
-            "graph": graph,
+            "variant_hash": variant_hash,
             "case": case.content_hash(),
             "variant": variant,
             "repeat": repeat,
-            "profile": profile,
             "code": code,
         }
     )

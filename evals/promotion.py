@@ -24,10 +24,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from kilab.core.settings import settings
 from kilab.graphs.specs import STAGES, Stage
 
 GENESIS = "0" * 64
-DEFAULT_LOG = Path(".kilab/promotions.jsonl")
 
 
 class ScoreRecord(BaseModel):
@@ -91,7 +91,7 @@ class LogProblem(BaseModel):
 def current_user() -> str:
     """Who is promoting: ``KILAB_USER`` if set, else the login name."""
     try:
-        return os.environ.get("KILAB_USER") or getpass.getuser()
+        return settings().user or getpass.getuser()
     except OSError:
         return "unknown"
 
@@ -99,8 +99,8 @@ def current_user() -> str:
 class PromotionLog:
     """The log file; created on the first append."""
 
-    def __init__(self, path: str | Path = DEFAULT_LOG) -> None:
-        self.path = Path(path)
+    def __init__(self, path: str | Path | None = None) -> None:
+        self.path = Path(path) if path is not None else settings().promotions
 
     def _lines(self) -> list[str]:
         if not self.path.exists():

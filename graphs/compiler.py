@@ -17,14 +17,15 @@ from langgraph.graph import StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Checkpointer
 
-from kilab.core.errors import NotFoundError, suggesting
 from kilab.core.telemetry import node_span
 from kilab.graphs import registry
-from kilab.graphs.context import BuildContext, default_cache_dir
+from kilab.graphs.context import BuildContext, variant_of
 from kilab.graphs.inline import InlinePolicy, is_cpu_only
 from kilab.graphs.project import Project
-from kilab.graphs.specs import END, START, GraphSpec, PilotSpec, VariantSpec
+from kilab.graphs.specs import END, START, GraphSpec
 from kilab.graphs.state import GraphState
+
+__all__ = ["CompiledGraph", "compile_graph", "compile_pilot", "variant_of"]
 
 LIMIT_NODE = "loop_limit"
 _TERMINALS = {START: LG_START, END: LG_END}
@@ -45,8 +46,7 @@ def _node_impl(context: BuildContext, spec: GraphSpec, name: str) -> Any:
     if node.tool is not None:
         kind = registry.lookup("tool", node.tool)
         assert kind is not None, "validated before compiling"
-        overrides = context.variant.nodes.get(name, {})
-        params = kind.params.model_validate({**node.params, **overrides})
+        params = kind.params.model_validate(context.tool_params(spec, name))
         return kind.build(context, params)
     agent = context.agent(node.agent or "", node.params)
     kind = registry.lookup("role", agent.spec.role)
@@ -185,7 +185,7 @@ def compile_graph(
     context: BuildContext, graph_name: str, checkpointer: Checkpointer = None
 ) -> CompiledGraph:
     """Build every node and wire edges, routes and loop limits into a LangGraph graph."""
-    spec: GraphSpec = context.project.get("graph", graph_name).spec
+    spec = context.project.graph(graph_name)
     builder: StateGraph[GraphState, Any, GraphState, GraphState] = StateGraph(GraphState)
     for name in spec.nodes:
         builder.add_node(name, _stamped(name, _node_impl(context, spec, name)))
@@ -226,14 +226,6 @@ def compile_graph(
     )
 
 
-def variant_of(pilot: PilotSpec, variant: str) -> VariantSpec:
-    """A pilot's variant by name, or NotFoundError with a suggestion."""
-    if variant not in pilot.variants:
-        message = f"pilot {pilot.name!r} has no variant {variant!r}"
-        raise NotFoundError(suggesting(message, variant, pilot.variants, "variants"))
-    return pilot.variants[variant]
-
-
 def compile_pilot(
     project: Project,
     pilot_name: str,
@@ -244,12 +236,8 @@ def compile_pilot(
     checkpointer: Checkpointer = None,
 ) -> CompiledGraph:
     """Compile a pilot's graph with one of its variants applied."""
-    pilot: PilotSpec = project.get("pilot", pilot_name).spec
-    context = BuildContext(
-        project,
-        variant,
-        variant_of(pilot, variant),
-        cache_dir or default_cache_dir(),
-        use_cache,
+    pilot = project.pilot(pilot_name)
+    context = BuildContext.for_pilot(
+        project, pilot, variant, cache_dir=cache_dir, use_cache=use_cache
     )
     return compile_graph(context, pilot.graph, checkpointer)

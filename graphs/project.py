@@ -23,6 +23,7 @@ from kilab.core.errors import (
     did_you_mean,
     suggesting,
 )
+from kilab.core.settings import settings
 from kilab.graphs.specs import KINDS, AgentSpec, CorpusSpec, GraphSpec, ModelsSpec, PilotSpec, Spec
 from kilab.graphs.yamlsource import PathKey, SourceMap, load_yaml
 
@@ -75,13 +76,45 @@ class Project:
         return sorted(self.models.spec.profiles) if self.models else ["offline"]
 
     def get(self, kind: str, name: str) -> Sourced[Any]:
-        """A spec by kind and name, or NotFoundError with a suggestion."""
-        table = self.by_kind(kind)
-        if name not in table:
-            raise NotFoundError(
-                suggesting(f"no {kind} named {name!r} in {self.root}", name, sorted(table))
-            )
-        return table[name]
+        """A spec by kind and name, or NotFoundError with a suggestion (prefer the typed
+        accessors below; this one serves code that handles every kind alike)."""
+        return _lookup(self.by_kind(kind), kind, name, self.root)
+
+    def pilot(self, name: str) -> PilotSpec:
+        """The pilot of that name, or NotFoundError with a suggestion."""
+        return _lookup(self.pilots, "pilot", name, self.root).spec
+
+    def graph(self, name: str) -> GraphSpec:
+        """The graph of that name, or NotFoundError with a suggestion."""
+        return _lookup(self.graphs, "graph", name, self.root).spec
+
+    def agent(self, name: str) -> AgentSpec:
+        """The agent of that name, or NotFoundError with a suggestion."""
+        return _lookup(self.agents, "agent", name, self.root).spec
+
+    def corpus(self, name: str) -> CorpusSpec:
+        """The corpus of that name, or NotFoundError with a suggestion."""
+        return _lookup(self.corpora, "corpus", name, self.root).spec
+
+    def dataset_path(self, pilot: str) -> Path:
+        """The dataset file a pilot names, resolved from the pilot's folder."""
+        sourced = _lookup(self.pilots, "pilot", pilot, self.root)
+        return sourced.resolve(sourced.spec.dataset)
+
+    def prompt_path(self, agent: str) -> Path | None:
+        """The prompt file an agent names, resolved from the agent's folder (None: none)."""
+        sourced = _lookup(self.agents, "agent", agent, self.root)
+        return sourced.resolve(sourced.spec.prompt) if sourced.spec.prompt else None
+
+    def corpus_folder(self, corpus: str) -> Path:
+        """The folder a corpus's file names are relative to (its YAML file's folder)."""
+        return _lookup(self.corpora, "corpus", corpus, self.root).file.parent
+
+
+def _lookup(table: dict[str, Sourced[S]], kind: str, name: str, root: Path) -> Sourced[S]:
+    if name not in table:
+        raise NotFoundError(suggesting(f"no {kind} named {name!r} in {root}", name, sorted(table)))
+    return table[name]
 
 
 def pydantic_problems(
@@ -277,7 +310,7 @@ def find_root(start: Path) -> Path:
 
 def open_project(target: str | Path | None = None) -> Project:
     """Load the project a CLI argument points into (a file, a folder or nothing: ./configs)."""
-    default = Path(os.environ.get("KILAB_CONFIGS", "configs"))
+    default = settings().configs
     path = Path(target) if target and Path(target).exists() else default
     if not path.exists():
         raise NotFoundError(f"no config folder at {path} (set KILAB_CONFIGS or pass a path)")

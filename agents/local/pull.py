@@ -23,6 +23,7 @@ from typing import IO
 
 from kilab.agents.local.catalog import CATALOG, LocalModel, Part
 from kilab.core.errors import NotFoundError, UserError, suggesting
+from kilab.core.settings import settings
 
 CHUNK = 1 << 20
 Fetch = Callable[[Sequence[Part], Path], list[Path]]
@@ -30,8 +31,7 @@ Fetch = Callable[[Sequence[Part], Path], list[Path]]
 
 def model_dir() -> Path:
     """Where pulled models live: ``$KILAB_MODELS``, else ``~/.cache/kilab/models``."""
-    configured = os.environ.get("KILAB_MODELS")
-    return Path(configured) if configured else Path.home() / ".cache" / "kilab" / "models"
+    return settings().models_dir
 
 
 def catalog_entry(name: str) -> LocalModel:

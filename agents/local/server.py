@@ -20,6 +20,7 @@ import httpx
 from kilab.agents.local.pull import locate
 from kilab.agents.profiles import ModelProfile
 from kilab.core.errors import MissingExtraError, ModelError
+from kilab.core.settings import settings
 
 HOST = "127.0.0.1"
 
@@ -102,7 +103,7 @@ class LocalServer:
         params.cpuparams.n_threads = self.threads
         params.cpuparams_batch.n_threads = self.threads
         params.warmup = False
-        if not os.environ.get("KILAB_LOCAL_VERBOSE"):
+        if not settings().local_verbose:
             params.verbosity = -1  # llama.cpp logs every slot and token timing to stderr
         self._server = xllamacpp.Server(params)
         try:
@@ -130,7 +131,7 @@ _LOCK = threading.Lock()
 
 def ensure_server(profile: ModelProfile) -> str:
     """The base URL of a running server for a local profile, started on first use."""
-    if external := os.environ.get("KILAB_LOCAL_BASE_URL"):
+    if external := settings().local_base_url:
         return external
     name = profile.gguf or profile.model
     with _LOCK:

@@ -26,6 +26,9 @@ class MetricInfo(Protocol):
         pass_at: A case fails on this metric when its value is on the wrong side of this
             (None: the metric does not decide pass or fail).
         description: One line for help texts and reports.
+        unit: Shown after a value: ``s`` for seconds, "" for shares, scores and counts.
+        precision: Decimals of a value in the terminal summary (reports show one more);
+            0 marks a count, whose mean shows one decimal when it is not whole.
     """
 
     @property
@@ -42,6 +45,10 @@ class MetricInfo(Protocol):
     def pass_at(self) -> float | None: ...
     @property
     def description(self) -> str: ...
+    @property
+    def unit(self) -> str: ...
+    @property
+    def precision(self) -> int: ...
 
 
 @runtime_checkable
@@ -77,6 +84,8 @@ class FunctionMetric:
     aggregate: Aggregate = "mean"
     pass_at: float | None = None
     description: str = ""
+    unit: str = ""
+    precision: int = 2
 
     def score(self, case: Case, output: CaseOutput) -> float | None:
         return self.fn(case, output)

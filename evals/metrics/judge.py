@@ -51,6 +51,8 @@ class JudgeMetric:
     aggregate: Aggregate = "mean"
     pass_at: float | None = None
     description: str = JUDGE_DESCRIPTION
+    unit: str = ""
+    precision: int = 2
 
     async def ascore(self, case: Case, output: CaseOutput) -> list[float]:
         if output.declined or case.expect == "decline" or not output.answer.strip():
@@ -81,6 +83,8 @@ class StoredJudge:
     aggregate: Aggregate = "mean"
     pass_at: float | None = None
     description: str = JUDGE_DESCRIPTION
+    unit: str = ""
+    precision: int = 2
 
     def score(self, case: Case, output: CaseOutput) -> float | None:
         return None  # only read back from the store

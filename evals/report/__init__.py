@@ -15,6 +15,7 @@ import jinja2
 from markupsafe import Markup
 
 from kilab.evals.compare import load_side
+from kilab.evals.metrics.display import format_value
 from kilab.evals.report.views import compare_view, run_view
 from kilab.evals.store import RunStore
 
@@ -24,13 +25,15 @@ TEMPLATES = Path(__file__).parent / "templates"
 @cache
 def environment() -> jinja2.Environment:
     """The Jinja2 environment of the report's templates (autoescaping on)."""
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.globals["metric_value"] = format_value
+    return env
 
 
 def stylesheet() -> Markup:
@@ -44,7 +47,7 @@ def render_report(
     *,
     vs: str | None = None,
     configs: Path | None = None,
-    log: Path = Path(".kilab/promotions.jsonl"),
+    log: Path | None = None,
 ) -> tuple[str, str]:
     """Render a run's report.
 

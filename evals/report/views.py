@@ -19,6 +19,7 @@ from kilab.core.errors import UserError
 from kilab.evals.compare import Comparison, Side, compare, load_side
 from kilab.evals.gates import GateDecision
 from kilab.evals.harness import EvalReport, build_report
+from kilab.evals.metrics.display import describe
 from kilab.evals.records import CaseResult
 from kilab.evals.report.svg import (
     Bar,
@@ -30,7 +31,6 @@ from kilab.evals.report.svg import (
 from kilab.evals.store import RunStore, resolve_run
 
 START, END = "START", "END"
-UNBOUNDED = ("latency", "latency_p50", "latency_p95", "tokens", "cost", "pii_leaks")
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,8 +103,7 @@ def graph_view(configs: Path | None, pilot: str, results: Sequence[CaseResult]) 
 
     try:
         project = open_project(configs)
-        graph_name = project.get("pilot", pilot).spec.graph
-        spec = project.get("graph", graph_name).spec
+        spec = project.graph(project.pilot(pilot).graph)
     except UserError:
         return None
     visits, transitions = path_counts(results)
@@ -116,7 +115,7 @@ def graph_view(configs: Path | None, pilot: str, results: Sequence[CaseResult]) 
     edges = [(s, t, " | ".join(outcomes)) for (s, t), outcomes in labels.items()]
     order = _order(START, edges, list(spec.nodes))
     return GraphView(
-        name=graph_name,
+        name=spec.name,
         mermaid=to_mermaid(spec, visits, transitions),
         svg=graph_diagram(order, edges, visits, transitions),
         visits=visits,
@@ -125,7 +124,7 @@ def graph_view(configs: Path | None, pilot: str, results: Sequence[CaseResult]) 
 
 
 def _decisions(
-    report: EvalReport, variants: list[str], store: RunStore, configs: Path | None, log: Path
+    report: EvalReport, variants: list[str], store: RunStore, configs: Path | None, log: Path | None
 ) -> tuple[list[GateDecision], str]:
     from kilab.evals.decisions import decide
     from kilab.evals.promotion import PromotionLog
@@ -139,7 +138,7 @@ def _decisions(
 
 
 def _bounded(name: str) -> bool:
-    return name not in UNBOUNDED
+    return describe(name).high is not None
 
 
 def run_view(
@@ -147,7 +146,7 @@ def run_view(
     ref: str,
     *,
     configs: Path | None = None,
-    log: Path = Path(".kilab/promotions.jsonl"),
+    log: Path | None = None,
     gates: bool = True,
 ) -> RunView:
     """A run (``RUN`` for every variant, ``RUN:VARIANT`` for one) with gates and charts."""

@@ -8,22 +8,22 @@ findings, path, usage, latency), metric values, pass/fail and spans.
 
 from pathlib import Path
 
+from kilab.core.settings import settings
 from kilab.evals.store.base import RunStore, resolve_run
 from kilab.evals.store.memory import MemoryRunStore
 from kilab.evals.store.sqlite import SqliteRunStore
 
-DEFAULT_STORE = Path(".kilab/runs.sqlite")
 
-
-def open_store(path: str | Path = DEFAULT_STORE) -> RunStore:
-    """The run store at a path (``:memory:`` for a throwaway in-memory one)."""
+def open_store(path: str | Path | None = None) -> RunStore:
+    """The run store at a path (``:memory:`` for a throwaway in-memory one; None: the
+    settings' ``runs``, ``$KILAB_RUNS`` or ``$KILAB_HOME/runs.sqlite``)."""
+    path = settings().runs if path is None else path
     if str(path) == ":memory:":
         return MemoryRunStore()
     return SqliteRunStore(path)
 
 
 __all__ = [
-    "DEFAULT_STORE",
     "MemoryRunStore",
     "RunStore",
     "SqliteRunStore",

@@ -24,6 +24,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
 from kilab.core.errors import NotFoundError, UserError
+from kilab.evals.metrics.display import format_value
 from kilab.evals.promotion import PromotionLog, PromotionRecord
 from kilab.evals.records import CaseResult, RunInfo
 from kilab.evals.report import TEMPLATES as REPORT_TEMPLATES
@@ -55,6 +56,7 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["q"] = lambda value: quote(str(value), safe="")
+    env.globals["metric_value"] = format_value
     return env
 
 
@@ -68,7 +70,7 @@ def _stages(records: list[PromotionRecord]) -> dict[str, list[str]]:
 def create_app(
     store: str | Path,
     *,
-    log: str | Path = Path(".kilab/promotions.jsonl"),
+    log: str | Path | None = None,
     configs: Path | None = None,
     checkpoints: str | Path | None = None,
     hosts: Collection[str] = LOCAL_HOSTS,
@@ -85,14 +87,11 @@ def create_app(
     """
     app = FastAPI(title="kilab viewer", docs_url=None, redoc_url=None, openapi_url=None)
     env = _environment()
-    log = Path(log)
     promotions = PromotionLog(log)
     css = str(stylesheet()) + REVIEW_CSS
-    if checkpoints is None:
-        from kilab.core.settings import settings
+    from kilab.graphs.checkpoints import checkpoints_path
 
-        checkpoints = settings().checkpoints
-    checkpoints = Path(checkpoints)
+    checkpoint_file = checkpoints_path(checkpoints)
     allowed_hosts = {h.strip("[]").lower() for h in hosts}
 
     @contextmanager
@@ -167,7 +166,10 @@ def create_app(
     def run(run_id: str, variant: str = "") -> HTMLResponse:
         with opened() as run_store:
             view = run_view(
-                run_store, f"{run_id}:{variant}" if variant else run_id, configs=configs, log=log
+                run_store,
+                f"{run_id}:{variant}" if variant else run_id,
+                configs=configs,
+                log=promotions.path,
             )
         return page("run.html.j2", view=view, run=view.report.run, variant=variant)
 
@@ -202,9 +204,9 @@ def create_app(
 
     @contextmanager
     def saver() -> Iterator[Any]:
-        from langgraph.checkpoint.sqlite import SqliteSaver
+        from kilab.graphs.checkpoints import open_checkpoints
 
-        with SqliteSaver.from_conn_string(str(checkpoints)) as opened_saver:
+        with open_checkpoints(checkpoint_file, create=False) as opened_saver:
             yield opened_saver
 
     def review_page(name: str, **context: Any) -> HTMLResponse:
@@ -217,10 +219,10 @@ def create_app(
         from kilab.graphs.review import pending_threads
 
         waiting = []
-        if checkpoints.exists():
+        if checkpoint_file.exists():
             with saver() as opened_saver:
                 waiting = pending_threads(opened_saver)
-        return review_page("pending.html.j2", waiting=waiting, checkpoints=checkpoints)
+        return review_page("pending.html.j2", waiting=waiting, checkpoints=checkpoint_file)
 
     @app.get("/review/{thread_id}", response_class=HTMLResponse)
     def pending_thread(thread_id: str) -> HTMLResponse:

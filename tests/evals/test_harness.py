@@ -164,3 +164,21 @@ def test_resume_refuses_a_changed_pilot_and_reports_reproduce(
         )
     again = build_report(store, report.run.id)
     assert again.summaries["baseline"].estimates == report.summaries["baseline"].estimates
+
+
+def test_a_changed_document_in_a_corpus_folder_changes_every_key(
+    tmp_path: Path, options: EvalOptions
+) -> None:
+    """A corpus may list a folder: its documents belong in the key like listed files do."""
+    project = _project(tmp_path)
+    corpus = project.root / "corpora" / "mini.yaml"
+    corpus.write_text(corpus.read_text().replace("../data/mini.jsonl", "../data"))
+    project, store = load_project([project.root], root=project.root), MemoryRunStore()
+    first = run_eval(project, "mini", store, options)
+    assert first.computed == 10
+    assert run_eval(project, "mini", store, options).reused == 10
+
+    data = project.root / "data" / "mini.jsonl"
+    data.write_text(data.read_text(encoding="utf-8").replace("depositum", "sikkerhet"))
+    changed = run_eval(load_project([project.root], root=project.root), "mini", store, options)
+    assert (changed.computed, changed.reused) == (10, 0)

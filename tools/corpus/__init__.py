@@ -8,6 +8,7 @@ from kilab.tools.corpus.chunking import chunk_document, chunk_documents
 from kilab.tools.corpus.documents import Document
 from kilab.tools.corpus.loaders import LIST_SEPARATOR, load_file
 from kilab.tools.corpus.source import (
+    SUFFIXES,
     CorpusSource,
     expand_files,
     fingerprint,
@@ -18,6 +19,7 @@ from kilab.tools.retrieval.types import Chunk
 
 __all__ = [
     "LIST_SEPARATOR",
+    "SUFFIXES",
     "CorpusSource",
     "Document",
     "chunk_document",

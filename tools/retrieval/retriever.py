@@ -24,7 +24,7 @@ from kilab.tools.retrieval.dense import (
     text_hash,
 )
 from kilab.tools.retrieval.fusion import fuse
-from kilab.tools.retrieval.seeds import load_seeds
+from kilab.tools.retrieval.seeds import export_seeds, load_seeds
 from kilab.tools.retrieval.types import Chunk, Hit, SearchMode
 from kilab.tools.retrieval.units import dense_texts
 
@@ -70,6 +70,22 @@ class CorpusRetriever:
 
     def __len__(self) -> int:
         return len(self._chunks)
+
+    def write_seeds(self) -> tuple[Path, int]:
+        """Write this corpus's vectors beside its first data file (``kilab index
+        --write-seeds``), so that a shipped corpus is never embedded again.
+
+        Returns:
+            The seed file and how many vectors it holds.
+
+        Raises:
+            UserError: The retriever does not search with vectors (not hybrid).
+        """
+        if self._mode != "hybrid":
+            raise UserError("--write-seeds needs --mode hybrid (the vectors are what it writes)")
+        texts = dense_texts(self._chunks, self.source.index.dense_units).all()
+        cache = VectorCache(self.cache_dir / VECTORS_FILE)
+        return export_seeds(self.source.files[0], texts, cache), len(texts)
 
     def get(self, chunk_id: str) -> Chunk | None:
         """A chunk by id, or None."""

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
+from kilab.core.settings import settings
 from kilab.tools.corpus import CorpusSource, expand_files, fingerprint
 from kilab.tools.retrieval.types import Chunk
 from kilab.tools.text import NORWEGIAN_STOPWORDS
@@ -26,8 +26,8 @@ BM25_FOLDER = "bm25"
 
 
 def default_cache_dir() -> Path:
-    """``$KILAB_CACHE``, or ``.kilab/cache`` under the current folder."""
-    return Path(os.environ.get("KILAB_CACHE") or Path.cwd() / ".kilab" / "cache")
+    """``$KILAB_CACHE``, else ``$KILAB_HOME/cache`` (``kilab.core.settings``)."""
+    return settings().cache_dir
 
 
 def corpus_key(source: CorpusSource) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -67,23 +66,12 @@ def run(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Answer one question through a pilot's graph; print answer, sources, verdict and path."""
-    from langgraph.checkpoint.sqlite import SqliteSaver
-
-    from kilab.core.settings import settings
-    from kilab.core.telemetry import question_span
-    from kilab.graphs.compiler import compile_pilot
+    from kilab.graphs.checkpoints import ask
     from kilab.graphs.project import open_named
-    from kilab.graphs.review import interrupts_of, labels
-    from kilab.graphs.runner import run_question
+    from kilab.graphs.review import interrupts_of
 
     project, name = open_named(pilot, "pilot")
-    checkpoints = settings().checkpoints
-    checkpoints.parent.mkdir(parents=True, exist_ok=True)
-    with SqliteSaver.from_conn_string(str(checkpoints)) as saver:
-        compiled = compile_pilot(project, name, variant, checkpointer=saver)
-        thread = thread or uuid.uuid4().hex
-        with question_span(thread):  # one trace per question, its nodes beneath
-            result = run_question(compiled, question, thread, labels(name, variant, project.root))
+    result = ask(project, name, question, variant=variant, thread_id=thread)
     paused = bool(interrupts_of(result.state))  # a human step waits: see 'kilab review'
     if as_json:
         print(
@@ -125,27 +113,9 @@ def state(
     thread: Annotated[str, typer.Argument(help="Thread id printed by 'kilab run'.")],
 ) -> None:
     """Print the checkpointed state of a thread, read back from the SQLite checkpointer."""
-    from langgraph.checkpoint.sqlite import SqliteSaver
+    from kilab.graphs.checkpoints import thread_values
 
-    from kilab.core.errors import NotFoundError
-    from kilab.core.settings import settings
-
-    checkpoints = settings().checkpoints
-    if not checkpoints.exists():
-        raise NotFoundError(f"no checkpoints at {checkpoints}")
-    with SqliteSaver.from_conn_string(str(checkpoints)) as saver:
-        saved = saver.get_tuple({"configurable": {"thread_id": thread}})
-    if saved is None:
-        raise NotFoundError(f"no thread {thread!r} in {checkpoints}")
-    values = saved.checkpoint["channel_values"]
-    print(
-        json.dumps(
-            {k: v for k, v in values.items() if not k.startswith("branch:")},
-            ensure_ascii=False,
-            indent=2,
-            default=str,
-        )
-    )
+    print(json.dumps(thread_values(thread), ensure_ascii=False, indent=2, default=str))
 
 
 def graph_show(
@@ -166,11 +136,11 @@ def graph_show(
             except NotFoundError:
                 continue
             if kind == "pilot":
-                graph_name = project.pilots[graph_name].spec.graph
+                graph_name = project.pilot(graph_name).graph
             break
     elif target in project.pilots:
-        graph_name = project.pilots[target].spec.graph
-    print(to_mermaid(project.get("graph", graph_name).spec))
+        graph_name = project.pilot(target).graph
+    print(to_mermaid(project.graph(graph_name)))
 
 
 def schema(

@@ -19,17 +19,14 @@ def pending(
     """List threads waiting for a person's decision (read from the SQLite checkpointer)."""
     from dataclasses import asdict
 
-    from langgraph.checkpoint.sqlite import SqliteSaver
-
     from kilab.cli.output import console
-    from kilab.core.settings import settings
+    from kilab.graphs.checkpoints import checkpoints_path, open_checkpoints
 
-    checkpoints = settings().checkpoints
     waiting = []
-    if checkpoints.exists():
+    if checkpoints_path().exists():
         from kilab.graphs.review import pending_threads
 
-        with SqliteSaver.from_conn_string(str(checkpoints)) as saver:
+        with open_checkpoints(create=False) as saver:
             waiting = pending_threads(saver)
     if as_json:
         print(json.dumps([asdict(w) for w in waiting], ensure_ascii=False, indent=2))
@@ -59,11 +56,9 @@ def review(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Resume a paused thread with a decision: --approve, --revise "comment" or --reject."""
-    from langgraph.checkpoint.sqlite import SqliteSaver
-
     from kilab.cli.output import console
-    from kilab.core.errors import NotFoundError, UserError
-    from kilab.core.settings import settings
+    from kilab.core.errors import UserError
+    from kilab.graphs.checkpoints import open_checkpoints
     from kilab.graphs.review import decide, find_pending
 
     chosen = [
@@ -73,10 +68,7 @@ def review(
     ]
     if len(chosen) != 1 and not show:
         raise UserError('give exactly one of --approve, --revise "comment" or --reject')
-    checkpoints = settings().checkpoints
-    if not checkpoints.exists():
-        raise NotFoundError(f"no checkpoints at {checkpoints}")
-    with SqliteSaver.from_conn_string(str(checkpoints)) as saver:
+    with open_checkpoints(create=False) as saver:
         if show:
             waiting = find_pending(saver, thread)
             console.print(f"[bold]{waiting.prompt}[/bold]\n{waiting.question}\n")

@@ -33,13 +33,12 @@ def list_models(
     ] = None,
 ) -> None:
     """Show the model profiles (with variable names, never values) and the local models."""
-    import os
-
     from rich.table import Table
 
     from kilab.agents.local.catalog import CATALOG
     from kilab.agents.local.pull import locate
     from kilab.core.errors import NotFoundError
+    from kilab.core.settings import environment_value
     from kilab.graphs.project import open_project
 
     project = open_project(configs)
@@ -51,7 +50,7 @@ def list_models(
             endpoint = profile.base_url or profile.azure_endpoint_env or ""
             key = profile.api_key_env or ""
             if key:
-                key += " (set)" if os.environ.get(key) else " (not set)"
+                key += " (set)" if environment_value(key) else " (not set)"
             price = (
                 f"{profile.price_input_per_mtok:g}/{profile.price_output_per_mtok:g}"
                 if profile.price_input_per_mtok or profile.price_output_per_mtok

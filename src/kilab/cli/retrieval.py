@@ -5,17 +5,12 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import Annotated, Literal
 
 import typer
 
 from kilab.cli.output import console
 
-if TYPE_CHECKING:
-    from kilab.tools.corpus import CorpusSource
-    from kilab.tools.retrieval import CorpusRetriever
-
-_DATA_SUFFIXES = (".jsonl", ".jsonl.gz", ".md", ".markdown", ".html", ".htm", ".txt", ".pdf")
 Mode = Literal["auto", "bm25", "dense", "hybrid"]
 
 CorpusArg = Annotated[
@@ -34,52 +29,6 @@ CacheOption = Annotated[
 def register(app: typer.Typer) -> None:
     app.command("index")(index)
     app.command("search")(search)
-
-
-def resolve_corpus(target: str) -> CorpusSource:
-    """The corpus a CLI argument names: a config name, a corpus YAML or a data file/folder.
-
-    Raises:
-        NotFoundError: No corpus config of that name and no such file.
-        ConfigError: The YAML is not a valid corpus config.
-    """
-    from kilab.tools.corpus import CorpusSource, source_from_config
-
-    path = Path(target)
-    if path.exists() and path.name.lower().endswith((".yaml", ".yml")):
-        from kilab.core.errors import ConfigError, Problem
-        from kilab.graphs.project import parse_spec
-        from kilab.graphs.specs import CorpusSpec
-        from kilab.graphs.yamlsource import load_yaml
-
-        document = load_yaml(path)
-        spec, problems = parse_spec(document.data, document.source)
-        if problems:
-            raise ConfigError(problems)
-        if not isinstance(spec, CorpusSpec):
-            raise ConfigError(
-                [
-                    Problem(
-                        document.source.locate(("kind",)),
-                        "expected a corpus config",
-                        "kind",
-                        ["corpus"],
-                    )
-                ]
-            )
-        return source_from_config(
-            spec.name, path.resolve().parent, spec.files, spec.include, spec.chunking, spec.index
-        )
-    if path.exists() and (path.is_dir() or path.name.lower().endswith(_DATA_SUFFIXES)):
-        name = path.name.split(".")[0] or "corpus"
-        return CorpusSource(name=name, files=(path.resolve(),))
-    from kilab.graphs.project import open_project
-
-    sourced = open_project().get("corpus", target)
-    spec = sourced.spec
-    return source_from_config(
-        spec.name, sourced.file.parent, spec.files, spec.include, spec.chunking, spec.index
-    )
 
 
 def _check_mode(mode: str) -> Mode:
@@ -109,6 +58,7 @@ def index(
     """Build (or check) the persistent index of CORPUS; dense vectors too in hybrid mode."""
     from rich.progress import Progress
 
+    from kilab.graphs.corpora import resolve_corpus
     from kilab.tools.retrieval import open_retriever
 
     source = resolve_corpus(corpus)
@@ -126,22 +76,8 @@ def index(
         f"{retriever.mode}, ready in {seconds:.1f} s → {retriever.folder}"
     )
     if write_seeds:
-        _write_seeds(source, retriever)
-
-
-def _write_seeds(source: CorpusSource, retriever: CorpusRetriever) -> None:
-    from kilab.core.errors import UserError
-    from kilab.tools.retrieval.dense import VectorCache
-    from kilab.tools.retrieval.retriever import VECTORS_FILE
-    from kilab.tools.retrieval.seeds import export_seeds
-    from kilab.tools.retrieval.units import dense_texts
-
-    if retriever.mode != "hybrid":
-        raise UserError("--write-seeds needs --mode hybrid (the vectors are what it writes)")
-    texts = dense_texts(retriever.chunks, source.index.dense_units).all()
-    cache = VectorCache(retriever.cache_dir / VECTORS_FILE)
-    path = export_seeds(source.files[0], texts, cache)
-    console.print(f"wrote {len(texts)} vectors to {path}")
+        path, count = retriever.write_seeds()
+        console.print(f"wrote {count} vectors to {path}")
 
 
 def _filters(pairs: list[str]) -> dict[str, list[str]]:
@@ -175,6 +111,7 @@ def search(
     """Search CORPUS for QUESTION; print ranked hits with scores and sources."""
     from rich.table import Table
 
+    from kilab.graphs.corpora import resolve_corpus
     from kilab.tools.retrieval import open_retriever
 
     retriever = open_retriever(resolve_corpus(corpus), _check_mode(mode), cache_dir)

@@ -1,38 +1,168 @@
-"""Settings from the environment, read once where they are needed."""
+"""Every environment variable kilab reads, and every default path under ``.kilab``.
+
+Nothing else in kilab reads ``os.environ`` for its own settings: it calls ``settings()`` (or
+``telemetry_settings()``) when it needs a value, so a variable set by a test or a shell
+applies on the next call. The one other use is the API key a model profile names with
+``api_key_env``: ``environment_value`` reads it.
+
+| variable | what | default |
+|---|---|---|
+| ``KILAB_HOME`` | where kilab keeps its files | ``.kilab`` |
+| ``KILAB_CONFIGS`` | the config folder commands open | ``configs`` |
+| ``KILAB_CACHE`` | index and model-reply caches | ``$KILAB_HOME/cache`` |
+| ``KILAB_RUNS`` | the run store (SQLite file) | ``$KILAB_HOME/runs.sqlite`` |
+| ``KILAB_MODELS`` | pulled GGUF models | ``~/.cache/kilab/models`` |
+| ``KILAB_LOCAL_BASE_URL`` | use this llama.cpp server instead of starting one | unset |
+| ``KILAB_LOCAL_VERBOSE`` | let llama.cpp log to stderr | off |
+| ``KILAB_USER`` | who promotes (promotion records) | the login name |
+| ``KILAB_LOG_LEVEL`` | debug, info, warning, error, critical | ``warning`` |
+| ``KILAB_LOG_FORMAT`` | auto, console, json | ``auto`` |
+| ``KILAB_TRACES`` | none, or console, otlp, jsonl, store (comma-separated) | ``none`` |
+| ``KILAB_TRACES_FILE`` | the JSONL trace file | ``$KILAB_HOME/traces.jsonl`` |
+| ``KILAB_TRACE_CONTENT`` | message contents in spans | off |
+| ``OTEL_SERVICE_NAME`` | the service name of exported spans | ``kilab`` |
+
+The checkpoints (``$KILAB_HOME/checkpoints.sqlite``) and the promotion log
+(``$KILAB_HOME/promotions.jsonl``) follow ``KILAB_HOME``.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
+
+from kilab.core.errors import UserError, suggesting
+
+DEFAULT_HOME = Path(".kilab")
+LogFormat = Literal["auto", "console", "json"]
+TraceExporter = Literal["console", "otlp", "jsonl", "store"]
+
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+LOG_FORMATS: tuple[LogFormat, ...] = ("auto", "console", "json")
+TRACE_EXPORTERS: tuple[TraceExporter, ...] = ("console", "otlp", "jsonl", "store")
+_TRUE = {"1", "true", "yes", "on"}
 
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    """Where kilab keeps its files, from ``KILAB_*`` environment variables."""
+    """Where kilab keeps its files and how it reaches a local model server.
 
-    home: Path
-    configs: Path
+    Attributes:
+        home: ``KILAB_HOME``.
+        configs: ``KILAB_CONFIGS``.
+        cache_dir: ``KILAB_CACHE``.
+        runs: ``KILAB_RUNS``.
+        checkpoints: The SQLite checkpointer of paused and finished threads.
+        promotions: The promotion log (JSONL).
+        models_dir: ``KILAB_MODELS``.
+        local_base_url: ``KILAB_LOCAL_BASE_URL`` ("" when unset).
+        local_verbose: ``KILAB_LOCAL_VERBOSE``.
+        user: ``KILAB_USER`` ("" when unset: the login name is used).
+        service_name: ``OTEL_SERVICE_NAME``: the service of exported spans.
+    """
+
+    home: Path = DEFAULT_HOME
+    configs: Path = Path("configs")
+    cache_dir: Path = DEFAULT_HOME / "cache"
+    runs: Path = DEFAULT_HOME / "runs.sqlite"
+    checkpoints: Path = DEFAULT_HOME / "checkpoints.sqlite"
+    promotions: Path = DEFAULT_HOME / "promotions.jsonl"
+    models_dir: Path = Path.home() / ".cache" / "kilab" / "models"
+    local_base_url: str = ""
+    local_verbose: bool = False
+    user: str = ""
+    service_name: str = "kilab"
+
+
+@dataclass(frozen=True, slots=True)
+class TelemetrySettings:
+    """How kilab logs and traces.
+
+    Attributes:
+        log_level: ``KILAB_LOG_LEVEL``: debug, info, warning (default), error, critical.
+        log_format: ``KILAB_LOG_FORMAT``: auto (pretty in a terminal, JSON otherwise),
+            console or json.
+        traces: ``KILAB_TRACES``: none (default) or a comma-separated list of console, otlp,
+            jsonl and store. Any of them also stores each case's spans with its result;
+            ``store`` does only that.
+        traces_file: ``KILAB_TRACES_FILE``: the JSONL file (default
+            ``$KILAB_HOME/traces.jsonl``).
+        trace_content: ``KILAB_TRACE_CONTENT``: put message contents (prompts, replies,
+            questions) in spans; off by default, redacted either way.
+    """
+
+    log_level: str = "warning"
+    log_format: LogFormat = "auto"
+    traces: tuple[TraceExporter, ...] = ()
+    traces_file: Path = DEFAULT_HOME / "traces.jsonl"
+    trace_content: bool = False
 
     @property
-    def cache_dir(self) -> Path:
-        return Path(os.environ.get("KILAB_CACHE", self.home / "cache"))
-
-    @property
-    def checkpoints(self) -> Path:
-        return self.home / "checkpoints.sqlite"
-
-    @property
-    def runs(self) -> Path:
-        return Path(os.environ.get("KILAB_RUNS", self.home / "runs.sqlite"))
-
-    @property
-    def promotions(self) -> Path:
-        return self.home / "promotions.jsonl"
+    def tracing(self) -> bool:
+        return bool(self.traces)
 
 
-def settings() -> Settings:
+def _flag(value: str) -> bool:
+    return value.strip().lower() in _TRUE
+
+
+def settings(env: Mapping[str, str] | None = None) -> Settings:
+    """The settings as the environment says now (``env``: another mapping, for tests)."""
+    env = os.environ if env is None else env
+    home = Path(env.get("KILAB_HOME") or DEFAULT_HOME)
+    models = env.get("KILAB_MODELS")
     return Settings(
-        home=Path(os.environ.get("KILAB_HOME", ".kilab")),
-        configs=Path(os.environ.get("KILAB_CONFIGS", "configs")),
+        home=home,
+        configs=Path(env.get("KILAB_CONFIGS") or "configs"),
+        cache_dir=Path(env.get("KILAB_CACHE") or home / "cache"),
+        runs=Path(env.get("KILAB_RUNS") or home / "runs.sqlite"),
+        checkpoints=home / "checkpoints.sqlite",
+        promotions=home / "promotions.jsonl",
+        models_dir=Path(models) if models else Path.home() / ".cache" / "kilab" / "models",
+        local_base_url=env.get("KILAB_LOCAL_BASE_URL", "").strip(),
+        local_verbose=_flag(env.get("KILAB_LOCAL_VERBOSE", "")),
+        user=env.get("KILAB_USER", "").strip(),
+        service_name=env.get("OTEL_SERVICE_NAME") or "kilab",
     )
+
+
+def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        message = f"environment variable {name}={value!r} is not one of: {', '.join(allowed)}"
+        raise UserError(suggesting(message, value, allowed, listed=""))
+    return value
+
+
+def telemetry_settings(env: Mapping[str, str] | None = None) -> TelemetrySettings:
+    """How to log and trace, as the environment says now.
+
+    Raises:
+        UserError: A variable holds a value that is not allowed.
+    """
+    env = os.environ if env is None else env
+    level = _choice("KILAB_LOG_LEVEL", env.get("KILAB_LOG_LEVEL", "warning").lower(), LOG_LEVELS)
+    fmt = _choice("KILAB_LOG_FORMAT", env.get("KILAB_LOG_FORMAT", "auto").lower(), LOG_FORMATS)
+    wanted = [t.strip().lower() for t in env.get("KILAB_TRACES", "none").split(",") if t.strip()]
+    traces: list[TraceExporter] = []
+    for name in wanted:
+        if name in ("none", "off", ""):
+            continue
+        _choice("KILAB_TRACES", name, (*TRACE_EXPORTERS, "none"))
+        traces.append(name)  # type: ignore[arg-type]
+    home = Path(env.get("KILAB_HOME") or DEFAULT_HOME)
+    return TelemetrySettings(
+        log_level=level,
+        log_format=fmt,  # type: ignore[arg-type]
+        traces=tuple(dict.fromkeys(traces)),
+        traces_file=Path(env.get("KILAB_TRACES_FILE") or home / "traces.jsonl"),
+        trace_content=_flag(env.get("KILAB_TRACE_CONTENT", "")),
+    )
+
+
+def environment_value(name: str) -> str:
+    """The value of a variable a config names (a model profile's ``api_key_env``), stripped;
+    "" when it is unset."""
+    return os.environ.get(name, "").strip()

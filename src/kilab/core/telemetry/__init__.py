@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TextIO
 
+from kilab.core.settings import TelemetrySettings, telemetry_settings
 from kilab.core.telemetry.logs import configure_logging
 from kilab.core.telemetry.redaction import (
     MASK,
@@ -19,7 +20,6 @@ from kilab.core.telemetry.redaction import (
     redact_value,
     register_secret_env,
 )
-from kilab.core.telemetry.settings import TelemetrySettings, telemetry_settings
 from kilab.core.telemetry.spans import (
     SpanScope,
     case_span,

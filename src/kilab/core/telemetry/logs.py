@@ -13,8 +13,8 @@ from typing import Any, TextIO
 
 import structlog
 
+from kilab.core.settings import LogFormat
 from kilab.core.telemetry.redaction import redact_event
-from kilab.core.telemetry.settings import LogFormat
 
 _HANDLER = "kilab"
 

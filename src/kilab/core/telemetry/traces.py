@@ -8,7 +8,6 @@ can configure it again; the spans nest through the OpenTelemetry context like an
 from __future__ import annotations
 
 import atexit
-import os
 import sys
 from collections.abc import Sequence
 
@@ -21,8 +20,9 @@ from opentelemetry.sdk.trace.export import (
     SpanExporter,
 )
 
+from kilab.core.settings import TelemetrySettings
+from kilab.core.settings import settings as current_settings
 from kilab.core.telemetry.export import CaseCollector, JsonlExporter, RedactingExporter
-from kilab.core.telemetry.settings import TelemetrySettings
 from kilab.core.telemetry.spans import _state
 
 _registered_exit = False
@@ -57,7 +57,7 @@ def configure_tracing(settings: TelemetrySettings, exporters: Sequence[SpanExpor
     provider = TracerProvider(
         resource=Resource.create(
             {
-                "service.name": os.environ.get("OTEL_SERVICE_NAME", "kilab"),
+                "service.name": current_settings().service_name,
                 "service.version": version("kilab"),
             }
         )

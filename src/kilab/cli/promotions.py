@@ -1,0 +1,131 @@
+"""Promotion commands: promote a run's variant, list the history, verify the log's chain."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from kilab.cli.eval_report import print_decision
+from kilab.cli.evals import (
+    DEFAULT_LOG,
+    DEFAULT_STORE,
+    LogOption,
+    StoreOption,
+    open_pilot,
+    parse_stage,
+)
+from kilab.cli.output import console, error_console
+
+
+def promote(
+    pilot: Annotated[str, typer.Argument(help="Pilot name or path to its YAML.")],
+    to: Annotated[str, typer.Option("--to", help="Stage: experiment, pilot or production.")],
+    run: Annotated[str, typer.Option("--run", help="Run id, prefix or 'latest'.")] = "latest",
+    variant: Annotated[str | None, typer.Option(help="Variant to promote.")] = None,
+    store: StoreOption = DEFAULT_STORE,
+    log: LogOption = DEFAULT_LOG,
+) -> None:
+    """Promote a run's variant to a stage if its gate passes; append a hash-chained record."""
+    from kilab.evals.decisions import promote as do_promote
+    from kilab.evals.promotion import PromotionLog
+    from kilab.evals.store import open_store
+
+    project, name = open_pilot(pilot)
+    stage = parse_stage(to)
+    assert stage is not None
+    run_store = open_store(store)
+    try:
+        record, decision = do_promote(
+            project, run_store, PromotionLog(log), name, stage, run, variant
+        )
+    finally:
+        run_store.close()
+    print_decision(decision, record.run_id)
+    console.print(
+        f"[green]promoted[/green] {name} → [bold]{stage}[/bold] with "
+        f"{record.run_id}/{record.variant} (record {record.seq}, "
+        f"hash {record.hash[:16]}…) in {log}"
+    )
+
+
+def history(
+    pilot: Annotated[str | None, typer.Argument(help="Pilot name (default: every pilot).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    log: LogOption = DEFAULT_LOG,
+) -> None:
+    """List a pilot's promotions, oldest first, with the log's head hash."""
+    from rich import box
+    from rich.table import Table
+
+    from kilab.evals.promotion import PromotionLog
+
+    promotion_log = PromotionLog(log)
+    records = promotion_log.records(pilot)
+    if as_json:
+        print(
+            json.dumps([r.model_dump(mode="json") for r in records], ensure_ascii=False, indent=2)
+        )
+        return
+    if not records:
+        console.print(f"no promotions{' of ' + pilot if pilot else ''} in {log}")
+        return
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+    columns = [
+        "#",
+        "when (UTC)",
+        *([] if pilot else ["pilot"]),
+        "stage",
+        "run",
+        "variant",
+        "by",
+        "gate",
+        "hash",
+    ]
+    for column in columns:
+        table.add_column(column, no_wrap=column in ("run", "when (UTC)", "stage"))
+    for r in records:
+        passed = sum(rule.passed for rule in r.gate)
+        table.add_row(
+            str(r.seq),
+            r.at.strftime("%Y-%m-%d %H:%M"),
+            *([] if pilot else [r.pilot]),
+            r.stage,
+            r.run_id,
+            r.variant,
+            r.by,
+            f"{passed}/{len(r.gate)}",
+            r.hash[:8],
+        )
+    console.print(table)
+    console.print(
+        f"head {promotion_log.head()}  (keep it elsewhere; kilab verify-log --head HASH checks it)"
+    )
+
+
+def verify_log(
+    head: Annotated[str | None, typer.Option(help="Expected hash of the last record.")] = None,
+    log: LogOption = DEFAULT_LOG,
+) -> None:
+    """Check the promotion log's hash chain; exit 1 when any record was edited or removed."""
+    from kilab.evals.promotion import PromotionLog
+
+    promotion_log = PromotionLog(log)
+    if not log.exists():
+        console.print(f"no promotion log at {log} (nothing to verify)")
+        return
+    problems = promotion_log.verify(head)
+    if problems:
+        for problem in problems:
+            error_console.print(f"[red]✗[/red] {log}:{problem}")
+        error_console.print(
+            f"{len(problems)} problem{'s' if len(problems) != 1 else ''}: "
+            "the log was changed after it was written"
+        )
+        raise SystemExit(1)  # typer.Exit is swallowed by app(standalone_mode=False)
+    count = len(promotion_log.records())
+    console.print(
+        f"[green]✓[/green] {log}: {count} record{'s' if count != 1 else ''}, "
+        f"chain intact, head {promotion_log.head()}"
+    )
