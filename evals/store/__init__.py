@@ -1,4 +1,4 @@
-"""Run stores: the RunStore protocol, the SQLite default and an in-memory one.
+"""Run stores: the RunStore protocol, the SQLite default, PostgreSQL and an in-memory one.
 
 Readers (compare, report, viewer) use: ``open_store(path)``, then ``list_runs(pilot)``,
 ``resolve_run(store, "latest" | id | prefix)``, ``results(run_id)`` → ``CaseResult``s
@@ -10,15 +10,21 @@ from pathlib import Path
 
 from kilab.evals.store.base import RunStore, resolve_run
 from kilab.evals.store.memory import MemoryRunStore
+from kilab.evals.store.postgres import is_postgres_url
 from kilab.evals.store.sqlite import SqliteRunStore
 
 DEFAULT_STORE = Path(".kilab/runs.sqlite")
 
 
 def open_store(path: str | Path = DEFAULT_STORE) -> RunStore:
-    """The run store at a path (``:memory:`` for a throwaway in-memory one)."""
+    """The run store at a path or URL: a SQLite file, ``:memory:`` for a throwaway in-memory
+    one, or ``postgresql://…`` for a PostgreSQL database (migrated by ``kilab db upgrade``)."""
     if str(path) == ":memory:":
         return MemoryRunStore()
+    if is_postgres_url(path):
+        from kilab.evals.store.postgres import PostgresRunStore
+
+        return PostgresRunStore(str(path))
     return SqliteRunStore(path)
 
 
@@ -27,6 +33,7 @@ __all__ = [
     "MemoryRunStore",
     "RunStore",
     "SqliteRunStore",
+    "is_postgres_url",
     "open_store",
     "resolve_run",
 ]

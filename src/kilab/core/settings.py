@@ -30,6 +30,16 @@ class Settings:
     def promotions(self) -> Path:
         return self.home / "promotions.jsonl"
 
+    @property
+    def service(self) -> Path:
+        """The shared service's keys, audit log and feedback when no database URL is set."""
+        return self.home / "service.sqlite"
+
+    @property
+    def database_url(self) -> str:
+        """``KILAB_DATABASE_URL`` (``postgresql://…``): the service's stores live there."""
+        return os.environ.get("KILAB_DATABASE_URL", "")
+
 
 def settings() -> Settings:
     return Settings(
