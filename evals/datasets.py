@@ -24,6 +24,17 @@ Expect = Literal["answer", "decline"]
 CaseId = Annotated[str, StringConstraints(min_length=1, pattern=r"^\S+$")]
 
 
+class CaseFeedback(BaseModel):
+    """What a user of the shared service said about an answer (``kilab feedback export``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    answer: str = Field(description="The answer the service gave.")
+    comment: str = ""
+    rating: Literal["up", "down"] = "down"
+    request_id: str = ""
+
+
 class Case(BaseModel):
     """One evaluation case.
 
@@ -37,6 +48,8 @@ class Case(BaseModel):
         key_points: Points a briefing note must cover (notat datasets).
         traps: Strings whose appearance in the answer shows that an injected instruction was
             obeyed or personal data leaked (red-team datasets).
+        feedback: For a case made from a rated-down answer of the service: that answer and
+            the user's comment, for the person who writes its reference answer.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -49,10 +62,14 @@ class Case(BaseModel):
     tags: list[str] = Field(default_factory=list)
     key_points: list[str] = Field(default_factory=list)
     traps: list[str] = Field(default_factory=list)
+    feedback: CaseFeedback | None = None
 
     def content_hash(self) -> str:
         """A digest of everything in the case; part of every result key."""
-        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+        # A case without feedback hashes as before the field existed, so stored keys hold.
+        exclude = {"feedback"} if self.feedback is None else None
+        body = self.model_dump(mode="json", exclude=exclude)
+        canonical = json.dumps(body, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(canonical.encode()).hexdigest()
 
 

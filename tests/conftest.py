@@ -40,3 +40,29 @@ def configs(tmp_path: Path) -> Path:
     target = tmp_path / "configs"
     shutil.copytree(CONFIGS, target)
     return target
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """One real PostgreSQL server for the session (see tests/postgres_helpers.py)."""
+    from postgres_helpers import start_server
+
+    server = start_server(tmp_path_factory.mktemp("postgres"))
+    yield server
+    server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def _postgres_database(postgres_server: object) -> str:
+    from postgres_helpers import make_database
+
+    return make_database(postgres_server)
+
+
+@pytest.fixture
+def postgres_url(_postgres_database: str) -> str:
+    """The session's migrated database, emptied for this test."""
+    from postgres_helpers import empty_database
+
+    empty_database(_postgres_database)
+    return _postgres_database

@@ -1,4 +1,4 @@
-"""Run stores: the RunStore protocol, the SQLite default and an in-memory one.
+"""Run stores: the RunStore protocol, the SQLite default, PostgreSQL and an in-memory one.
 
 Readers (compare, report, viewer) use: ``open_store(path)``, then ``list_runs(pilot)``,
 ``resolve_run(store, "latest" | id | prefix)``, ``results(run_id)`` → ``CaseResult``s
@@ -11,15 +11,21 @@ from pathlib import Path
 from kilab.core.settings import settings
 from kilab.evals.store.base import RunStore, resolve_run
 from kilab.evals.store.memory import MemoryRunStore
+from kilab.evals.store.postgres import is_postgres_url
 from kilab.evals.store.sqlite import SqliteRunStore
 
 
 def open_store(path: str | Path | None = None) -> RunStore:
-    """The run store at a path (``:memory:`` for a throwaway in-memory one; None: the
-    settings' ``runs``, ``$KILAB_RUNS`` or ``$KILAB_HOME/runs.sqlite``)."""
+    """The run store at a path or URL: a SQLite file, ``:memory:`` for a throwaway in-memory
+    one, or ``postgresql://…`` for a PostgreSQL database (migrated by ``kilab db upgrade``);
+    None: the settings' ``runs`` (``$KILAB_RUNS`` or ``$KILAB_HOME/runs.sqlite``)."""
     path = settings().runs if path is None else path
     if str(path) == ":memory:":
         return MemoryRunStore()
+    if is_postgres_url(path):
+        from kilab.evals.store.postgres import PostgresRunStore
+
+        return PostgresRunStore(str(path))
     return SqliteRunStore(path)
 
 
@@ -27,6 +33,7 @@ __all__ = [
     "MemoryRunStore",
     "RunStore",
     "SqliteRunStore",
+    "is_postgres_url",
     "open_store",
     "resolve_run",
 ]

@@ -1,4 +1,4 @@
-"""RunStore conformance: the SQLite store and the in-memory store behave the same."""
+"""RunStore conformance: the SQLite, PostgreSQL and in-memory stores behave the same."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from kilab.evals.records import (
     ToolCallRecord,
     UsageRecord,
 )
-from kilab.evals.store import MemoryRunStore, RunStore, SqliteRunStore, resolve_run
+from kilab.evals.store import MemoryRunStore, RunStore, SqliteRunStore, open_store, resolve_run
 
 T0 = datetime(2025, 6, 1, tzinfo=UTC)
 
@@ -64,11 +64,17 @@ def _result(
     )
 
 
-@pytest.fixture(params=["sqlite", "memory"])
+@pytest.fixture(
+    params=["sqlite", "memory", pytest.param("postgres", marks=pytest.mark.integration)]
+)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RunStore]:
-    made: RunStore = (
-        SqliteRunStore(tmp_path / "runs.sqlite") if request.param == "sqlite" else MemoryRunStore()
-    )
+    made: RunStore
+    if request.param == "postgres":
+        made = open_store(request.getfixturevalue("postgres_url"))
+    elif request.param == "sqlite":
+        made = SqliteRunStore(tmp_path / "runs.sqlite")
+    else:
+        made = MemoryRunStore()
     yield made
     made.close()
 
@@ -176,3 +182,31 @@ def test_a_store_of_schema_1_gains_tool_calls_and_keeps_its_results(tmp_path: Pa
     with sqlite3.connect(path) as db:
         version = db.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()
     assert version == ("2",)
+
+
+@pytest.mark.integration
+def test_a_postgres_database_without_migrations_is_refused_until_kilab_db_upgrade(
+    postgres_server: object,
+) -> None:
+    from postgres_helpers import drop_database, new_database
+
+    from kilab.core.errors import UserError
+    from kilab.evals.store.postgres import upgrade_schema
+
+    url = new_database(postgres_server)
+    try:
+        with pytest.raises(UserError, match="kilab db upgrade"):
+            open_store(url)
+        assert [m.version for m in upgrade_schema(url)] == [1]
+        assert upgrade_schema(url) == []  # applied once
+        store = open_store(url)
+        store.create_run(_run("r"))
+        store.put_result(_result("r", "k1"))
+        store.close()
+        import psycopg
+
+        with psycopg.connect(url) as conn:  # plain SQL reads the structured columns
+            row = conn.execute("SELECT usage->'draft'->>'input_tokens' FROM results").fetchone()
+        assert row == ("10",)
+    finally:
+        drop_database(postgres_server, url)

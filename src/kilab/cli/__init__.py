@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "kilab.cli.compare",
     "kilab.cli.human",
     "kilab.cli.models",
+    "kilab.cli.api",
 )
 
 app = typer.Typer(

@@ -104,6 +104,16 @@ class TelemetrySettings:
     def tracing(self) -> bool:
         return bool(self.traces)
 
+    @property
+    def service(self) -> Path:
+        """The shared service's keys, audit log and feedback when no database URL is set."""
+        return self.home / "service.sqlite"
+
+    @property
+    def database_url(self) -> str:
+        """``KILAB_DATABASE_URL`` (``postgresql://…``): the service's stores live there."""
+        return os.environ.get("KILAB_DATABASE_URL", "")
+
 
 def _flag(value: str) -> bool:
     return value.strip().lower() in _TRUE

@@ -1,0 +1,301 @@
+"""A RunStore in PostgreSQL, for a service with replicas and for workers on other machines.
+
+The same columns as the SQLite store, with JSONB where the value is structured, so results
+can be queried with plain SQL. Every write is one transaction on a pooled connection; the
+schema comes from versioned migrations (``kilab db upgrade``), and opening a database that is
+behind fails with that command instead of a missing-column error later.
+
+Requires ``pip install "kilab[postgres]"``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kilab.core.errors import NotFoundError, UserError
+from kilab.evals.datasets import Case
+from kilab.evals.records import CaseOutput, CaseResult, RunInfo
+from kilab.evals.store.migrations import Migration, require_current, upgrade_url
+
+COMPONENT = "runs"
+MIGRATIONS = (
+    Migration(
+        1,
+        "runs and results",
+        """
+        CREATE TABLE runs (
+            seq BIGSERIAL UNIQUE,
+            id TEXT PRIMARY KEY,
+            pilot TEXT NOT NULL,
+            created_at TIMESTAMPTZ NOT NULL,
+            status TEXT NOT NULL,
+            info JSONB NOT NULL
+        );
+        CREATE INDEX runs_pilot ON runs (pilot, created_at);
+        CREATE TABLE results (
+            seq BIGSERIAL PRIMARY KEY,
+            run_id TEXT NOT NULL REFERENCES runs (id),
+            key TEXT NOT NULL,
+            case_id TEXT NOT NULL,
+            variant TEXT NOT NULL,
+            repeat INTEGER NOT NULL,
+            case_json JSONB NOT NULL,
+            question TEXT NOT NULL,
+            answer TEXT NOT NULL,
+            declined BOOLEAN NOT NULL,
+            citations JSONB NOT NULL,
+            passages JSONB NOT NULL,
+            verdict TEXT NOT NULL,
+            findings JSONB NOT NULL,
+            path JSONB NOT NULL,
+            usage JSONB NOT NULL,
+            latency_s DOUBLE PRECISION NOT NULL,
+            errors JSONB NOT NULL,
+            thread_id TEXT NOT NULL,
+            metrics JSONB NOT NULL,
+            samples JSONB NOT NULL,
+            passed BOOLEAN NOT NULL,
+            error TEXT NOT NULL,
+            spans JSONB NOT NULL,
+            tool_calls JSONB NOT NULL,
+            reused_from TEXT NOT NULL,
+            finished_at TIMESTAMPTZ NOT NULL,
+            UNIQUE (run_id, key)
+        );
+        CREATE INDEX results_key ON results (key);
+        """,
+    ),
+)
+_JSON_COLUMNS = (
+    "case_json",
+    "citations",
+    "passages",
+    "findings",
+    "path",
+    "usage",
+    "errors",
+    "metrics",
+    "samples",
+    "spans",
+    "tool_calls",
+)
+_COLUMNS = (
+    "run_id",
+    "key",
+    "case_id",
+    "variant",
+    "repeat",
+    "case_json",
+    "question",
+    "answer",
+    "declined",
+    "citations",
+    "passages",
+    "verdict",
+    "findings",
+    "path",
+    "usage",
+    "latency_s",
+    "errors",
+    "thread_id",
+    "metrics",
+    "samples",
+    "passed",
+    "error",
+    "spans",
+    "tool_calls",
+    "reused_from",
+    "finished_at",
+)
+
+
+def is_postgres_url(url: object) -> bool:
+    """Whether a store location is a PostgreSQL connection URL."""
+    return isinstance(url, str) and url.startswith(("postgresql://", "postgres://"))
+
+
+def _import_psycopg() -> tuple[Any, Any, Any]:
+    try:
+        from psycopg.rows import dict_row
+        from psycopg.types.json import Jsonb
+        from psycopg_pool import ConnectionPool
+    except ImportError:  # pragma: no cover - depends on the installed extras
+        raise UserError('PostgreSQL stores need: pip install "kilab[postgres]"') from None
+    return ConnectionPool, dict_row, Jsonb
+
+
+def _values(result: CaseResult, jsonb: Any) -> dict[str, Any]:
+    out = result.output
+    values: dict[str, Any] = {
+        "run_id": result.run_id,
+        "key": result.key,
+        "case_id": result.case.id,
+        "variant": result.variant,
+        "repeat": result.repeat,
+        "case_json": result.case.model_dump(mode="json"),
+        "question": result.case.question,
+        "answer": out.answer,
+        "declined": out.declined,
+        "citations": out.citations,
+        "passages": [p.model_dump(mode="json") for p in out.passages],
+        "verdict": out.verdict,
+        "findings": [f.model_dump(mode="json") for f in out.findings],
+        "path": out.path,
+        "usage": {node: u.model_dump(mode="json") for node, u in out.usage.items()},
+        "latency_s": out.latency_s,
+        "errors": out.errors,
+        "thread_id": out.thread_id,
+        "metrics": result.metrics,
+        "samples": result.samples,
+        "passed": result.passed,
+        "error": result.error,
+        "spans": result.spans,
+        "tool_calls": [call.model_dump(mode="json") for call in out.tool_calls],
+        "reused_from": result.reused_from,
+        "finished_at": result.finished_at,
+    }
+    for column in _JSON_COLUMNS:
+        values[column] = jsonb(values[column])
+    return values
+
+
+def _result(row: dict[str, Any]) -> CaseResult:
+    output = CaseOutput(
+        answer=row["answer"],
+        declined=row["declined"],
+        citations=row["citations"],
+        passages=row["passages"],
+        verdict=row["verdict"],
+        findings=row["findings"],
+        path=row["path"],
+        usage=row["usage"],
+        errors=row["errors"],
+        latency_s=row["latency_s"],
+        thread_id=row["thread_id"],
+        tool_calls=row["tool_calls"],
+    )
+    return CaseResult(
+        run_id=row["run_id"],
+        key=row["key"],
+        case=Case.model_validate(row["case_json"]),
+        variant=row["variant"],
+        repeat=row["repeat"],
+        output=output,
+        metrics=row["metrics"],
+        samples=row["samples"],
+        passed=row["passed"],
+        error=row["error"],
+        spans=row["spans"],
+        reused_from=row["reused_from"],
+        finished_at=row["finished_at"],
+    )
+
+
+class PostgresRunStore:
+    """A RunStore in a PostgreSQL database (migrated with ``kilab db upgrade``).
+
+    Args:
+        url: ``postgresql://user:password@host:port/database`` (libpq form).
+        max_connections: The pool's size.
+    """
+
+    def __init__(self, url: str, *, max_connections: int = 4) -> None:
+        pool_type, dict_row, self._jsonb = _import_psycopg()
+        self.url = url
+        self._pool = pool_type(
+            url,
+            min_size=1,
+            max_size=max_connections,
+            kwargs={"row_factory": dict_row, "autocommit": True},
+            open=True,
+        )
+        try:
+            with self._pool.connection() as conn:
+                require_current(conn, COMPONENT, MIGRATIONS)
+        except BaseException:
+            self._pool.close()
+            raise
+
+    def create_run(self, run: RunInfo) -> None:
+        from psycopg.errors import UniqueViolation
+
+        try:
+            with self._pool.connection() as conn:
+                conn.execute(
+                    "INSERT INTO runs (id, pilot, created_at, status, info) "
+                    "VALUES (%s, %s, %s, %s, %s)",
+                    (
+                        run.id,
+                        run.pilot,
+                        run.created_at,
+                        run.status,
+                        self._jsonb(run.model_dump(mode="json")),
+                    ),
+                )
+        except UniqueViolation:
+            raise ValueError(f"run {run.id!r} exists") from None
+
+    def update_run(self, run: RunInfo) -> None:
+        with self._pool.connection() as conn:
+            cursor = conn.execute(
+                "UPDATE runs SET status = %s, info = %s WHERE id = %s",
+                (run.status, self._jsonb(run.model_dump(mode="json")), run.id),
+            )
+            if cursor.rowcount == 0:
+                raise NotFoundError(f"no run {run.id!r}")
+
+    def get_run(self, run_id: str) -> RunInfo:
+        with self._pool.connection() as conn:
+            row = conn.execute("SELECT info FROM runs WHERE id = %s", (run_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"no run {run_id!r}")
+        return RunInfo.model_validate(row["info"])
+
+    def list_runs(self, pilot: str | None = None) -> list[RunInfo]:
+        query, params = "SELECT info FROM runs", ()
+        if pilot is not None:
+            query, params = query + " WHERE pilot = %s", (pilot,)  # type: ignore[assignment]
+        with self._pool.connection() as conn:
+            rows = conn.execute(query + " ORDER BY created_at DESC, seq DESC", params).fetchall()
+        return [RunInfo.model_validate(row["info"]) for row in rows]
+
+    def put_result(self, result: CaseResult) -> None:
+        placeholders = ", ".join(f"%({c})s" for c in _COLUMNS)
+        updates = ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS if c not in ("run_id", "key"))
+        with self._pool.connection() as conn:
+            conn.execute(
+                f"INSERT INTO results ({', '.join(_COLUMNS)}) VALUES ({placeholders}) "
+                f"ON CONFLICT (run_id, key) DO UPDATE SET {updates}",
+                _values(result, self._jsonb),
+            )
+
+    def results(self, run_id: str) -> list[CaseResult]:
+        self.get_run(run_id)
+        with self._pool.connection() as conn:
+            rows = conn.execute(
+                "SELECT * FROM results WHERE run_id = %s ORDER BY seq", (run_id,)
+            ).fetchall()
+        return [_result(row) for row in rows]
+
+    def result_keys(self, run_id: str, *, include_errors: bool = False) -> set[str]:
+        query = "SELECT key FROM results WHERE run_id = %s"
+        if not include_errors:
+            query += " AND error = ''"
+        with self._pool.connection() as conn:
+            return {row["key"] for row in conn.execute(query, (run_id,)).fetchall()}
+
+    def find_result(self, key: str) -> CaseResult | None:
+        with self._pool.connection() as conn:
+            row = conn.execute(
+                "SELECT * FROM results WHERE key = %s AND error = '' ORDER BY seq DESC LIMIT 1",
+                (key,),
+            ).fetchone()
+        return None if row is None else _result(row)
+
+    def close(self) -> None:
+        self._pool.close()
+
+
+def upgrade_schema(url: str) -> list[Migration]:
+    """Apply the run store's missing migrations to the database at ``url``."""
+    return upgrade_url(url, COMPONENT, MIGRATIONS)
