@@ -54,7 +54,7 @@ def differences(project: Project, record: PromotionRecord) -> list[str]:
     """What differs between a pilot as it is now and its promotion record."""
     pilot = project.get("pilot", record.pilot)
     found = []
-    config = keys.config_hash(project, record.pilot)
+    config = keys.config_hash(project, project.pilot(record.pilot))
     if config != record.config_hash:
         found.append(f"config hash {config[:12]} ≠ promoted {record.config_hash[:12]}")
     dataset = load_dataset(pilot.resolve(pilot.spec.dataset)).content_hash()
@@ -106,7 +106,7 @@ def served_pilots(
                 stage=record.stage,
                 variant=record.variant,
                 record=record,
-                config_hash=keys.config_hash(project, name),
+                config_hash=keys.config_hash(project, project.pilot(name)),
                 changed=tuple(changed),
             )
         )

@@ -67,13 +67,13 @@ def serve(
     from kilab.api.app import ServiceConfig, create_app
     from kilab.api.serving import served_pilots
     from kilab.api.store import service_location
-    from kilab.cli.evals import _stage
+    from kilab.cli.evals import parse_stage
     from kilab.cli.output import console
     from kilab.core.settings import settings
     from kilab.evals.promotion import PromotionLog
     from kilab.graphs.project import open_project
 
-    chosen = _stage(stage)
+    chosen = parse_stage(stage)
     assert chosen is not None
     project = open_project(configs)
     current = settings()

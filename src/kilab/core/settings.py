@@ -20,6 +20,7 @@ applies on the next call. The one other use is the API key a model profile names
 | ``KILAB_TRACES`` | none, or console, otlp, jsonl, store (comma-separated) | ``none`` |
 | ``KILAB_TRACES_FILE`` | the JSONL trace file | ``$KILAB_HOME/traces.jsonl`` |
 | ``KILAB_TRACE_CONTENT`` | message contents in spans | off |
+| ``KILAB_DATABASE_URL`` | PostgreSQL for the shared service's stores | unset (SQLite) |
 | ``OTEL_SERVICE_NAME`` | the service name of exported spans | ``kilab`` |
 
 The checkpoints (``$KILAB_HOME/checkpoints.sqlite``) and the promotion log
@@ -62,6 +63,8 @@ class Settings:
         local_verbose: ``KILAB_LOCAL_VERBOSE``.
         user: ``KILAB_USER`` ("" when unset: the login name is used).
         service_name: ``OTEL_SERVICE_NAME``: the service of exported spans.
+        database_url: ``KILAB_DATABASE_URL`` (``postgresql://…``): the shared service's
+            stores live there ("" when unset: SQLite under ``home``).
     """
 
     home: Path = DEFAULT_HOME
@@ -75,6 +78,12 @@ class Settings:
     local_verbose: bool = False
     user: str = ""
     service_name: str = "kilab"
+    database_url: str = ""
+
+    @property
+    def service(self) -> Path:
+        """The shared service's keys, audit log and feedback when no database URL is set."""
+        return self.home / "service.sqlite"
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,16 +113,6 @@ class TelemetrySettings:
     def tracing(self) -> bool:
         return bool(self.traces)
 
-    @property
-    def service(self) -> Path:
-        """The shared service's keys, audit log and feedback when no database URL is set."""
-        return self.home / "service.sqlite"
-
-    @property
-    def database_url(self) -> str:
-        """``KILAB_DATABASE_URL`` (``postgresql://…``): the service's stores live there."""
-        return os.environ.get("KILAB_DATABASE_URL", "")
-
 
 def _flag(value: str) -> bool:
     return value.strip().lower() in _TRUE
@@ -136,6 +135,7 @@ def settings(env: Mapping[str, str] | None = None) -> Settings:
         local_verbose=_flag(env.get("KILAB_LOCAL_VERBOSE", "")),
         user=env.get("KILAB_USER", "").strip(),
         service_name=env.get("OTEL_SERVICE_NAME") or "kilab",
+        database_url=env.get("KILAB_DATABASE_URL", ""),
     )
 
 
