@@ -27,7 +27,7 @@ from kilab.core.errors import NotFoundError, UserError
 from kilab.evals.promotion import PromotionLog, PromotionRecord
 from kilab.evals.records import CaseResult, RunInfo
 from kilab.evals.report import TEMPLATES as REPORT_TEMPLATES
-from kilab.evals.report import stylesheet
+from kilab.evals.report import masked, stylesheet
 from kilab.evals.report.views import compare_refs_view, run_view
 from kilab.evals.store import RunStore, open_store
 
@@ -50,6 +50,7 @@ def _environment() -> jinja2.Environment:
             [jinja2.FileSystemLoader(TEMPLATES), jinja2.FileSystemLoader(REPORT_TEMPLATES)]
         ),
         autoescape=True,
+        finalize=masked,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -202,9 +203,9 @@ def create_app(
 
     @contextmanager
     def saver() -> Iterator[Any]:
-        from langgraph.checkpoint.sqlite import SqliteSaver
+        from kilab.graphs.checkpoints import open_checkpointer
 
-        with SqliteSaver.from_conn_string(str(checkpoints)) as opened_saver:
+        with open_checkpointer(checkpoints) as opened_saver:
             yield opened_saver
 
     def review_page(name: str, **context: Any) -> HTMLResponse:

@@ -67,10 +67,9 @@ def run(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Answer one question through a pilot's graph; print answer, sources, verdict and path."""
-    from langgraph.checkpoint.sqlite import SqliteSaver
-
     from kilab.core.settings import settings
     from kilab.core.telemetry import question_span
+    from kilab.graphs.checkpoints import open_checkpointer
     from kilab.graphs.compiler import compile_pilot
     from kilab.graphs.project import open_named
     from kilab.graphs.review import interrupts_of, labels
@@ -79,7 +78,7 @@ def run(
     project, name = open_named(pilot, "pilot")
     checkpoints = settings().checkpoints
     checkpoints.parent.mkdir(parents=True, exist_ok=True)
-    with SqliteSaver.from_conn_string(str(checkpoints)) as saver:
+    with open_checkpointer(checkpoints) as saver:
         compiled = compile_pilot(project, name, variant, checkpointer=saver)
         thread = thread or uuid.uuid4().hex
         with question_span(thread):  # one trace per question, its nodes beneath
@@ -125,15 +124,14 @@ def state(
     thread: Annotated[str, typer.Argument(help="Thread id printed by 'kilab run'.")],
 ) -> None:
     """Print the checkpointed state of a thread, read back from the SQLite checkpointer."""
-    from langgraph.checkpoint.sqlite import SqliteSaver
-
     from kilab.core.errors import NotFoundError
     from kilab.core.settings import settings
+    from kilab.graphs.checkpoints import open_checkpointer
 
     checkpoints = settings().checkpoints
     if not checkpoints.exists():
         raise NotFoundError(f"no checkpoints at {checkpoints}")
-    with SqliteSaver.from_conn_string(str(checkpoints)) as saver:
+    with open_checkpointer(checkpoints) as saver:
         saved = saver.get_tuple({"configurable": {"thread_id": thread}})
     if saved is None:
         raise NotFoundError(f"no thread {thread!r} in {checkpoints}")

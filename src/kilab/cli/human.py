@@ -19,17 +19,16 @@ def pending(
     """List threads waiting for a person's decision (read from the SQLite checkpointer)."""
     from dataclasses import asdict
 
-    from langgraph.checkpoint.sqlite import SqliteSaver
-
     from kilab.cli.output import console
     from kilab.core.settings import settings
+    from kilab.graphs.checkpoints import open_checkpointer
 
     checkpoints = settings().checkpoints
     waiting = []
     if checkpoints.exists():
         from kilab.graphs.review import pending_threads
 
-        with SqliteSaver.from_conn_string(str(checkpoints)) as saver:
+        with open_checkpointer(checkpoints) as saver:
             waiting = pending_threads(saver)
     if as_json:
         print(json.dumps([asdict(w) for w in waiting], ensure_ascii=False, indent=2))
@@ -59,11 +58,10 @@ def review(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Resume a paused thread with a decision: --approve, --revise "comment" or --reject."""
-    from langgraph.checkpoint.sqlite import SqliteSaver
-
     from kilab.cli.output import console
     from kilab.core.errors import NotFoundError, UserError
     from kilab.core.settings import settings
+    from kilab.graphs.checkpoints import open_checkpointer
     from kilab.graphs.review import decide, find_pending
 
     chosen = [
@@ -76,7 +74,7 @@ def review(
     checkpoints = settings().checkpoints
     if not checkpoints.exists():
         raise NotFoundError(f"no checkpoints at {checkpoints}")
-    with SqliteSaver.from_conn_string(str(checkpoints)) as saver:
+    with open_checkpointer(checkpoints) as saver:
         if show:
             waiting = find_pending(saver, thread)
             console.print(f"[bold]{waiting.prompt}[/bold]\n{waiting.question}\n")
