@@ -1,8 +1,9 @@
 """A content-addressed response cache on disk.
 
 The key is a SHA-256 over everything that changes the answer: the model, the endpoint, the
-messages, the parameters, the tools and the output schema. Secrets never enter the key or the
-stored value, and a rerun of an unchanged call is answered from disk.
+messages, the parameters, the tools and the output schema. Secrets never enter the key, and the
+stored value is masked (secrets, identity and phone numbers) before it is written, so that
+nothing personal lies on disk; a rerun of an unchanged call is answered from disk.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
+
+from kilab.core.telemetry import redact_model
 
 KEY_VERSION = 1
 
@@ -66,7 +69,8 @@ class ResponseCache:
             return None
 
     def put(self, key: CacheKey, reply: CachedReply) -> None:
-        """Store a reply atomically, so concurrent writers never leave half a file."""
+        """Store a reply, masked, atomically, so concurrent writers never leave half a file."""
+        reply = redact_model(reply)
         path = self._path(key.digest())
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")

@@ -10,10 +10,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import jinja2
 from markupsafe import Markup
 
+from kilab.core.telemetry import redact_text
 from kilab.evals.compare import load_side
 from kilab.evals.metrics.display import format_value
 from kilab.evals.report.views import compare_view, run_view
@@ -22,12 +24,23 @@ from kilab.evals.store import RunStore
 TEMPLATES = Path(__file__).parent / "templates"
 
 
+def masked(value: Any) -> Any:
+    """Every value a page shows, with secrets, identity and phone numbers masked: the last
+    line of defence, whatever a store written by an older kilab still holds."""
+    if isinstance(value, Markup):
+        return Markup(redact_text(str(value)))
+    if isinstance(value, str):
+        return redact_text(value)
+    return value
+
+
 @cache
 def environment() -> jinja2.Environment:
-    """The Jinja2 environment of the report's templates (autoescaping on)."""
+    """The Jinja2 environment of the report's templates (autoescaping on, output masked)."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=True,
+        finalize=masked,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,

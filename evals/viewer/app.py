@@ -28,7 +28,7 @@ from kilab.evals.metrics.display import format_value
 from kilab.evals.promotion import PromotionLog, PromotionRecord
 from kilab.evals.records import CaseResult, RunInfo
 from kilab.evals.report import TEMPLATES as REPORT_TEMPLATES
-from kilab.evals.report import stylesheet
+from kilab.evals.report import masked, stylesheet
 from kilab.evals.report.views import compare_refs_view, run_view
 from kilab.evals.store import RunStore, open_store
 
@@ -51,6 +51,7 @@ def _environment() -> jinja2.Environment:
             [jinja2.FileSystemLoader(TEMPLATES), jinja2.FileSystemLoader(REPORT_TEMPLATES)]
         ),
         autoescape=True,
+        finalize=masked,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,

@@ -9,8 +9,9 @@ from kilab.core.idnumbers import (
     is_valid_bank_account,
     is_valid_d_nummer,
     is_valid_fodselsnummer,
+    is_valid_h_nummer,
 )
-from kilab.core.pii import PII_KINDS, PiiKind, PiiMatch, find_pii, redact
+from kilab.core.pii import MASKED_KINDS, PII_KINDS, PiiKind, PiiMatch, find_pii, redact
 from kilab.tools.checks.injection import (
     InjectionMatch,
     InjectionPattern,
@@ -20,6 +21,7 @@ from kilab.tools.checks.injection import (
 )
 
 __all__ = [
+    "MASKED_KINDS",
     "PII_KINDS",
     "InjectionMatch",
     "InjectionPattern",
@@ -32,6 +34,7 @@ __all__ = [
     "is_valid_bank_account",
     "is_valid_d_nummer",
     "is_valid_fodselsnummer",
+    "is_valid_h_nummer",
     "redact",
     "scan_injection",
 ]

@@ -1,60 +1,29 @@
-"""Norwegian identity numbers and bank account numbers: the check-digit arithmetic.
+"""Norwegian identity numbers and bank account numbers, validated by python-stdnum.
 
-A fødselsnummer is ``DDMMYY`` + a three-digit individual number + two check digits (mod 11).
-A D-nummer is the same with 4 added to the first digit (day 41–71). The century follows from
-the individual number and the year, as the National Population Register assigns them:
+The check-digit rules, the century encoded by the individual number and the date checks are
+``stdnum.no.fodselsnummer`` and ``stdnum.no.kontonr``; this module only names what kind of
+number a valid one is:
 
-* individual 000–499: 1900–1999
-* individual 500–749 and year 54–99: 1854–1899
-* individual 500–999 and year 00–39: 2000–2039
-* individual 900–999 and year 40–99: 1940–1999
+* fødselsnummer: ``DDMMYY`` + individual number + two mod-11 check digits;
+* D-nummer: the same with 4 added to the first digit of the day (day 41–71);
+* H-nummer: the same with 4 added to the first digit of the month (month 41–52), assigned by
+  health services to real people who have neither of the two.
 
-Not accepted on purpose: H-numbers (month + 40) and the synthetic test numbers of Skatteetaten
-(Tenor, month + 80) and NAV (Dolly, month + 40), since real text should not carry them and
-accepting them widens the set of random 11-digit strings that fire; and the relaxed first check
-digit announced for numbers issued from 2032. A birth date in the future is not rejected, so the
-result does not depend on today's date.
+Not accepted (stdnum rejects them): FH-numbers (first digit 8 or 9), the synthetic test numbers
+of Skatteetaten (Tenor, month + 80), and birth dates after today.
 """
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Literal
 
-IdentityKind = Literal["fodselsnummer", "d-nummer"]
+from stdnum.exceptions import ValidationError
+from stdnum.no import fodselsnummer, kontonr
 
-K1_WEIGHTS = (3, 7, 6, 1, 8, 9, 4, 5, 2)
-# The second identity check digit and the bank account check digit share these weights.
-K2_WEIGHTS = (5, 4, 3, 2, 7, 6, 5, 4, 3, 2)
+IdentityKind = Literal["fodselsnummer", "d-nummer", "h-nummer"]
+
+IDENTITY_KINDS: tuple[IdentityKind, ...] = ("fodselsnummer", "d-nummer", "h-nummer")
 _SEPARATORS = " \u00a0.-"
-
-
-def mod11_check_digit(digits: str, weights: tuple[int, ...]) -> int | None:
-    """The mod-11 check digit of ``digits`` under ``weights``, or None when it would be 10.
-
-    Args:
-        digits: As many decimal digits as there are weights.
-        weights: The weight of each digit, from the left.
-
-    Returns:
-        The check digit 0–9, or None when no valid check digit exists.
-    """
-    remainder = sum(int(d) * w for d, w in zip(digits, weights, strict=True)) % 11
-    check = (11 - remainder) % 11
-    return None if check == 10 else check
-
-
-def birth_year(two_digit_year: int, individual: int) -> int | None:
-    """The four-digit birth year encoded by a year and an individual number, or None."""
-    if individual <= 499:
-        return 1900 + two_digit_year
-    if individual <= 749 and two_digit_year >= 54:
-        return 1800 + two_digit_year
-    if individual >= 500 and two_digit_year <= 39:
-        return 2000 + two_digit_year
-    if individual >= 900 and two_digit_year >= 40:
-        return 1900 + two_digit_year
-    return None
 
 
 def _digits_only(value: str, groups: tuple[int, ...]) -> str | None:
@@ -73,42 +42,39 @@ def _digits_only(value: str, groups: tuple[int, ...]) -> str | None:
     return "".join(parts) if not rest else None
 
 
-def identity_number_kind(value: str) -> IdentityKind | None:
-    """Whether ``value`` is a valid fødselsnummer, a valid D-nummer, or neither.
+def identity_kind_of_digits(digits: str) -> IdentityKind | None:
+    """The kind of a valid identity number written as eleven ASCII digits, or None."""
+    if len(digits) != 11 or not (digits.isascii() and digits.isdigit()):
+        return None
+    try:
+        fodselsnummer.validate(digits)
+    except (ValidationError, ValueError):  # ValueError: stdnum's date() on an impossible day
+        return None
+    if int(digits[0]) >= 4:
+        return "d-nummer"
+    if int(digits[2]) >= 4:
+        return "h-nummer"
+    return "fodselsnummer"
 
-    Both check digits and the encoded date must be valid. ``value`` may be written with one
-    space, dot or hyphen between the date and the personal number ("010190 12345").
+
+def identity_number_kind(value: str) -> IdentityKind | None:
+    """Whether ``value`` is a valid fødselsnummer, D-nummer or H-nummer, or none of them.
+
+    ``value`` may be written with one space, dot or hyphen between the date and the personal
+    number ("010190 12345"); other spellings are for ``kilab.core.pii.find_pii`` to normalise.
 
     Args:
         value: The candidate number.
 
     Returns:
-        ``"fodselsnummer"``, ``"d-nummer"`` or None.
+        ``"fodselsnummer"``, ``"d-nummer"``, ``"h-nummer"`` or None.
     """
     digits = _digits_only(value.strip(), (6, 5))
-    if digits is None or len(digits) != 11:
-        return None
-    if mod11_check_digit(digits[:9], K1_WEIGHTS) != int(digits[9]):
-        return None
-    if mod11_check_digit(digits[:10], K2_WEIGHTS) != int(digits[10]):
-        return None
-    day, month, year2 = int(digits[0:2]), int(digits[2:4]), int(digits[4:6])
-    kind: IdentityKind = "fodselsnummer"
-    if day > 40:
-        day -= 40
-        kind = "d-nummer"
-    year = birth_year(year2, int(digits[6:9]))
-    if year is None:
-        return None
-    try:
-        date(year, month, day)
-    except ValueError:
-        return None
-    return kind
+    return None if digits is None else identity_kind_of_digits(digits)
 
 
 def is_valid_fodselsnummer(value: str) -> bool:
-    """True if ``value`` is a valid Norwegian fødselsnummer (not a D-nummer).
+    """True if ``value`` is a valid Norwegian fødselsnummer (not a D- or H-nummer).
 
     Args:
         value: Eleven digits, optionally with one separator after the date ("010190 12345").
@@ -124,6 +90,16 @@ def is_valid_d_nummer(value: str) -> bool:
     return identity_number_kind(value) == "d-nummer"
 
 
+def is_valid_h_nummer(value: str) -> bool:
+    """True if ``value`` is a valid Norwegian H-nummer (month + 40)."""
+    return identity_number_kind(value) == "h-nummer"
+
+
+def is_valid_bank_account_digits(digits: str) -> bool:
+    """True if eleven ASCII digits form a bank account number with a valid mod-11 digit."""
+    return len(digits) == 11 and bool(kontonr.is_valid(digits))
+
+
 def is_valid_bank_account(value: str) -> bool:
     """True if ``value`` is an 11-digit Norwegian bank account number with a valid mod-11 digit.
 
@@ -134,6 +110,4 @@ def is_valid_bank_account(value: str) -> bool:
         Whether the last digit is the mod-11 check digit of the first ten.
     """
     digits = _digits_only(value.strip(), (4, 2, 5))
-    if digits is None or len(digits) != 11:
-        return False
-    return mod11_check_digit(digits[:10], K2_WEIGHTS) == int(digits[10])
+    return digits is not None and is_valid_bank_account_digits(digits)

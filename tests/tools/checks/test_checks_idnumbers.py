@@ -17,11 +17,12 @@ from kilab.tools.checks import (
 from kilab.tools.checks.testdata import generate_bank_account, generate_identity_number
 
 N = 10_000
-IDENTITY_KINDS = {"fodselsnummer", "d-nummer"}
+IDENTITY_KINDS = {"fodselsnummer", "d-nummer", "h-nummer"}
 
 
 def reference_kind(number: str) -> str | None:
-    """An independent, literal reading of the Skatteetaten rules, to test against."""
+    """An independent, literal reading of the Skatteetaten rules, to test against (H-nummer:
+    month + 40; a birth date after today is not a valid number)."""
     d = [int(c) for c in number]
     k1 = (
         11
@@ -60,6 +61,8 @@ def reference_kind(number: str) -> str | None:
         return None
     day, month, yy, ind = int(number[:2]), int(number[2:4]), int(number[4:6]), int(number[6:9])
     kind = "fodselsnummer"
+    if month > 40:
+        month, kind = month - 40, "h-nummer"
     if day > 40:
         day, kind = day - 40, "d-nummer"
     if ind < 500:
@@ -73,10 +76,10 @@ def reference_kind(number: str) -> str | None:
     else:
         return None
     try:
-        date(year, month, day)
+        born = date(year, month, day)
     except ValueError:
         return None
-    return kind
+    return None if born > date.today() else kind
 
 
 def identity_kinds_found(text: str) -> list[str]:
@@ -201,7 +204,7 @@ def test_generated_bank_accounts_are_valid_in_every_grouping() -> None:
         ):
             assert is_valid_bank_account(written)
             kinds = [m.kind for m in find_pii(f"konto {written}.")]
-            assert kinds in (["bank-account"], ["fodselsnummer"], ["d-nummer"])
+            assert kinds in (["bank-account"], ["fodselsnummer"], ["d-nummer"], ["h-nummer"])
         grouped = f"{account[:4]}.{account[4:6]}.{account[6:]}"
         assert [(m.kind, m.text) for m in find_pii(grouped)] == [("bank-account", grouped)]
 

@@ -3,9 +3,10 @@
 Masked: OpenAI-style keys (``sk-…``), bearer tokens, values of authorisation and API-key
 headers or fields, the value of every environment variable that holds a secret (those named
 by a model profile's ``api_key_env`` and any whose name says KEY, TOKEN, SECRET or
-PASSWORD), and Norwegian fødselsnummer and D-nummer (validated by ``kilab.tools.checks``, so
-random 11-digit numbers stay). Applied to log events, span attributes before export, and
-stored case results.
+PASSWORD), Norwegian fødselsnummer, D-nummer and H-nummer (check digits validated, so random
+11-digit numbers stay) and phone numbers (``kilab.core.pii.MASKED_KINDS``). Applied to log
+events, span attributes before export, stored case results, the response cache, checkpoints,
+the report and the viewer.
 
 Limits: a secret that is neither in the environment nor shaped like one of the patterns
 (say, typed into a question) is not recognised; identity numbers are found as
@@ -25,7 +26,6 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
 MASK = "***"
-_IDENTITY_KINDS = frozenset({"fodselsnummer", "d-nummer"})
 _SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL", re.IGNORECASE)
 _SECRET_FIELD = re.compile(
     r"^(authorization|proxy-authorization|api[-_]?key|x-api-key|ocp-apim-subscription-key|"
@@ -66,7 +66,9 @@ _MAYBE_PATTERN = (
     "PIKEY",
     "ubscription",
 )
-_MAYBE_IDENTITY = re.compile("[0-9]" * 6)  # spelt out: much faster than \d{6}
+# Eight digits, with at most three other characters between neighbours: the least any masked
+# number (a phone number, an identity number however it is spelt) is made of.
+_MAYBE_PERSONAL = re.compile(r"\d(?:[^\d\n]{0,3}\d){7}")
 _MIN_SECRET = 6
 
 _registered: set[str] = set()
@@ -102,17 +104,14 @@ def secret_values() -> list[str]:
     return sorted((v for v in values if len(v) >= _MIN_SECRET), key=len, reverse=True)
 
 
-def _identity_numbers(text: str) -> str:
-    from kilab.core.pii import find_pii
+def _personal_numbers(text: str) -> str:
+    from kilab.core.pii import MASKED_KINDS, redact
 
-    found = [m for m in find_pii(text) if m.kind in _IDENTITY_KINDS]
-    for match in reversed(found):
-        text = f"{text[: match.start]}[{match.kind}]{text[match.end :]}"
-    return text
+    return redact(text, kinds=MASKED_KINDS)
 
 
 def redact_text(text: str, secrets: list[str] | None = None) -> str:
-    """``text`` with every secret and identity number masked.
+    """``text`` with every secret, identity number and phone number masked.
 
     Args:
         text: Any text.
@@ -130,8 +129,8 @@ def _redact(text: str, secrets: tuple[str, ...]) -> str:
     if any(screen in text for screen in _MAYBE_PATTERN):
         for pattern, replacement in _PATTERNS:
             text = pattern.sub(replacement, text)
-    if _MAYBE_IDENTITY.search(text):
-        text = _identity_numbers(text)
+    if _MAYBE_PERSONAL.search(text):
+        text = _personal_numbers(text)
     return text
 
 
