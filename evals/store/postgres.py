@@ -10,11 +10,17 @@ Requires ``pip install "kilab[postgres]"``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from kilab.core.errors import NotFoundError, UserError
-from kilab.evals.datasets import Case
-from kilab.evals.records import CaseOutput, CaseResult, RunInfo
+from kilab.evals.records import CaseResult, RunInfo
+from kilab.evals.store.columns import (
+    JSON_COLUMNS,
+    RESULT_COLUMNS,
+    result_columns,
+    result_from_columns,
+)
 from kilab.evals.store.migrations import Migration, require_current, upgrade_url
 
 COMPONENT = "runs"
@@ -66,47 +72,6 @@ MIGRATIONS = (
         """,
     ),
 )
-_JSON_COLUMNS = (
-    "case_json",
-    "citations",
-    "passages",
-    "findings",
-    "path",
-    "usage",
-    "errors",
-    "metrics",
-    "samples",
-    "spans",
-    "tool_calls",
-)
-_COLUMNS = (
-    "run_id",
-    "key",
-    "case_id",
-    "variant",
-    "repeat",
-    "case_json",
-    "question",
-    "answer",
-    "declined",
-    "citations",
-    "passages",
-    "verdict",
-    "findings",
-    "path",
-    "usage",
-    "latency_s",
-    "errors",
-    "thread_id",
-    "metrics",
-    "samples",
-    "passed",
-    "error",
-    "spans",
-    "tool_calls",
-    "reused_from",
-    "finished_at",
-)
 
 
 def is_postgres_url(url: object) -> bool:
@@ -114,81 +79,47 @@ def is_postgres_url(url: object) -> bool:
     return isinstance(url, str) and url.startswith(("postgresql://", "postgres://"))
 
 
-def _import_psycopg() -> tuple[Any, Any, Any]:
+def connect_pool(
+    url: str, component: str, migrations: Sequence[Migration], *, max_connections: int
+) -> Any:
+    """A psycopg pool on a database whose ``component`` schema is current (dict rows,
+    autocommit); closed again when the schema is behind.
+
+    Raises:
+        UserError: psycopg is not installed, or the schema needs ``kilab db upgrade``.
+    """
     try:
         from psycopg.rows import dict_row
-        from psycopg.types.json import Jsonb
         from psycopg_pool import ConnectionPool
     except ImportError:  # pragma: no cover - depends on the installed extras
         raise UserError('PostgreSQL stores need: pip install "kilab[postgres]"') from None
-    return ConnectionPool, dict_row, Jsonb
+    pool = ConnectionPool(
+        url,
+        min_size=1,
+        max_size=max_connections,
+        kwargs={"row_factory": dict_row, "autocommit": True},
+        open=True,
+    )
+    try:
+        with pool.connection() as conn:
+            require_current(conn, component, migrations)
+    except BaseException:
+        pool.close()
+        raise
+    return pool
 
 
-def _values(result: CaseResult, jsonb: Any) -> dict[str, Any]:
-    out = result.output
-    values: dict[str, Any] = {
-        "run_id": result.run_id,
-        "key": result.key,
-        "case_id": result.case.id,
-        "variant": result.variant,
-        "repeat": result.repeat,
-        "case_json": result.case.model_dump(mode="json"),
-        "question": result.case.question,
-        "answer": out.answer,
-        "declined": out.declined,
-        "citations": out.citations,
-        "passages": [p.model_dump(mode="json") for p in out.passages],
-        "verdict": out.verdict,
-        "findings": [f.model_dump(mode="json") for f in out.findings],
-        "path": out.path,
-        "usage": {node: u.model_dump(mode="json") for node, u in out.usage.items()},
-        "latency_s": out.latency_s,
-        "errors": out.errors,
-        "thread_id": out.thread_id,
-        "metrics": result.metrics,
-        "samples": result.samples,
-        "passed": result.passed,
-        "error": result.error,
-        "spans": result.spans,
-        "tool_calls": [call.model_dump(mode="json") for call in out.tool_calls],
-        "reused_from": result.reused_from,
-        "finished_at": result.finished_at,
-    }
-    for column in _JSON_COLUMNS:
-        values[column] = jsonb(values[column])
+def _jsonb(value: Any) -> Any:
+    from psycopg.types.json import Jsonb  # psycopg is an extra: imported on use
+
+    return Jsonb(value)
+
+
+def _values(result: CaseResult) -> dict[str, Any]:
+    values = result_columns(result)
+    for column in JSON_COLUMNS:
+        values[column] = _jsonb(values[column])
     return values
-
-
-def _result(row: dict[str, Any]) -> CaseResult:
-    output = CaseOutput(
-        answer=row["answer"],
-        declined=row["declined"],
-        citations=row["citations"],
-        passages=row["passages"],
-        verdict=row["verdict"],
-        findings=row["findings"],
-        path=row["path"],
-        usage=row["usage"],
-        errors=row["errors"],
-        latency_s=row["latency_s"],
-        thread_id=row["thread_id"],
-        tool_calls=row["tool_calls"],
-    )
-    return CaseResult(
-        run_id=row["run_id"],
-        key=row["key"],
-        case=Case.model_validate(row["case_json"]),
-        variant=row["variant"],
-        repeat=row["repeat"],
-        output=output,
-        metrics=row["metrics"],
-        samples=row["samples"],
-        passed=row["passed"],
-        error=row["error"],
-        spans=row["spans"],
-        reused_from=row["reused_from"],
-        finished_at=row["finished_at"],
-    )
 
 
 class PostgresRunStore:
@@ -200,21 +131,8 @@ class PostgresRunStore:
     """
 
     def __init__(self, url: str, *, max_connections: int = 4) -> None:
-        pool_type, dict_row, self._jsonb = _import_psycopg()
         self.url = url
-        self._pool = pool_type(
-            url,
-            min_size=1,
-            max_size=max_connections,
-            kwargs={"row_factory": dict_row, "autocommit": True},
-            open=True,
-        )
-        try:
-            with self._pool.connection() as conn:
-                require_current(conn, COMPONENT, MIGRATIONS)
-        except BaseException:
-            self._pool.close()
-            raise
+        self._pool = connect_pool(url, COMPONENT, MIGRATIONS, max_connections=max_connections)
 
     def create_run(self, run: RunInfo) -> None:
         from psycopg.errors import UniqueViolation
@@ -229,7 +147,7 @@ class PostgresRunStore:
                         run.pilot,
                         run.created_at,
                         run.status,
-                        self._jsonb(run.model_dump(mode="json")),
+                        _jsonb(run.model_dump(mode="json")),
                     ),
                 )
         except UniqueViolation:
@@ -239,7 +157,7 @@ class PostgresRunStore:
         with self._pool.connection() as conn:
             cursor = conn.execute(
                 "UPDATE runs SET status = %s, info = %s WHERE id = %s",
-                (run.status, self._jsonb(run.model_dump(mode="json")), run.id),
+                (run.status, _jsonb(run.model_dump(mode="json")), run.id),
             )
             if cursor.rowcount == 0:
                 raise NotFoundError(f"no run {run.id!r}")
@@ -260,13 +178,15 @@ class PostgresRunStore:
         return [RunInfo.model_validate(row["info"]) for row in rows]
 
     def put_result(self, result: CaseResult) -> None:
-        placeholders = ", ".join(f"%({c})s" for c in _COLUMNS)
-        updates = ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS if c not in ("run_id", "key"))
+        placeholders = ", ".join(f"%({c})s" for c in RESULT_COLUMNS)
+        updates = ", ".join(
+            f"{c} = excluded.{c}" for c in RESULT_COLUMNS if c not in ("run_id", "key")
+        )
         with self._pool.connection() as conn:
             conn.execute(
-                f"INSERT INTO results ({', '.join(_COLUMNS)}) VALUES ({placeholders}) "
+                f"INSERT INTO results ({', '.join(RESULT_COLUMNS)}) VALUES ({placeholders}) "
                 f"ON CONFLICT (run_id, key) DO UPDATE SET {updates}",
-                _values(result, self._jsonb),
+                _values(result),
             )
 
     def results(self, run_id: str) -> list[CaseResult]:
@@ -275,7 +195,7 @@ class PostgresRunStore:
             rows = conn.execute(
                 "SELECT * FROM results WHERE run_id = %s ORDER BY seq", (run_id,)
             ).fetchall()
-        return [_result(row) for row in rows]
+        return [result_from_columns(row) for row in rows]
 
     def result_keys(self, run_id: str, *, include_errors: bool = False) -> set[str]:
         query = "SELECT key FROM results WHERE run_id = %s"
@@ -290,7 +210,7 @@ class PostgresRunStore:
                 "SELECT * FROM results WHERE key = %s AND error = '' ORDER BY seq DESC LIMIT 1",
                 (key,),
             ).fetchone()
-        return None if row is None else _result(row)
+        return None if row is None else result_from_columns(row)
 
     def close(self) -> None:
         self._pool.close()

@@ -13,12 +13,18 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from kilab.core.errors import NotFoundError
-from kilab.evals.datasets import Case
-from kilab.evals.records import CaseOutput, CaseResult, RunInfo
+from kilab.evals.records import CaseResult, RunInfo
+from kilab.evals.store.columns import (
+    JSON_COLUMNS,
+    RESULT_COLUMNS,
+    result_columns,
+    result_from_columns,
+)
 
 SCHEMA_VERSION = 2
 _SCHEMA = """
@@ -63,102 +69,29 @@ CREATE TABLE IF NOT EXISTS results (
 );
 CREATE INDEX IF NOT EXISTS results_key ON results (key);
 """
-_COLUMNS = (
-    "run_id",
-    "key",
-    "case_id",
-    "variant",
-    "repeat",
-    "case_json",
-    "question",
-    "answer",
-    "declined",
-    "citations",
-    "passages",
-    "verdict",
-    "findings",
-    "path",
-    "usage",
-    "latency_s",
-    "errors",
-    "thread_id",
-    "metrics",
-    "samples",
-    "passed",
-    "error",
-    "spans",
-    "tool_calls",
-    "reused_from",
-    "finished_at",
-)
 
 
 def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+def _encode(column: str, value: Any) -> Any:
+    if column in JSON_COLUMNS:
+        return _dumps(value)
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
 def _row(result: CaseResult) -> tuple[Any, ...]:
-    out = result.output
-    return (
-        result.run_id,
-        result.key,
-        result.case.id,
-        result.variant,
-        result.repeat,
-        result.case.model_dump_json(),
-        result.case.question,
-        out.answer,
-        int(out.declined),
-        _dumps(out.citations),
-        _dumps([p.model_dump() for p in out.passages]),
-        out.verdict,
-        _dumps([f.model_dump() for f in out.findings]),
-        _dumps(out.path),
-        _dumps({node: u.model_dump() for node, u in out.usage.items()}),
-        out.latency_s,
-        _dumps(out.errors),
-        out.thread_id,
-        _dumps(result.metrics),
-        _dumps(result.samples),
-        int(result.passed),
-        result.error,
-        _dumps(result.spans),
-        _dumps([call.model_dump() for call in out.tool_calls]),
-        result.reused_from,
-        result.finished_at.isoformat(),
-    )
+    return tuple(_encode(column, value) for column, value in result_columns(result).items())
 
 
 def _result(row: sqlite3.Row) -> CaseResult:
-    output = CaseOutput(
-        answer=row["answer"],
-        declined=bool(row["declined"]),
-        citations=json.loads(row["citations"]),
-        passages=json.loads(row["passages"]),
-        verdict=row["verdict"],
-        findings=json.loads(row["findings"]),
-        path=json.loads(row["path"]),
-        usage=json.loads(row["usage"]),
-        errors=json.loads(row["errors"]),
-        latency_s=row["latency_s"],
-        thread_id=row["thread_id"],
-        tool_calls=json.loads(row["tool_calls"]),
-    )
-    return CaseResult(
-        run_id=row["run_id"],
-        key=row["key"],
-        case=Case.model_validate_json(row["case_json"]),
-        variant=row["variant"],
-        repeat=row["repeat"],
-        output=output,
-        metrics=json.loads(row["metrics"]),
-        samples=json.loads(row["samples"]),
-        passed=bool(row["passed"]),
-        error=row["error"],
-        spans=json.loads(row["spans"]),
-        reused_from=row["reused_from"],
-        finished_at=row["finished_at"],
-    )
+    columns = {c: json.loads(row[c]) if c in JSON_COLUMNS else row[c] for c in RESULT_COLUMNS}
+    return result_from_columns(columns)
 
 
 class SqliteRunStore:
@@ -232,11 +165,13 @@ class SqliteRunStore:
         return [RunInfo.model_validate_json(row["info"]) for row in rows]
 
     def put_result(self, result: CaseResult) -> None:
-        placeholders = ", ".join("?" for _ in _COLUMNS)
-        updates = ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS if c not in ("run_id", "key"))
+        placeholders = ", ".join("?" for _ in RESULT_COLUMNS)
+        updates = ", ".join(
+            f"{c} = excluded.{c}" for c in RESULT_COLUMNS if c not in ("run_id", "key")
+        )
         with self._transaction():
             self._db.execute(
-                f"INSERT INTO results ({', '.join(_COLUMNS)}) VALUES ({placeholders}) "
+                f"INSERT INTO results ({', '.join(RESULT_COLUMNS)}) VALUES ({placeholders}) "
                 f"ON CONFLICT (run_id, key) DO UPDATE SET {updates}",
                 _row(result),
             )

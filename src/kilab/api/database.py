@@ -15,8 +15,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from kilab.core.errors import UserError
-from kilab.evals.store.migrations import Migration, require_current, upgrade_url
+from kilab.evals.store.migrations import Migration, upgrade_url
+from kilab.evals.store.postgres import connect_pool
 
 Dialect = Literal["sqlite", "postgresql"]
 Row = dict[str, Any]
@@ -109,25 +109,8 @@ class PostgresDatabase:
         *,
         max_connections: int = 8,
     ) -> None:
-        try:
-            from psycopg.rows import dict_row
-            from psycopg_pool import ConnectionPool
-        except ImportError:  # pragma: no cover - depends on the installed extras
-            raise UserError('PostgreSQL needs: pip install "kilab[postgres]"') from None
         self.url = url
-        self._pool = ConnectionPool(
-            url,
-            min_size=1,
-            max_size=max_connections,
-            kwargs={"row_factory": dict_row, "autocommit": True},
-            open=True,
-        )
-        try:
-            with self._pool.connection() as conn:
-                require_current(conn, component, migrations)
-        except BaseException:
-            self._pool.close()
-            raise
+        self._pool = connect_pool(url, component, migrations, max_connections=max_connections)
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         with self._pool.connection() as conn:
