@@ -21,9 +21,9 @@ from kilab.agents.types import (
     Review,
     ReviewFinding,
     Severity,
-    SourcePassage,
 )
 from kilab.tools.compose import DECLINE_MESSAGE
+from kilab.tools.retrieval.types import Passage
 
 # Sampling the judge several times only means something with some randomness.
 JUDGE_SAMPLE_TEMPERATURE = 0.7
@@ -55,7 +55,7 @@ class LLMDrafter:
         self.client = client or ModelClient(profile, use_cache=use_cache, cache_dir=cache_dir)
 
     def _messages(
-        self, question: str, passages: Sequence[SourcePassage], feedback: Sequence[ReviewFinding]
+        self, question: str, passages: Sequence[Passage], feedback: Sequence[ReviewFinding]
     ) -> list:  # type: ignore[type-arg]
         return draft_messages(
             self.system_prompt,
@@ -69,7 +69,7 @@ class LLMDrafter:
     def draft(
         self,
         question: str,
-        passages: Sequence[SourcePassage],
+        passages: Sequence[Passage],
         feedback: Sequence[ReviewFinding] = (),
     ) -> Draft:
         """Draft an answer; without passages it declines without calling the model.
@@ -85,7 +85,7 @@ class LLMDrafter:
     async def adraft(
         self,
         question: str,
-        passages: Sequence[SourcePassage],
+        passages: Sequence[Passage],
         feedback: Sequence[ReviewFinding] = (),
     ) -> Draft:
         """``draft`` on the event loop."""
@@ -126,7 +126,7 @@ class LLMReviewer:
             verdict = "approved"
         return Review(verdict, (*rules, *found), usage)  # type: ignore[arg-type]
 
-    def review(self, question: str, draft: Draft, passages: Sequence[SourcePassage]) -> Review:
+    def review(self, question: str, draft: Draft, passages: Sequence[Passage]) -> Review:
         """Review a draft; a decline is approved without calling the model.
 
         Raises:
@@ -140,9 +140,7 @@ class LLMReviewer:
         )
         return self._combined(rules, verdict, usage)
 
-    async def areview(
-        self, question: str, draft: Draft, passages: Sequence[SourcePassage]
-    ) -> Review:
+    async def areview(self, question: str, draft: Draft, passages: Sequence[Passage]) -> Review:
         """``review`` on the event loop."""
         if draft.declined:
             return Review("approved")
@@ -189,7 +187,7 @@ class LLMJudge:
         question: str,
         answer: str,
         references: Sequence[str],
-        passages: Sequence[SourcePassage] = (),
+        passages: Sequence[Passage] = (),
         *,
         samples: int = 1,
     ) -> JudgeScore:
@@ -215,7 +213,7 @@ class LLMJudge:
         question: str,
         answer: str,
         references: Sequence[str],
-        passages: Sequence[SourcePassage] = (),
+        passages: Sequence[Passage] = (),
         *,
         samples: int = 1,
     ) -> JudgeScore:

@@ -7,8 +7,9 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from kilab.agents.types import Draft, Review, ReviewFinding, SourcePassage
+from kilab.agents.types import Draft, Review, ReviewFinding
 from kilab.tools.grounding import check_answer
+from kilab.tools.retrieval.types import Passage
 
 RuleName = Literal["citations", "grounding", "personal-data"]
 ALL_RULES: tuple[RuleName, ...] = ("citations", "grounding", "personal-data")
@@ -31,17 +32,17 @@ class ReviewerSettings(BaseModel):
 class Reviewer(Protocol):
     """Judges a draft against the passages it was written from."""
 
-    def review(self, question: str, draft: Draft, passages: Sequence[SourcePassage]) -> Review: ...
+    def review(self, question: str, draft: Draft, passages: Sequence[Passage]) -> Review: ...
 
 
 def rule_findings(
-    settings: ReviewerSettings, draft: Draft, passages: Sequence[SourcePassage]
+    settings: ReviewerSettings, draft: Draft, passages: Sequence[Passage]
 ) -> list[ReviewFinding]:
     """The findings of the rule-based checks; shared by the offline and the model reviewer."""
     if draft.declined:
         return []
     findings: list[ReviewFinding] = []
-    texts = {p.id: p.text for p in passages}
+    texts = {p["id"]: p["text"] for p in passages}
     for result in check_answer(draft.text, texts):
         sentence = result.sentence.text
         if "citations" in settings.rules:
@@ -87,6 +88,6 @@ class RuleReviewer:
     def __init__(self, settings: ReviewerSettings) -> None:
         self.settings = settings
 
-    def review(self, question: str, draft: Draft, passages: Sequence[SourcePassage]) -> Review:
+    def review(self, question: str, draft: Draft, passages: Sequence[Passage]) -> Review:
         findings = rule_findings(self.settings, draft, passages)
         return Review("revise" if findings else "approved", tuple(findings))

@@ -29,7 +29,6 @@ from kilab.evals.records import (
     CaseOutput,
     CaseResult,
     FindingRecord,
-    PassageRecord,
     RunInfo,
     ToolCallRecord,
     UsageRecord,
@@ -111,17 +110,7 @@ def output_from(result: GraphResult) -> CaseOutput:
         answer=result.answer,
         declined=result.declined,
         citations=list(result.citations),
-        passages=[
-            PassageRecord(
-                id=p["id"],
-                title=p.get("title", ""),
-                score=p.get("score", 0.0),
-                text=p.get("text", ""),
-                url=p.get("url", ""),
-                source=p.get("source", ""),
-            )
-            for p in result.passages
-        ],
+        passages=list(result.passages),
         verdict=result.verdict,
         findings=[
             FindingRecord(
@@ -145,7 +134,7 @@ def output_from(result: GraphResult) -> CaseOutput:
         errors=list(result.errors),
         latency_s=result.latency_s,
         thread_id=result.thread_id,
-        tool_calls=[ToolCallRecord(**call) for call in result.state.get("tool_calls", [])],
+        tool_calls=[ToolCallRecord(**call) for call in result.tool_calls],
     )
 
 

@@ -11,26 +11,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from kilab.agents.types import Verdict
 from kilab.evals.datasets import Case
+from kilab.tools.retrieval.types import Passage
 
 RunStatus = Literal["running", "finished", "interrupted"]
 
 
 class _Record(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class PassageRecord(_Record):
-    """A retrieved passage as stored: rank order is list order."""
-
-    id: str
-    title: str = ""
-    score: float = 0.0
-    text: str = ""
-    url: str = ""
-    source: str = ""
 
 
 class FindingRecord(_Record):
@@ -68,8 +59,8 @@ class CaseOutput(_Record):
     answer: str = ""
     declined: bool = False
     citations: list[str] = Field(default_factory=list)
-    passages: list[PassageRecord] = Field(default_factory=list)
-    verdict: str = ""
+    passages: list[Passage] = Field(default_factory=list)  # rank order is list order
+    verdict: Verdict | None = None  # None: no reviewer had a say
     findings: list[FindingRecord] = Field(default_factory=list)
     path: list[str] = Field(default_factory=list)
     usage: dict[str, UsageRecord] = Field(default_factory=dict)
@@ -78,10 +69,15 @@ class CaseOutput(_Record):
     thread_id: str = ""
     tool_calls: list[ToolCallRecord] = Field(default_factory=list)
 
+    @field_validator("verdict", mode="before")
+    @classmethod
+    def _no_verdict(cls, value: object) -> object:
+        return value or None  # stored as "" (runs written before verdicts were typed, too)
+
     @property
     def ranked_ids(self) -> list[str]:
         """Passage ids in rank order."""
-        return [passage.id for passage in self.passages]
+        return [passage["id"] for passage in self.passages]
 
     @property
     def tokens(self) -> int:

@@ -96,7 +96,7 @@ def grounding(case: Case, output: CaseOutput) -> float | None:
 
     if output.declined or not output.answer.strip():
         return None
-    supports = check_answer(output.answer, {p.id: p.text for p in output.passages})
+    supports = check_answer(output.answer, {p["id"]: p["text"] for p in output.passages})
     if not supports:
         return None
     good = sum(1 for s in supports if s.support >= GROUNDING_MIN_SUPPORT)

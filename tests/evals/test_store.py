@@ -15,12 +15,12 @@ from kilab.evals.datasets import Case
 from kilab.evals.records import (
     CaseOutput,
     CaseResult,
-    PassageRecord,
     RunInfo,
     ToolCallRecord,
     UsageRecord,
 )
 from kilab.evals.store import MemoryRunStore, RunStore, SqliteRunStore, open_store, resolve_run
+from kilab.tools.retrieval.types import passage
 
 T0 = datetime(2025, 6, 1, tzinfo=UTC)
 
@@ -46,7 +46,7 @@ def _result(
         answer=answer,
         citations=["a"],
         verdict="approved",
-        passages=[PassageRecord(id="a", title="§ 1", score=0.5, text="Tekst")],
+        passages=[passage(id="a", title="§ 1", score=0.5, text="Tekst")],
         path=["retrieve", "draft", "review"],
         usage={"draft": UsageRecord(calls=1, input_tokens=10)},
         latency_s=0.2,

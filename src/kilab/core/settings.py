@@ -55,7 +55,8 @@ class Settings:
         home: ``KILAB_HOME``.
         configs: ``KILAB_CONFIGS``.
         cache_dir: ``KILAB_CACHE``.
-        runs: ``KILAB_RUNS``.
+        runs: ``KILAB_RUNS``: a SQLite file or a ``postgresql://`` URL (a string: a URL is
+            no path).
         checkpoints: The SQLite checkpointer of paused and finished threads.
         promotions: The promotion log (JSONL).
         models_dir: ``KILAB_MODELS``.
@@ -70,7 +71,7 @@ class Settings:
     home: Path = DEFAULT_HOME
     configs: Path = Path("configs")
     cache_dir: Path = DEFAULT_HOME / "cache"
-    runs: Path = DEFAULT_HOME / "runs.sqlite"
+    runs: str = str(DEFAULT_HOME / "runs.sqlite")
     checkpoints: Path = DEFAULT_HOME / "checkpoints.sqlite"
     promotions: Path = DEFAULT_HOME / "promotions.jsonl"
     models_dir: Path = Path.home() / ".cache" / "kilab" / "models"
@@ -127,7 +128,7 @@ def settings(env: Mapping[str, str] | None = None) -> Settings:
         home=home,
         configs=Path(env.get("KILAB_CONFIGS") or "configs"),
         cache_dir=Path(env.get("KILAB_CACHE") or home / "cache"),
-        runs=Path(env.get("KILAB_RUNS") or home / "runs.sqlite"),
+        runs=env.get("KILAB_RUNS") or str(home / "runs.sqlite"),
         checkpoints=home / "checkpoints.sqlite",
         promotions=home / "promotions.jsonl",
         models_dir=Path(models) if models else Path.home() / ".cache" / "kilab" / "models",
