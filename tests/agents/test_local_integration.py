@@ -82,17 +82,7 @@ def test_a_draft_node_runs_through_the_server(server: LocalServer, tmp_path: Pat
     update = node.invoke(
         {
             "question": "Hvor mye depositum kan utleier kreve?",
-            "passages": [
-                {
-                    "id": p.id,
-                    "title": p.title,
-                    "text": p.text,
-                    "url": "",
-                    "source": "",
-                    "score": 1.0,
-                }
-                for p in PASSAGES
-            ],
+            "passages": PASSAGES,
         }
     )
     assert isinstance(update["draft"], str) and update["draft"]
