@@ -125,7 +125,14 @@ class FakeOpenAIServer:
     """
 
     def __init__(self, reply: Reply | str = "Svar.") -> None:
-        self.reply: Reply = reply if callable(reply) else (lambda _body, text=reply: text)
+        if isinstance(reply, str):
+            text = reply
+
+            def fixed(_body: dict[str, Any]) -> str:
+                return text
+
+            reply = fixed
+        self.reply: Reply = reply
         self.requests: list[dict[str, Any]] = []
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
