@@ -86,6 +86,11 @@ class Settings:
     database_url: str = ""
 
     @property
+    def calibrations(self) -> Path:
+        """The judges' calibrations against people's labels (``kilab judge calibrate``)."""
+        return self.home / "calibrations.jsonl"
+
+    @property
     def service(self) -> Path:
         """The shared service's keys, audit log and feedback when no database URL is set."""
         return self.home / "service.sqlite"
