@@ -94,3 +94,23 @@ def judge_messages(
         f"<svar>\n{_defused(answer)}\n</svar>"
     )
     return [SystemMessage(judge_prompt().strip()), HumanMessage(user)]
+
+
+def correctness_messages(
+    rubric: str,
+    question: str,
+    answer: str,
+    references: Sequence[str],
+    facts: Sequence[str],
+    passages: Sequence[SourcePassage],
+) -> list[BaseMessage]:
+    """The correctness rubric, then question, reference, key facts, the cited law text and
+    the answer, each wrapped as data."""
+    reference = "\n".join(f"<fasit>\n{_defused(r)}\n</fasit>" for r in references)
+    listed = "\n".join(f"- {_defused(f)}" for f in facts)
+    user = (
+        f"Spørsmål: {question.strip()}\n\n{reference or '(ingen fasit)'}\n\n"
+        f"Nøkkelfakta:\n{listed or '(ingen oppgitt)'}\n\n{passages_block(passages)}\n\n"
+        f"<svar>\n{_defused(answer)}\n</svar>"
+    )
+    return [SystemMessage(rubric.strip()), HumanMessage(user)]

@@ -24,7 +24,8 @@ from kilab.core import telemetry
 from kilab.core.errors import UserError
 from kilab.evals import keys
 from kilab.evals.datasets import Case, Dataset, load_dataset
-from kilab.evals.metrics import AnyMetric, case_passed, resolve_metrics, score_case
+from kilab.evals.metrics import AnyMetric, resolve_metrics, score_case
+from kilab.evals.passing import PassRule, failed_rules, pass_rules, rule_metrics
 from kilab.evals.records import (
     CaseOutput,
     CaseResult,
@@ -207,6 +208,7 @@ class Harness:
         self.skipped_metrics, self.resumed = skipped_metrics, resumed
         self._contexts = contexts
         self._graphs: dict[str, CompiledGraph] = {}
+        self.rules: list[PassRule] = pass_rules(project.pilot(pilot).pass_, metrics)
 
     @classmethod
     def prepare(
@@ -214,7 +216,8 @@ class Harness:
     ) -> Harness:
         """Load the dataset, work out every key, and create (or reopen) the run."""
         spec = project.pilot(pilot)
-        metrics = resolve_metrics(spec.metrics, options.judge)
+        # the pass rules read their metrics, listed or not (correctness by default)
+        metrics = resolve_metrics([*spec.metrics, *rule_metrics(spec.pass_)], options.judge)
         skipped = [n for n in spec.metrics if n not in {m.name for m in metrics}]
         if options.repeats < 1 or options.concurrency < 1:
             raise UserError("--repeats and --concurrency must be at least 1")
@@ -303,6 +306,7 @@ class Harness:
                 values, samples = await score_case(self.metrics, job.case, output)
             except Exception as exc:
                 error = f"scoring failed: {type(exc).__name__}: {exc}"
+        failed = [] if error else failed_rules(self.rules, values)
         return CaseResult(
             run_id=self.run_info.id,
             key=job.key,
@@ -312,7 +316,8 @@ class Harness:
             output=output,
             metrics=values,
             samples=samples,
-            passed=case_passed(self.metrics, values, error),
+            passed=not error and not failed,
+            failed_rules=failed,
             error=error,
         )
 

@@ -103,7 +103,9 @@ class CaseResult(_Record):
         output: What the graph produced.
         metrics: Metric name → value; None where the metric does not apply to the case.
         samples: Metric name → individual samples, for metrics that sample (the judge).
-        passed: The case's pass/fail (see ``kilab.evals.metrics.case_passed``).
+        passed: The case's pass/fail: no error and no failed rule (``kilab.evals.passing``).
+        failed_rules: The pass rules the case broke ("fact_recall 0.50 < 1"); empty when
+            it passed or ended in an error.
         error: The exception that stopped the case, or "" when it ran to the end.
         spans: Telemetry spans of the case (filled by the telemetry layer; may be empty).
         reused_from: The run whose stored result was reused instead of computing it again.
@@ -119,6 +121,7 @@ class CaseResult(_Record):
     metrics: dict[str, float | None] = Field(default_factory=dict)
     samples: dict[str, list[float]] = Field(default_factory=dict)
     passed: bool = False
+    failed_rules: list[str] = Field(default_factory=list)
     error: str = ""
     spans: list[dict[str, Any]] = Field(default_factory=list)
     reused_from: str = ""

@@ -71,6 +71,11 @@ MIGRATIONS = (
         CREATE INDEX results_key ON results (key);
         """,
     ),
+    Migration(
+        2,
+        "the pass rules a result broke",
+        "ALTER TABLE results ADD COLUMN failed_rules JSONB NOT NULL DEFAULT '[]'::jsonb;",
+    ),
 )
 
 
