@@ -181,7 +181,7 @@ def test_a_store_of_schema_1_gains_tool_calls_and_keeps_its_results(tmp_path: Pa
     store.close()
     with sqlite3.connect(path) as db:
         version = db.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()
-    assert version == ("2",)
+    assert version == ("3",)
 
 
 @pytest.mark.integration
@@ -197,7 +197,7 @@ def test_a_postgres_database_without_migrations_is_refused_until_kilab_db_upgrad
     try:
         with pytest.raises(UserError, match="kilab db upgrade"):
             open_store(url)
-        assert [m.version for m in upgrade_schema(url)] == [1]
+        assert [m.version for m in upgrade_schema(url)] == [1, 2]
         assert upgrade_schema(url) == []  # applied once
         store = open_store(url)
         store.create_run(_run("r"))
@@ -210,3 +210,18 @@ def test_a_postgres_database_without_migrations_is_refused_until_kilab_db_upgrad
         assert row == ("10",)
     finally:
         drop_database(postgres_server, url)
+
+
+def test_the_promotion_log_head_is_kept_per_log_and_replaced(store: RunStore) -> None:
+    from kilab.evals.records import LogHead
+
+    assert store.log_head("/logs/a.jsonl") is None
+    first = LogHead(log="/logs/a.jsonl", seq=1, hash="1" * 64, at=T0)
+    store.set_log_head(first)
+    store.set_log_head(LogHead(log="/logs/b.jsonl", seq=7, hash="7" * 64, at=T0))
+    assert store.log_head("/logs/a.jsonl") == first
+    second = LogHead(log="/logs/a.jsonl", seq=2, hash="2" * 64, at=T0 + timedelta(minutes=1))
+    store.set_log_head(second)
+    assert store.log_head("/logs/a.jsonl") == second
+    kept = store.log_head("/logs/b.jsonl")
+    assert kept is not None and kept.seq == 7

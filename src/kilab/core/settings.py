@@ -15,6 +15,7 @@ applies on the next call. The one other use is the API key a model profile names
 | ``KILAB_LOCAL_BASE_URL`` | use this llama.cpp server instead of starting one | unset |
 | ``KILAB_LOCAL_VERBOSE`` | let llama.cpp log to stderr | off |
 | ``KILAB_USER`` | who promotes (promotion records) | the login name |
+| ``KILAB_LOG_KEY`` | the secret that signs promotion records (HMAC-SHA256) | unset (unsigned) |
 | ``KILAB_LOG_LEVEL`` | debug, info, warning, error, critical | ``warning`` |
 | ``KILAB_LOG_FORMAT`` | auto, console, json | ``auto`` |
 | ``KILAB_TRACES`` | none, or console, otlp, jsonl, store (comma-separated) | ``none`` |
@@ -31,7 +32,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -62,6 +63,8 @@ class Settings:
         local_base_url: ``KILAB_LOCAL_BASE_URL`` ("" when unset).
         local_verbose: ``KILAB_LOCAL_VERBOSE``.
         user: ``KILAB_USER`` ("" when unset: the login name is used).
+        log_key: ``KILAB_LOG_KEY``: the secret every promotion record is signed with
+            (HMAC-SHA256); "" when unset. Never printed (not in the repr).
         service_name: ``OTEL_SERVICE_NAME``: the service of exported spans.
         database_url: ``KILAB_DATABASE_URL`` (``postgresql://…``): the shared service's
             stores live there ("" when unset: SQLite under ``home``).
@@ -77,6 +80,7 @@ class Settings:
     local_base_url: str = ""
     local_verbose: bool = False
     user: str = ""
+    log_key: str = field(default="", repr=False)
     service_name: str = "kilab"
     database_url: str = ""
 
@@ -134,6 +138,7 @@ def settings(env: Mapping[str, str] | None = None) -> Settings:
         local_base_url=env.get("KILAB_LOCAL_BASE_URL", "").strip(),
         local_verbose=_flag(env.get("KILAB_LOCAL_VERBOSE", "")),
         user=env.get("KILAB_USER", "").strip(),
+        log_key=env.get("KILAB_LOG_KEY", "").strip(),
         service_name=env.get("OTEL_SERVICE_NAME") or "kilab",
         database_url=env.get("KILAB_DATABASE_URL", ""),
     )
