@@ -15,6 +15,7 @@ applies on the next call. The one other use is the API key a model profile names
 | ``KILAB_LOCAL_BASE_URL`` | use this llama.cpp server instead of starting one | unset |
 | ``KILAB_LOCAL_VERBOSE`` | let llama.cpp log to stderr | off |
 | ``KILAB_USER`` | who promotes (promotion records) | the login name |
+| ``KILAB_ALLOW_OUTSIDE`` | folders outside the project configs may name (``:``-separated) | none |
 | ``KILAB_LOG_KEY`` | the secret that signs promotion records (HMAC-SHA256) | unset (unsigned) |
 | ``KILAB_LOG_LEVEL`` | debug, info, warning, error, critical | ``warning`` |
 | ``KILAB_LOG_FORMAT`` | auto, console, json | ``auto`` |
@@ -63,6 +64,10 @@ class Settings:
         local_base_url: ``KILAB_LOCAL_BASE_URL`` ("" when unset).
         local_verbose: ``KILAB_LOCAL_VERBOSE``.
         user: ``KILAB_USER`` ("" when unset: the login name is used).
+        allow_outside: ``KILAB_ALLOW_OUTSIDE``: folders outside the project folder that
+            configs may name files in (prompts, datasets, corpus files), separated by
+            ``os.pathsep``. An operator's choice, deliberately not a config key: a config
+            must not be able to allow itself to read ``/etc``.
         log_key: ``KILAB_LOG_KEY``: the secret every promotion record is signed with
             (HMAC-SHA256); "" when unset. Never printed (not in the repr).
         service_name: ``OTEL_SERVICE_NAME``: the service of exported spans.
@@ -80,6 +85,7 @@ class Settings:
     local_base_url: str = ""
     local_verbose: bool = False
     user: str = ""
+    allow_outside: tuple[Path, ...] = ()
     log_key: str = field(default="", repr=False)
     service_name: str = "kilab"
     database_url: str = ""
@@ -138,6 +144,11 @@ def settings(env: Mapping[str, str] | None = None) -> Settings:
         local_base_url=env.get("KILAB_LOCAL_BASE_URL", "").strip(),
         local_verbose=_flag(env.get("KILAB_LOCAL_VERBOSE", "")),
         user=env.get("KILAB_USER", "").strip(),
+        allow_outside=tuple(
+            Path(os.path.abspath(part))
+            for part in env.get("KILAB_ALLOW_OUTSIDE", "").split(os.pathsep)
+            if part.strip()
+        ),
         log_key=env.get("KILAB_LOG_KEY", "").strip(),
         service_name=env.get("OTEL_SERVICE_NAME") or "kilab",
         database_url=env.get("KILAB_DATABASE_URL", ""),
