@@ -90,10 +90,12 @@ def promote(
     run_ref: str,
     variant: str | None = None,
 ) -> tuple[PromotionRecord, GateDecision]:
-    """Promote a run's variant to a stage when its gate passes; append the record.
+    """Promote a run's variant to a stage when its gate passes; append the record (signed
+    when ``KILAB_LOG_KEY`` is set) and keep the log's new head in the store.
 
     Raises:
-        UserError: When a rule fails (the message lists them), or the variant is ambiguous.
+        UserError: When a rule fails (the message lists them), the variant is ambiguous, or
+            the log fails verification.
     """
     if stage not in STAGES:
         raise UserError(f"unknown stage {stage!r} (stages: {', '.join(STAGES)})")
@@ -117,6 +119,7 @@ def promote(
         raise UserError(f"not promoted: the {stage} gate fails for {run.id}/{variant}: {failed}")
     summary = report.summaries[variant]
     record = log.append(
+        store,
         pilot=pilot,
         stage=stage,
         run_id=run.id,

@@ -166,3 +166,20 @@ class RunInfo(_Record):
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     finished_at: datetime | None = None
     seed: int = 0
+
+
+class LogHead(_Record):
+    """The promotion log's last record as the run store keeps it, beside the log: a removed
+    last record, an appended one or a re-chained log no longer ends where the store says.
+
+    Attributes:
+        log: Which log (its absolute path).
+        seq: The last record's sequence number (0: an empty log).
+        hash: The last record's hash.
+        at: When the head was written.
+    """
+
+    log: str
+    seq: int
+    hash: str
+    at: datetime = Field(default_factory=lambda: datetime.now(UTC))
