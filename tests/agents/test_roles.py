@@ -202,7 +202,7 @@ async def test_correctness_judge_over_the_wire(profile, tmp_path, mock: respx.Mo
     system, user = bodies[0]["messages"][0]["content"], bodies[0]["messages"][1]["content"]
     assert system.startswith("Du er en nøyaktig sensor")
     assert "Nøkkelfakta:\n- seks måneders leie" in user
-    assert f'<kilde id="{PASSAGES[0].id}"' in user and "<svar>" in user
+    assert f'<kilde id="{PASSAGES[0]["id"]}"' in user and "<svar>" in user
 
 
 async def test_correctness_judge_refuses_an_unknown_verdict(
