@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from kilab.core.errors import NotFoundError, UserError
+from kilab.evals.calibration import CalibrationLog, CalibrationRecord
 from kilab.evals.gates import Baseline, GateDecision, evaluate_gate
 from kilab.evals.harness import EvalReport, build_report
 from kilab.evals.promotion import PromotionLog, PromotionRecord, RuleRecord, ScoreRecord, next_stage
+from kilab.evals.records import RunInfo
 from kilab.evals.store import RunStore, resolve_run
 from kilab.graphs.project import Project
 from kilab.graphs.specs import STAGES, Stage
@@ -36,6 +38,20 @@ def target_stage(log: PromotionLog, pilot: str, stage: Stage | None) -> Stage:
     return stage or next_stage(log.current_stage(pilot))
 
 
+def calibration_log() -> CalibrationLog:
+    """Where ``kilab judge calibrate`` keeps its results (``$KILAB_HOME/calibrations.jsonl``)."""
+    from kilab.core.settings import settings
+
+    return CalibrationLog(settings().calibrations)
+
+
+def judge_calibrations(run: RunInfo) -> dict[str, CalibrationRecord | None]:
+    """For each judged metric of a run, its judge's latest calibration (None: uncalibrated),
+    so that reports can mark scores of an uncalibrated judge."""
+    latest = calibration_log().latest() if run.judges else {}
+    return {metric: latest.get(judge) for metric, judge in run.judges.items()}
+
+
 def decide(
     project: Project,
     store: RunStore,
@@ -58,6 +74,7 @@ def decide(
     spec = project.pilot(pilot)
     stage = target_stage(log, pilot, stage)
     gate = spec.gates.get(stage)
+    calibrations = calibration_log().latest() if gate is not None and gate.judge else {}
     decisions = []
     for variant in variants or report.run.variants:
         if variant not in report.summaries:
@@ -76,6 +93,8 @@ def decide(
                 report.results,
                 baseline,
                 seed=report.run.seed,
+                judges=report.run.judges,
+                calibrations=calibrations,
             )
         )
     return decisions

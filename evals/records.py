@@ -145,6 +145,8 @@ class RunInfo(_Record):
         variants: The variants run.
         repeats: Repeats per case and variant.
         metrics: The metric names scored.
+        judges: Judged metric → the judge that gave its values (``fact_recall``, or a
+            model judge's kind, model, endpoint and prompt), for calibration lookups.
         total: Number of case × variant × repeat results the run will hold when complete.
         status: running, finished or interrupted.
         created_at: When the run started.
@@ -161,6 +163,7 @@ class RunInfo(_Record):
     variants: list[str]
     repeats: int = 1
     metrics: list[str] = Field(default_factory=list)
+    judges: dict[str, str] = Field(default_factory=dict)
     total: int = 0
     status: RunStatus = "running"
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))

@@ -171,3 +171,27 @@ def model_judge(
         f":prompt-{digest}:k{samples}"
     )
     return ModelJudge(model, identity, samples)
+
+
+def correctness_for(
+    project: Project,
+    pilot: str,
+    profile: str | None,
+    *,
+    samples: int = 3,
+    use_cache: bool = True,
+) -> CorrectnessMetric | None:
+    """The ``answer_correct`` metric when the pilot scores it and a judge profile is given
+    (``--judge``) or the project has a judge agent; None otherwise (the run says it skipped
+    the metric)."""
+    if ANSWER_CORRECT not in project.pilot(pilot).metrics:
+        return None
+    if profile is None:
+        judges = [a for a in project.agents.values() if a.spec.role == "judge"]
+        if not judges:
+            return None
+        profile = judges[0].spec.model
+    if profile == "offline":
+        return None
+    judge = model_judge(project, profile, samples=samples, use_cache=use_cache)
+    return CorrectnessMetric(judge, samples=samples)
