@@ -22,7 +22,7 @@ from pydantic import BaseModel
 
 from kilab.core import telemetry
 from kilab.core.errors import UserError
-from kilab.evals import keys
+from kilab.evals import keys, leases
 from kilab.evals.datasets import Case, Dataset, load_dataset
 from kilab.evals.metrics import AnyMetric, resolve_metrics, score_case
 from kilab.evals.passing import PassRule, failed_rules, pass_rules, rule_metrics
@@ -31,6 +31,7 @@ from kilab.evals.records import (
     CaseResult,
     FindingRecord,
     RunInfo,
+    RunLease,
     ToolCallRecord,
     UsageRecord,
 )
@@ -226,8 +227,10 @@ class Harness:
         skipped_metrics: list[str],
         resumed: int,
         contexts: dict[str, BuildContext],
+        lease: RunLease | None = None,
     ) -> None:
         self.project, self.pilot, self.store, self.options = project, pilot, store, options
+        self.lease = lease
         self.run_info, self.jobs, self.metrics = run, jobs, metrics
         self.skipped_metrics, self.resumed = skipped_metrics, resumed
         self._contexts = contexts
@@ -238,7 +241,12 @@ class Harness:
     def prepare(
         cls, project: Project, pilot: str, store: RunStore, options: EvalOptions
     ) -> Harness:
-        """Load the dataset, work out every key, and create (or reopen) the run."""
+        """Load the dataset, work out every key, and create (or reopen) the run, holding its
+        lease (``kilab.evals.leases``) from before the run is touched.
+
+        Raises:
+            RunBusy: Another live process is computing the run.
+        """
         spec = project.pilot(pilot)
         # the pass rules read their metrics, listed or not (correctness by default)
         metrics = resolve_metrics(
@@ -260,6 +268,7 @@ class Harness:
                 )
             dataset = load_dataset(run.dataset)
             variants, repeats = run.variants, run.repeats
+            lease = leases.acquire(store, run.id)
             run = run.model_copy(update={"status": "running", "finished_at": None})
             store.update_run(run)
         else:
@@ -282,15 +291,22 @@ class Harness:
                 seed=options.seed,
             )
             store.create_run(run)
-        contexts = {
-            variant: BuildContext.for_pilot(
-                project, spec, variant, cache_dir=options.cache_dir, use_cache=options.use_cache
-            )
-            for variant in variants
-        }
-        jobs = _jobs(spec, contexts, dataset, repeats, options.judge, options.correctness)
+            lease = leases.acquire(store, run.id)
+        try:
+            contexts = {
+                variant: BuildContext.for_pilot(
+                    project, spec, variant, cache_dir=options.cache_dir, use_cache=options.use_cache
+                )
+                for variant in variants
+            }
+            jobs = _jobs(spec, contexts, dataset, repeats, options.judge, options.correctness)
+        except BaseException:
+            store.release_lease(run.id, lease.token)
+            raise
         resumed = len(store.result_keys(run.id)) if options.resume else 0
-        return cls(project, pilot, store, options, run, jobs, metrics, skipped, resumed, contexts)
+        return cls(
+            project, pilot, store, options, run, jobs, metrics, skipped, resumed, contexts, lease
+        )
 
     async def compile(self) -> None:
         """Compile every variant's graph now (``run`` does it too, for the variants it needs)."""
@@ -370,7 +386,13 @@ class Harness:
         return remaining, reused
 
     async def run(self, progress: ProgressSink | None = None) -> EvalReport:
-        """Compute every missing key, then summarise the run."""
+        """Compute every missing key, then summarise the run; the run's lease is renewed
+        meanwhile and released at the end."""
+        lease, self.lease = self.lease or leases.acquire(self.store, self.run_info.id), None
+        async with leases.renewing(self.store, lease):
+            return await self._run(progress)
+
+    async def _run(self, progress: ProgressSink | None) -> EvalReport:
         started = time.perf_counter()
         done = self.store.result_keys(self.run_info.id)
         todo = [job for job in self.jobs if job.key not in done]

@@ -190,18 +190,31 @@ def runs(
     from rich import box
     from rich.table import Table
 
+    from kilab.evals.leases import shown_status
     from kilab.evals.store import open_store
 
     run_store = open_store(store)
     try:
         found = run_store.list_runs(pilot)[:limit]
         counts = {r.id: len(run_store.result_keys(r.id, include_errors=True)) for r in found}
+        # a stored "running" whose process is gone shows as interrupted
+        found = [r.model_copy(update={"status": shown_status(run_store, r)}) for r in found]
+        holders = {r.id: run_store.get_lease(r.id) for r in found if r.status == "running"}
     finally:
         run_store.close()
     if as_json:
         print(
             json.dumps(
-                [r.model_dump(mode="json") | {"results": counts[r.id]} for r in found],
+                [
+                    r.model_dump(mode="json")
+                    | {"results": counts[r.id]}
+                    | (
+                        {"held_by": {"host": lease.host, "pid": lease.pid}}
+                        if (lease := holders.get(r.id))
+                        else {}
+                    )
+                    for r in found
+                ],
                 ensure_ascii=False,
                 indent=2,
             )
@@ -218,6 +231,8 @@ def runs(
             "finished": "[green]finished[/green]",
             "interrupted": "[yellow]interrupted[/yellow]",
         }.get(r.status, r.status)
+        if (lease := holders.get(r.id)) is not None:
+            status += f" (host {lease.host}, pid {lease.pid})"
         table.add_row(
             r.id,
             r.created_at.strftime("%Y-%m-%d %H:%M"),
