@@ -5,12 +5,19 @@ hash (``kilab.evals.keys``). A case that raises is recorded with its error and t
 Resuming a run computes only the keys it lacks (errored ones are retried); a key already
 computed by any run in the store is copied instead of computed again unless ``use_cache`` is
 off.
+
+Comparisons between variants are fair by construction: every variant's set-up (compiling,
+loading indexes and models, starting clients) is done and timed before the first case and
+stored on the run as its set-up time, and the cases of all variants then run interleaved in
+an order drawn from the run's seed, counterbalanced (each variant runs first equally often),
+so that neither warm caches nor a loaded machine favour one variant.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -66,7 +73,7 @@ class EvalOptions:
         dataset: Another dataset of the same form than the pilot's.
         resume: A run id to finish instead of starting a new run.
         use_cache: Reuse results of equal keys from earlier runs, and cached indexes.
-        seed: Seed of the bootstrap.
+        seed: Seed of the bootstrap and of the order the cases run in.
         cache_dir: Index cache folder (None: the settings' default).
         judge: The judge metric, when a judge profile is configured.
     """
@@ -139,6 +146,27 @@ def output_from(result: GraphResult) -> CaseOutput:
     )
 
 
+def interleaved(jobs: Sequence[_Job], seed: int) -> list[_Job]:
+    """The jobs in a counterbalanced order drawn from ``seed``.
+
+    The runs of one case and repeat form a block; blocks come in a random order, and within
+    block *i* the variants take turns in the order rotated by *i*, so every variant runs
+    first in as many blocks as every other. A variant thus neither pays more often for what
+    the first visit of a question warms (a query vector, a screened passage) nor meets a
+    different state of the machine than its rival, which runs beside it.
+    """
+    blocks: dict[tuple[str, int], list[_Job]] = {}
+    for job in jobs:
+        blocks.setdefault((job.case.id, job.repeat), []).append(job)
+    order = list(blocks.values())
+    random.Random(seed).shuffle(order)
+    mixed = []
+    for index, block in enumerate(order):
+        turn = index % len(block)
+        mixed.extend(block[turn:] + block[:turn])
+    return mixed
+
+
 def _variants(pilot: PilotSpec, wanted: Sequence[str] | None) -> list[str]:
     if not wanted:
         return list(pilot.variants)[:1]
@@ -209,6 +237,7 @@ class Harness:
         self._contexts = contexts
         self._graphs: dict[str, CompiledGraph] = {}
         self.rules: list[PassRule] = pass_rules(project.pilot(pilot).pass_, metrics)
+        self._setup_s: dict[str, float] = {}
 
     @classmethod
     def prepare(
@@ -266,9 +295,24 @@ class Harness:
         return cls(project, pilot, store, options, run, jobs, metrics, skipped, resumed, contexts)
 
     async def compile(self) -> None:
-        """Compile every variant's graph now (``run`` does it too, for the variants it needs)."""
-        for variant in dict.fromkeys(job.variant for job in self.jobs):
-            await asyncio.to_thread(self._compiled, variant)
+        """Set up every variant now (``run`` does it too, for the variants it needs)."""
+        await self.set_up(list(dict.fromkeys(job.variant for job in self.jobs)))
+
+    async def set_up(self, variants: Sequence[str]) -> dict[str, float]:
+        """Compile each variant's graph and run its nodes' set-up (``kilab.graphs.setup``),
+        one variant after the other, before any case; returns each variant's seconds.
+
+        Variants share what the process already holds (an index the first one loaded), so
+        a later variant's set-up can be shorter; none of it is inside a case's latency.
+        """
+        for variant in variants:
+            if variant in self._setup_s:
+                continue
+            started = time.perf_counter()
+            graph = await asyncio.to_thread(self._compiled, variant)
+            await asyncio.to_thread(graph.set_up)
+            self._setup_s[variant] = time.perf_counter() - started
+        return {v: self._setup_s[v] for v in variants}
 
     def _compiled(self, variant: str) -> CompiledGraph:
         if variant not in self._graphs:
@@ -350,7 +394,7 @@ class Harness:
         if progress:
             progress.plan(len(self.jobs), len(self.jobs) - len(todo))
         todo, reused = self._reuse(todo, progress)
-        queue: Iterator[_Job] = iter(todo)
+        queue: Iterator[_Job] = iter(interleaved(todo, self.run_info.seed))
 
         async def worker() -> None:
             for job in queue:  # a shared iterator: each job is taken by exactly one worker
@@ -361,8 +405,11 @@ class Harness:
 
         status = "interrupted"
         try:
-            for variant in dict.fromkeys(job.variant for job in todo):
-                await asyncio.to_thread(self._compiled, variant)
+            setup_s = await self.set_up(list(dict.fromkeys(job.variant for job in todo)))
+            self.run_info = self.run_info.model_copy(
+                update={"setup_s": {**self.run_info.setup_s, **setup_s}}
+            )
+            self.store.update_run(self.run_info)
             workers = min(self.options.concurrency, max(1, len(todo)))
             with telemetry.run_span(self.run_info.id, self.pilot, self.run_info.variants):
                 await asyncio.gather(*(worker() for _ in range(workers)))

@@ -149,7 +149,9 @@ class RunInfo(_Record):
         status: running, finished or interrupted.
         created_at: When the run started.
         finished_at: When it finished (None while running).
-        seed: Seed of every bootstrap of this run.
+        seed: Seed of every bootstrap of this run, and of the order its cases run in.
+        setup_s: Seconds each variant's set-up took (graph compiled, indexes and models
+            loaded, clients started), all before the first case, so never in a case's latency.
     """
 
     id: str
@@ -166,3 +168,4 @@ class RunInfo(_Record):
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     finished_at: datetime | None = None
     seed: int = 0
+    setup_s: dict[str, float] = Field(default_factory=dict)

@@ -65,6 +65,11 @@ def print_report(
         f"{report.computed} computed, {report.reused} reused"
         + (f", {report.resumed} resumed" if report.resumed else "")
         + (f" · {report.wall_s:.1f}s" if report.wall_s else "")
+        + (
+            f" (set-up {sum(run.setup_s.values()):.1f}s, before the first case)"
+            if run.setup_s
+            else ""
+        )
     )
     if report.skipped_metrics:
         console.print(
