@@ -5,12 +5,32 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from kilab.core.errors import NotFoundError, UserError
-from kilab.evals.gates import Baseline, GateDecision, evaluate_gate
+from kilab.evals.gates import Baseline, GateDecision, RuleResult, evaluate_gate
 from kilab.evals.harness import EvalReport, build_report
 from kilab.evals.promotion import PromotionLog, PromotionRecord, RuleRecord, ScoreRecord, next_stage
 from kilab.evals.store import RunStore, resolve_run
 from kilab.graphs.project import Project
-from kilab.graphs.specs import STAGES, Stage
+from kilab.graphs.specs import STAGES, PilotSpec, Stage
+
+# Stages whose gates judge held-out data only, when a pilot declares dev and test data.
+HELD_OUT_STAGES: tuple[Stage, ...] = ("pilot", "production")
+
+
+def split_rule(spec: PilotSpec, report: EvalReport, stage: Stage) -> RuleResult | None:
+    """For a pilot with dev and test data, the rule that its pilot and production gates
+    are judged on the test split alone (None: no such rule applies)."""
+    if not spec.split or stage not in HELD_OUT_STAGES:
+        return None
+    run = report.run
+    if run.split == "test":
+        return RuleResult("test split", True, f"judged on the test split ({run.dataset})")
+    used = "the dev split" if run.split == "dev" else f"another dataset ({run.dataset})"
+    return RuleResult(
+        "test split",
+        False,
+        f"the {stage} gate is judged on the test split only; this run used {used}: "
+        f"run kilab eval {spec.name} without --split or --dataset",
+    )
 
 
 def _baseline(
@@ -58,6 +78,7 @@ def decide(
     spec = project.pilot(pilot)
     stage = target_stage(log, pilot, stage)
     gate = spec.gates.get(stage)
+    held_out = split_rule(spec, report, stage) if gate is not None else None
     decisions = []
     for variant in variants or report.run.variants:
         if variant not in report.summaries:
@@ -68,16 +89,14 @@ def decide(
         baseline = None
         if gate is not None and gate.no_regression_vs:
             baseline = _baseline(store, log, pilot, gate.no_regression_vs, variant)
-        decisions.append(
-            evaluate_gate(
-                gate,
-                stage,
-                report.summaries[variant],
-                report.results,
-                baseline,
-                seed=report.run.seed,
-            )
+        decision = evaluate_gate(
+            gate, stage, report.summaries[variant], report.results, baseline, seed=report.run.seed
         )
+        if held_out is not None:
+            decision = GateDecision(
+                decision.stage, decision.variant, [held_out, *decision.rules], decision.declared
+            )
+        decisions.append(decision)
     return decisions
 
 

@@ -23,7 +23,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol
 
 from pydantic import BaseModel
 
@@ -47,7 +47,7 @@ from kilab.graphs.compiler import CompiledGraph, compile_graph
 from kilab.graphs.context import BuildContext, variant_of
 from kilab.graphs.project import Project
 from kilab.graphs.runner import GraphResult, arun_question
-from kilab.graphs.specs import PilotSpec
+from kilab.graphs.specs import PilotSpec, Split
 
 
 class ProgressSink(Protocol):
@@ -71,6 +71,8 @@ class EvalOptions:
         repeats: Runs of each case and variant.
         concurrency: Cases in flight at once.
         dataset: Another dataset of the same form than the pilot's.
+        split: ``dev`` or ``test`` of a pilot that declares both (None: test, which the
+            gates judge); ignored when ``dataset`` is given.
         resume: A run id to finish instead of starting a new run.
         use_cache: Reuse results of equal keys from earlier runs, and cached indexes.
         seed: Seed of the bootstrap and of the order the cases run in.
@@ -82,6 +84,7 @@ class EvalOptions:
     repeats: int = 1
     concurrency: int = 8
     dataset: Path | None = None
+    split: Split | None = None
     resume: str | None = None
     use_cache: bool = True
     seed: int = 0
@@ -266,7 +269,10 @@ class Harness:
             run = run.model_copy(update={"status": "running", "finished_at": None})
             store.update_run(run)
         else:
-            path = options.dataset or project.dataset_path(pilot)
+            path = options.dataset or project.dataset_path(pilot, options.split)
+            split: Literal["", "dev", "test"] = ""
+            if options.dataset is None and spec.split:
+                split = options.split or "test"
             dataset = load_dataset(path)
             variants = _variants(spec, options.variants)
             repeats = options.repeats
@@ -282,6 +288,7 @@ class Harness:
                 metrics=[m.name for m in metrics],
                 total=len(dataset.cases) * len(variants) * repeats,
                 seed=options.seed,
+                split=split,
             )
             store.create_run(run)
         contexts = {
