@@ -9,7 +9,8 @@ from typing import Annotated
 
 import typer
 
-from kilab.cli.evals import DEFAULT_STORE, StoreOption, open_pilot
+from kilab.cli.evals import open_pilot
+from kilab.cli.options import DEFAULT_STORE, StoreOption
 from kilab.cli.output import console
 
 
