@@ -5,18 +5,25 @@ hash (``kilab.evals.keys``). A case that raises is recorded with its error and t
 Resuming a run computes only the keys it lacks (errored ones are retried); a key already
 computed by any run in the store is copied instead of computed again unless ``use_cache`` is
 off.
+
+Comparisons between variants are fair by construction: every variant's set-up (compiling,
+loading indexes and models, starting clients) is done and timed before the first case and
+stored on the run as its set-up time, and the cases of all variants then run interleaved in
+an order drawn from the run's seed, counterbalanced (each variant runs first equally often),
+so that neither warm caches nor a loaded machine favour one variant.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol
 
 from pydantic import BaseModel
 
@@ -41,7 +48,7 @@ from kilab.graphs.compiler import CompiledGraph, compile_graph
 from kilab.graphs.context import BuildContext, variant_of
 from kilab.graphs.project import Project
 from kilab.graphs.runner import GraphResult, arun_question
-from kilab.graphs.specs import PilotSpec
+from kilab.graphs.specs import PilotSpec, Split
 
 
 class ProgressSink(Protocol):
@@ -65,9 +72,11 @@ class EvalOptions:
         repeats: Runs of each case and variant.
         concurrency: Cases in flight at once.
         dataset: Another dataset of the same form than the pilot's.
+        split: ``dev`` or ``test`` of a pilot that declares both (None: test, which the
+            gates judge); ignored when ``dataset`` is given.
         resume: A run id to finish instead of starting a new run.
         use_cache: Reuse results of equal keys from earlier runs, and cached indexes.
-        seed: Seed of the bootstrap.
+        seed: Seed of the bootstrap and of the order the cases run in.
         cache_dir: Index cache folder (None: the settings' default).
         judge: The judge metric, when a judge profile is configured.
         correctness: The ``answer_correct`` metric, when a judge profile is configured.
@@ -77,6 +86,7 @@ class EvalOptions:
     repeats: int = 1
     concurrency: int = 8
     dataset: Path | None = None
+    split: Split | None = None
     resume: str | None = None
     use_cache: bool = True
     seed: int = 0
@@ -140,6 +150,27 @@ def output_from(result: GraphResult) -> CaseOutput:
         thread_id=result.thread_id,
         tool_calls=[ToolCallRecord(**call) for call in result.tool_calls],
     )
+
+
+def interleaved(jobs: Sequence[_Job], seed: int) -> list[_Job]:
+    """The jobs in a counterbalanced order drawn from ``seed``.
+
+    The runs of one case and repeat form a block; blocks come in a random order, and within
+    block *i* the variants take turns in the order rotated by *i*, so every variant runs
+    first in as many blocks as every other. A variant thus neither pays more often for what
+    the first visit of a question warms (a query vector, a screened passage) nor meets a
+    different state of the machine than its rival, which runs beside it.
+    """
+    blocks: dict[tuple[str, int], list[_Job]] = {}
+    for job in jobs:
+        blocks.setdefault((job.case.id, job.repeat), []).append(job)
+    order = list(blocks.values())
+    random.Random(seed).shuffle(order)
+    mixed = []
+    for index, block in enumerate(order):
+        turn = index % len(block)
+        mixed.extend(block[turn:] + block[:turn])
+    return mixed
 
 
 def _variants(pilot: PilotSpec, wanted: Sequence[str] | None) -> list[str]:
@@ -236,6 +267,7 @@ class Harness:
         self._contexts = contexts
         self._graphs: dict[str, CompiledGraph] = {}
         self.rules: list[PassRule] = pass_rules(project.pilot(pilot).pass_, metrics)
+        self._setup_s: dict[str, float] = {}
 
     @classmethod
     def prepare(
@@ -272,7 +304,10 @@ class Harness:
             run = run.model_copy(update={"status": "running", "finished_at": None})
             store.update_run(run)
         else:
-            path = options.dataset or project.dataset_path(pilot)
+            path = options.dataset or project.dataset_path(pilot, options.split)
+            split: Literal["", "dev", "test"] = ""
+            if options.dataset is None and spec.split:
+                split = options.split or "test"
             dataset = load_dataset(path)
             variants = _variants(spec, options.variants)
             repeats = options.repeats
@@ -289,6 +324,7 @@ class Harness:
                 judges=_judges(metrics),
                 total=len(dataset.cases) * len(variants) * repeats,
                 seed=options.seed,
+                split=split,
             )
             store.create_run(run)
             lease = leases.acquire(store, run.id)
@@ -309,9 +345,24 @@ class Harness:
         )
 
     async def compile(self) -> None:
-        """Compile every variant's graph now (``run`` does it too, for the variants it needs)."""
-        for variant in dict.fromkeys(job.variant for job in self.jobs):
-            await asyncio.to_thread(self._compiled, variant)
+        """Set up every variant now (``run`` does it too, for the variants it needs)."""
+        await self.set_up(list(dict.fromkeys(job.variant for job in self.jobs)))
+
+    async def set_up(self, variants: Sequence[str]) -> dict[str, float]:
+        """Compile each variant's graph and run its nodes' set-up (``kilab.graphs.setup``),
+        one variant after the other, before any case; returns each variant's seconds.
+
+        Variants share what the process already holds (an index the first one loaded), so
+        a later variant's set-up can be shorter; none of it is inside a case's latency.
+        """
+        for variant in variants:
+            if variant in self._setup_s:
+                continue
+            started = time.perf_counter()
+            graph = await asyncio.to_thread(self._compiled, variant)
+            await asyncio.to_thread(graph.set_up)
+            self._setup_s[variant] = time.perf_counter() - started
+        return {v: self._setup_s[v] for v in variants}
 
     def _compiled(self, variant: str) -> CompiledGraph:
         if variant not in self._graphs:
@@ -399,7 +450,7 @@ class Harness:
         if progress:
             progress.plan(len(self.jobs), len(self.jobs) - len(todo))
         todo, reused = self._reuse(todo, progress)
-        queue: Iterator[_Job] = iter(todo)
+        queue: Iterator[_Job] = iter(interleaved(todo, self.run_info.seed))
 
         async def worker() -> None:
             for job in queue:  # a shared iterator: each job is taken by exactly one worker
@@ -410,8 +461,11 @@ class Harness:
 
         status = "interrupted"
         try:
-            for variant in dict.fromkeys(job.variant for job in todo):
-                await asyncio.to_thread(self._compiled, variant)
+            setup_s = await self.set_up(list(dict.fromkeys(job.variant for job in todo)))
+            self.run_info = self.run_info.model_copy(
+                update={"setup_s": {**self.run_info.setup_s, **setup_s}}
+            )
+            self.store.update_run(self.run_info)
             workers = min(self.options.concurrency, max(1, len(todo)))
             with telemetry.run_span(self.run_info.id, self.pilot, self.run_info.variants):
                 await asyncio.gather(*(worker() for _ in range(workers)))

@@ -151,7 +151,11 @@ class RunInfo(_Record):
         status: running, finished or interrupted.
         created_at: When the run started.
         finished_at: When it finished (None while running).
-        seed: Seed of every bootstrap of this run.
+        seed: Seed of every bootstrap of this run, and of the order its cases run in.
+        split: ``dev`` or ``test`` when the run used that part of a pilot's data; "" for a
+            pilot with one dataset file or another dataset given for the run.
+        setup_s: Seconds each variant's set-up took (graph compiled, indexes and models
+            loaded, clients started), all before the first case, so never in a case's latency.
     """
 
     id: str
@@ -169,6 +173,8 @@ class RunInfo(_Record):
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     finished_at: datetime | None = None
     seed: int = 0
+    split: Literal["", "dev", "test"] = ""
+    setup_s: dict[str, float] = Field(default_factory=dict)
 
 
 class LogHead(_Record):

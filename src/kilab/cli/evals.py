@@ -67,6 +67,13 @@ def eval_(
         Path | None,
         typer.Option(help="Another dataset of the same form.", exists=True, dir_okay=False),
     ] = None,
+    split: Annotated[
+        str | None,
+        typer.Option(
+            help="dev or test, of a pilot with dev and test data (default test: the gates "
+            "judge only test)."
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     store: StoreOption = DEFAULT_STORE,
     log: LogOption = DEFAULT_LOG,
@@ -103,6 +110,7 @@ def eval_(
         repeats=repeats,
         concurrency=concurrency,
         dataset=dataset,
+        split=parse_split(split),
         resume=resume,
         use_cache=not no_cache,
         seed=seed,
@@ -178,6 +186,19 @@ def parse_stage(stage: str | None) -> Literal["experiment", "pilot", "production
     if stage not in STAGES:
         raise UserError(f"unknown stage {stage!r} (stages: {', '.join(STAGES)})")
     return stage
+
+
+def parse_split(split: str | None) -> Literal["dev", "test"] | None:
+    """A split named on the command line (None stays None)."""
+    from kilab.core.errors import UserError
+
+    if split is None:
+        return None
+    if split == "dev":
+        return "dev"
+    if split == "test":
+        return "test"
+    raise UserError(f"--split is dev or test, not {split!r}")
 
 
 def runs(
