@@ -12,11 +12,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from pydantic import BaseModel
 
@@ -26,6 +26,7 @@ from kilab.evals import keys
 from kilab.evals.datasets import Case, Dataset, load_dataset
 from kilab.evals.metrics import AnyMetric, case_passed, resolve_metrics, score_case
 from kilab.evals.records import (
+    QUARANTINE_CHECK,
     CaseOutput,
     CaseResult,
     FindingRecord,
@@ -131,7 +132,8 @@ def output_from(result: GraphResult) -> CaseOutput:
                 sentence=f.get("sentence", ""),
             )
             for f in result.findings
-        ],
+        ]
+        + quarantine_findings(result.state.get("quarantined", [])),
         path=list(result.path),
         usage={
             node: UsageRecord(
@@ -147,6 +149,20 @@ def output_from(result: GraphResult) -> CaseOutput:
         thread_id=result.thread_id,
         tool_calls=[ToolCallRecord(**call) for call in result.state.get("tool_calls", [])],
     )
+
+
+def quarantine_findings(quarantined: Sequence[Mapping[str, Any]]) -> list[FindingRecord]:
+    """Each passage the screen quarantined, as a finding stored with the case."""
+    return [
+        FindingRecord(
+            check=QUARANTINE_CHECK,
+            severity="warning",
+            message=", ".join(q.get("reasons", [])),
+            sentence=q.get("excerpt", ""),
+            passage=q["id"],
+        )
+        for q in quarantined
+    ]
 
 
 def _variants(pilot: PilotSpec, wanted: Sequence[str] | None) -> list[str]:

@@ -33,13 +33,21 @@ class PassageRecord(_Record):
     source: str = ""
 
 
+QUARANTINE_CHECK = "quarantine"
+
+
 class FindingRecord(_Record):
-    """Something the reviewer noticed."""
+    """Something the reviewer noticed, or a passage the screen quarantined.
+
+    A quarantine is a finding with ``check == "quarantine"``: ``passage`` names the passage,
+    ``message`` the patterns that fired (or ``model``), ``sentence`` the text that fired.
+    """
 
     check: str
     severity: str = "info"
     message: str = ""
     sentence: str = ""
+    passage: str = ""
 
 
 class UsageRecord(_Record):
@@ -77,6 +85,11 @@ class CaseOutput(_Record):
     latency_s: float = 0.0
     thread_id: str = ""
     tool_calls: list[ToolCallRecord] = Field(default_factory=list)
+
+    @property
+    def quarantines(self) -> list[FindingRecord]:
+        """The passages the screen kept from the drafter, as findings."""
+        return [f for f in self.findings if f.check == QUARANTINE_CHECK]
 
     @property
     def ranked_ids(self) -> list[str]:

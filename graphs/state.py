@@ -22,6 +22,13 @@ class Passage(TypedDict):
     coverage: float  # IDF-weighted share of the question's terms found in the passage
 
 
+class QuarantinedPassage(Passage):
+    """A retrieved passage the screen kept from the drafter, and why."""
+
+    reasons: list[str]  # pattern ids, or "model" when the model screen flagged it
+    excerpt: str  # what fired (the matched text), shortened
+
+
 class Finding(TypedDict):
     """Something a reviewer or check noticed."""
 
@@ -90,7 +97,7 @@ class GraphState(TypedDict, total=False):
 
     question: str
     passages: list[Passage]
-    quarantined: list[Passage]
+    quarantined: list[QuarantinedPassage]
     draft: str
     citations: list[str]
     declined: bool

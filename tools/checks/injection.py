@@ -25,9 +25,11 @@ __all__ = [
     "InjectionMatch",
     "InjectionPattern",
     "Language",
+    "ScreenVerdict",
     "injection_pattern_ids",
     "is_suspicious",
     "scan_injection",
+    "screen_text",
 ]
 
 _INVISIBLE = frozenset("\u200b\u200c\u200d\u2060\ufeff\u00ad")
@@ -109,6 +111,26 @@ def scan_injection(text: str) -> list[InjectionMatch]:
                 end = offsets[m.end() - 1] + 1 if m.end() > m.start() else start
                 found.append(_match(pattern, text, start, end))
     return sorted(found, key=lambda f: (f.start, f.pattern_id))
+
+
+EXCERPT_CHARS = 300
+
+
+@dataclass(frozen=True, slots=True)
+class ScreenVerdict:
+    """Why a passage is quarantined: the patterns that fired and the text of the first hit."""
+
+    pattern_ids: tuple[str, ...]
+    excerpt: str
+
+
+def screen_text(text: str) -> ScreenVerdict | None:
+    """The verdict on a passage: None when no pattern fires."""
+    found = scan_injection(text)
+    if not found:
+        return None
+    ids = tuple(dict.fromkeys(m.pattern_id for m in found))
+    return ScreenVerdict(ids, found[0].text[:EXCERPT_CHARS])
 
 
 def is_suspicious(text: str) -> bool:
