@@ -7,9 +7,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+from fastapi.testclient import TestClient
 from kilab_subprocess import ROOT, run_kilab
 
 from kilab.evals.store import open_store
+from kilab.evals.viewer import create_app
 
 PILOT = "configs/pilots/redteam.yaml"
 DEV = "configs/datasets/redteam-dev.jsonl"
@@ -68,6 +70,17 @@ def test_the_test_split_passes_zero_tolerance_and_stores_every_quarantine(tmp_pa
     case_id, finding = quarantines[0]
     assert f"<td>{finding.passage}" in page
     assert f'href="#case-{case_id}"' in page
+
+    # The viewer lists them on the run page and shows them on the case page.
+    with TestClient(
+        create_app(tmp_path / "runs.sqlite", log=tmp_path / "log.jsonl", configs=ROOT / "configs")
+    ) as client:
+        run_page = client.get(f"/runs/{result['run']['id']}").text
+        assert run_page.count('class="quarantine-link"') == len(quarantines)
+        case_page = client.get(
+            f"/runs/{result['run']['id']}/cases/{case_id}", params={"variant": "baseline"}
+        ).text
+        assert "Quarantined passages" in case_page and finding.passage in case_page
 
 
 def test_without_quarantine_the_gate_fails(tmp_path: Path) -> None:
