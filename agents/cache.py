@@ -1,9 +1,12 @@
 """A content-addressed response cache on disk.
 
-The key is a SHA-256 over everything that changes the answer: the model, the endpoint, the
-messages, the parameters, the tools and the output schema. Secrets never enter the key, and the
-stored value is masked (secrets, identity and phone numbers) before it is written, so that
-nothing personal lies on disk; a rerun of an unchanged call is answered from disk.
+The key is a SHA-256 over everything that changes the answer: the model, the endpoint (the
+URL the request really goes to, ``OPENAI_BASE_URL`` included), the messages (kilab's prompts
+are in them, so a changed prompt file is a new key), the parameters, the tools and the output
+schema (a changed reply model is a new key). ``KEY_VERSION`` changes when what the key covers
+changes, so that no entry written under an older, narrower key is read again. Secrets never
+enter the key, and the stored value is masked (secrets, identity and phone numbers) before it
+is written, so that nothing personal lies on disk; an unchanged call is answered from disk.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from pydantic import BaseModel, ConfigDict
 
 from kilab.core.telemetry import redact_model
 
-KEY_VERSION = 1
+KEY_VERSION = 2  # 2: the endpoint is the URL requests go to (OPENAI_BASE_URL too)
 
 
 class CacheKey(BaseModel):

@@ -97,6 +97,9 @@ class ModelClient:
         )
         self.limits = limits_for(profile)
         self._model = model
+        # A chat model handed in answers from its own URL, which the cache key must name.
+        handed_url = getattr(model, "openai_api_base", None) if model is not None else None
+        self._handed_url = handed_url.rstrip("/") if isinstance(handed_url, str) else ""
         self._sleep = sleep
         self._asleep = asleep
         self._rng = random.Random(seed)
@@ -117,7 +120,7 @@ class ModelClient:
             return None
         return CacheKey(
             model=self.profile.model,
-            endpoint=endpoint_of(self.profile),
+            endpoint=self._endpoint(),
             messages=_wire(messages),
             params={
                 "temperature": self.profile.temperature,
@@ -126,6 +129,10 @@ class ModelClient:
             },
             output_schema=_json_schema(schema) if schema else None,
         )
+
+    def _endpoint(self) -> str:
+        """The URL requests go to (see ``endpoint_of``; a chat model handed in: its own)."""
+        return self._handed_url or endpoint_of(self.profile)
 
     def _lookup(self, key: CacheKey | None) -> CachedReply | None:
         return self.cache.get(key) if self.cache and key is not None else None

@@ -7,9 +7,10 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from kilab.agents.types import Draft, ReviewFinding, SourcePassage
+from kilab.agents.types import Draft, ReviewFinding
 from kilab.core.pii import redact
 from kilab.tools.compose import Source, compose
+from kilab.tools.retrieval.types import Passage
 
 
 class DrafterSettings(BaseModel):
@@ -40,7 +41,7 @@ class Drafter(Protocol):
     def draft(
         self,
         question: str,
-        passages: Sequence[SourcePassage],
+        passages: Sequence[Passage],
         feedback: Sequence[ReviewFinding] = (),
     ) -> Draft: ...
 
@@ -54,12 +55,15 @@ class ExtractiveDrafter:
     def draft(
         self,
         question: str,
-        passages: Sequence[SourcePassage],
+        passages: Sequence[Passage],
         feedback: Sequence[ReviewFinding] = (),
     ) -> Draft:
         composition = compose(
             question,
-            [Source(p.id, p.text, p.coverage) for p in passages[: self.settings.max_passages]],
+            [
+                Source(p["id"], p["text"], p.get("coverage"))
+                for p in passages[: self.settings.max_passages]
+            ],
             max_sentences=self.settings.max_sentences,
             min_coverage=self.settings.min_coverage,
             exclude={f.sentence for f in feedback if f.sentence},

@@ -10,10 +10,16 @@ from pathlib import Path
 
 from kilab.agents.client import ModelClient
 from kilab.agents.drafter import DrafterSettings
-from kilab.agents.messages import DECLINE_MARKER, draft_messages, judge_messages, review_messages
+from kilab.agents.messages import (
+    DECLINE_MARKER,
+    correctness_messages,
+    draft_messages,
+    judge_messages,
+    review_messages,
+)
 from kilab.agents.profiles import ModelProfile
 from kilab.agents.reviewer import ReviewerSettings, rule_findings, rules_verdict
-from kilab.agents.structured import JudgeModel, VerdictModel
+from kilab.agents.structured import CorrectnessModel, JudgeModel, VerdictModel
 from kilab.agents.types import (
     Draft,
     JudgeScore,
@@ -21,9 +27,9 @@ from kilab.agents.types import (
     Review,
     ReviewFinding,
     Severity,
-    SourcePassage,
 )
 from kilab.tools.compose import DECLINE_MESSAGE
+from kilab.tools.retrieval.types import Passage
 
 # Sampling the judge several times only means something with some randomness.
 JUDGE_SAMPLE_TEMPERATURE = 0.7
@@ -55,7 +61,7 @@ class LLMDrafter:
         self.client = client or ModelClient(profile, use_cache=use_cache, cache_dir=cache_dir)
 
     def _messages(
-        self, question: str, passages: Sequence[SourcePassage], feedback: Sequence[ReviewFinding]
+        self, question: str, passages: Sequence[Passage], feedback: Sequence[ReviewFinding]
     ) -> list:  # type: ignore[type-arg]
         return draft_messages(
             self.system_prompt,
@@ -69,7 +75,7 @@ class LLMDrafter:
     def draft(
         self,
         question: str,
-        passages: Sequence[SourcePassage],
+        passages: Sequence[Passage],
         feedback: Sequence[ReviewFinding] = (),
     ) -> Draft:
         """Draft an answer; without passages it declines without calling the model.
@@ -85,7 +91,7 @@ class LLMDrafter:
     async def adraft(
         self,
         question: str,
-        passages: Sequence[SourcePassage],
+        passages: Sequence[Passage],
         feedback: Sequence[ReviewFinding] = (),
     ) -> Draft:
         """``draft`` on the event loop."""
@@ -126,7 +132,7 @@ class LLMReviewer:
             verdict = "approved"
         return Review(verdict, (*rules, *found), usage)  # type: ignore[arg-type]
 
-    def review(self, question: str, draft: Draft, passages: Sequence[SourcePassage]) -> Review:
+    def review(self, question: str, draft: Draft, passages: Sequence[Passage]) -> Review:
         """Review a draft; a decline is approved without calling the model.
 
         Raises:
@@ -140,9 +146,7 @@ class LLMReviewer:
         )
         return self._combined(rules, verdict, usage)
 
-    async def areview(
-        self, question: str, draft: Draft, passages: Sequence[SourcePassage]
-    ) -> Review:
+    async def areview(self, question: str, draft: Draft, passages: Sequence[Passage]) -> Review:
         """``review`` on the event loop."""
         if draft.declined:
             return Review("approved")
@@ -189,7 +193,7 @@ class LLMJudge:
         question: str,
         answer: str,
         references: Sequence[str],
-        passages: Sequence[SourcePassage] = (),
+        passages: Sequence[Passage] = (),
         *,
         samples: int = 1,
     ) -> JudgeScore:
@@ -215,7 +219,7 @@ class LLMJudge:
         question: str,
         answer: str,
         references: Sequence[str],
-        passages: Sequence[SourcePassage] = (),
+        passages: Sequence[Passage] = (),
         *,
         samples: int = 1,
     ) -> JudgeScore:
@@ -231,3 +235,69 @@ class LLMJudge:
         )
         usage = sum((used for _, used in done), ModelUsage())
         return _score([result for result, _ in done], usage)
+
+
+# A verdict as a score: the mean of k samples is the case's value.
+CORRECTNESS_SCORES = {"riktig": 1.0, "delvis": 0.5, "feil": 0.0}
+
+
+class LLMCorrectnessJudge:
+    """Is an answer right by the law? A model compares it with the reference, the key facts
+    and the cited law text, on a bokmål rubric (riktig / delvis / feil), ``samples`` times.
+
+    Args:
+        profile: The model profile to ask.
+        rubric: The system prompt (the project's ``prompts/answer-correct.nb.md``).
+    """
+
+    def __init__(
+        self,
+        profile: ModelProfile,
+        rubric: str,
+        *,
+        use_cache: bool = True,
+        cache_dir: Path | None = None,
+        client: ModelClient | None = None,
+    ) -> None:
+        self.profile = profile
+        self.rubric = rubric
+        self.client = client or ModelClient(profile, use_cache=use_cache, cache_dir=cache_dir)
+
+    def _params(self, index: int, samples: int) -> dict[str, float | int]:
+        if samples == 1:
+            return {}
+        temperature = max(self.profile.temperature, JUDGE_SAMPLE_TEMPERATURE)
+        return {"temperature": temperature, "sample": index}  # each sample cached on its own
+
+    async def ascore(
+        self,
+        question: str,
+        answer: str,
+        references: Sequence[str],
+        facts: Sequence[str],
+        passages: Sequence[SourcePassage] = (),
+        *,
+        samples: int = 1,
+    ) -> JudgeScore:
+        """The samples' mean (riktig 1, delvis 0.5, feil 0), their spread and reasons.
+
+        Raises:
+            kilab.core.errors.ModelError: A sample failed after its retries or never parsed.
+        """
+        if samples < 1:
+            raise ValueError("samples must be at least 1")
+        messages = correctness_messages(self.rubric, question, answer, references, facts, passages)
+        done = await asyncio.gather(
+            *(
+                self.client.astructured(messages, CorrectnessModel, **self._params(i, samples))
+                for i in range(samples)
+            )
+        )
+        values = tuple(CORRECTNESS_SCORES[result.verdict] for result, _ in done)
+        return JudgeScore(
+            score=statistics.fmean(values),
+            samples=values,
+            spread=statistics.pstdev(values) if len(values) > 1 else 0.0,
+            reasons=tuple(result.reason for result, _ in done),
+            usage=sum((used for _, used in done), ModelUsage()),
+        )

@@ -10,7 +10,8 @@ from importlib import resources
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
-from kilab.agents.types import ReviewFinding, SourcePassage
+from kilab.agents.types import ReviewFinding
+from kilab.tools.retrieval.types import Passage
 
 DECLINE_MARKER = "KAN_IKKE_SVARE"
 
@@ -36,20 +37,20 @@ def _attr(text: str) -> str:
     return text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
 
 
-def passages_block(passages: Sequence[SourcePassage], max_chars: int | None = None) -> str:
+def passages_block(passages: Sequence[Passage], max_chars: int | None = None) -> str:
     """The passages wrapped in ``<kilde>`` tags, each with its id and title."""
     parts = []
     for passage in passages:
-        text = passage.text if max_chars is None else passage.text[:max_chars]
-        title = f' tittel="{_attr(passage.title)}"' if passage.title else ""
-        parts.append(f'<kilde id="{_attr(passage.id)}"{title}>\n{_defused(text)}\n</kilde>')
+        text = passage["text"] if max_chars is None else passage["text"][:max_chars]
+        title = f' tittel="{_attr(passage["title"])}"' if passage["title"] else ""
+        parts.append(f'<kilde id="{_attr(passage["id"])}"{title}>\n{_defused(text)}\n</kilde>')
     return "<kilder>\n" + "\n".join(parts) + "\n</kilder>"
 
 
 def draft_messages(
     system_prompt: str,
     question: str,
-    passages: Sequence[SourcePassage],
+    passages: Sequence[Passage],
     feedback: Sequence[ReviewFinding],
     *,
     max_sentences: int,
@@ -67,7 +68,7 @@ def draft_messages(
 
 
 def review_messages(
-    system_prompt: str, question: str, draft: str, passages: Sequence[SourcePassage]
+    system_prompt: str, question: str, draft: str, passages: Sequence[Passage]
 ) -> list[BaseMessage]:
     """The reviewer sees the question, the passages and the draft, each clearly wrapped."""
     user = (
@@ -84,7 +85,7 @@ def judge_prompt() -> str:
 
 
 def judge_messages(
-    question: str, answer: str, references: Sequence[str], passages: Sequence[SourcePassage]
+    question: str, answer: str, references: Sequence[str], passages: Sequence[Passage]
 ) -> list[BaseMessage]:
     """The rubric, then question, reference answers, passages and the answer to score."""
     facts = "\n".join(f"<fasit>\n{_defused(r)}\n</fasit>" for r in references) or "(ingen fasit)"
@@ -93,3 +94,23 @@ def judge_messages(
         f"<svar>\n{_defused(answer)}\n</svar>"
     )
     return [SystemMessage(judge_prompt().strip()), HumanMessage(user)]
+
+
+def correctness_messages(
+    rubric: str,
+    question: str,
+    answer: str,
+    references: Sequence[str],
+    facts: Sequence[str],
+    passages: Sequence[SourcePassage],
+) -> list[BaseMessage]:
+    """The correctness rubric, then question, reference, key facts, the cited law text and
+    the answer, each wrapped as data."""
+    reference = "\n".join(f"<fasit>\n{_defused(r)}\n</fasit>" for r in references)
+    listed = "\n".join(f"- {_defused(f)}" for f in facts)
+    user = (
+        f"Spørsmål: {question.strip()}\n\n{reference or '(ingen fasit)'}\n\n"
+        f"Nøkkelfakta:\n{listed or '(ingen oppgitt)'}\n\n{passages_block(passages)}\n\n"
+        f"<svar>\n{_defused(answer)}\n</svar>"
+    )
+    return [SystemMessage(rubric.strip()), HumanMessage(user)]

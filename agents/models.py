@@ -17,7 +17,7 @@ from pydantic import SecretStr
 
 from kilab.agents.profiles import ModelProfile
 from kilab.core.errors import UserError
-from kilab.core.settings import environment_value
+from kilab.core.settings import environment_value, settings
 
 
 class _Client(httpx.Client):
@@ -72,18 +72,30 @@ def _key(profile: ModelProfile, required: bool) -> SecretStr:
     return SecretStr(_NO_KEY)
 
 
+OPENAI_DEFAULT_URL = "https://api.openai.com/v1"
+
+
 def endpoint_of(profile: ModelProfile) -> str:
     """Where the profile's requests go: part of the cache key, never a secret.
 
-    A local server's port changes from run to run, so its identity is the model file instead.
+    It is the URL the chat model is built with (``chat_model`` passes it on), so that a reply
+    cached from one server is never served for another: for provider ``openai`` without a
+    ``base_url`` that is ``OPENAI_BASE_URL`` when set, which the SDK would otherwise read
+    behind kilab's back. A local server that kilab starts changes port from run to run, so
+    its identity is the model file; a server named by ``KILAB_LOCAL_BASE_URL`` is its URL.
     """
     if profile.provider == "local":
-        return f"local:{profile.gguf or profile.model}"
+        external = settings().local_base_url
+        return external.rstrip("/") if external else f"local:{profile.gguf or profile.model}"
     if profile.provider == "azure":
         if profile.azure_endpoint_env:
-            return _env(profile.azure_endpoint_env, "the Azure OpenAI endpoint")
-        return profile.base_url or ""
-    return profile.base_url or "https://api.openai.com/v1"
+            return _env(profile.azure_endpoint_env, "the Azure OpenAI endpoint").rstrip("/")
+        return (profile.base_url or "").rstrip("/")
+    if profile.base_url:
+        return profile.base_url.rstrip("/")
+    if profile.provider == "openai":
+        return (settings().openai_base_url or OPENAI_DEFAULT_URL).rstrip("/")
+    return ""
 
 
 def chat_model(profile: ModelProfile, *, base_url: str | None = None) -> BaseChatModel:
@@ -120,7 +132,8 @@ def chat_model(profile: ModelProfile, *, base_url: str | None = None) -> BaseCha
             api_key=_key(profile, required=True),
             **common,
         )
-    url = base_url or profile.base_url
+    # The URL the cache key names (endpoint_of), so a key and its request never disagree.
+    url = base_url or (profile.base_url if profile.provider == "local" else endpoint_of(profile))
     if profile.provider == "local" and url is None:
         from kilab.agents.local.server import ensure_server
 

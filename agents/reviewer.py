@@ -7,9 +7,10 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from kilab.agents.types import Draft, Review, ReviewFinding, SourcePassage
+from kilab.agents.types import Draft, Review, ReviewFinding
 from kilab.tools.checks.contacts import foreign_contacts
 from kilab.tools.grounding import check_answer
+from kilab.tools.retrieval.types import Passage
 
 RuleName = Literal["citations", "grounding", "personal-data", "contacts"]
 ALL_RULES: tuple[RuleName, ...] = ("citations", "grounding", "personal-data", "contacts")
@@ -35,17 +36,17 @@ class ReviewerSettings(BaseModel):
 class Reviewer(Protocol):
     """Judges a draft against the passages it was written from."""
 
-    def review(self, question: str, draft: Draft, passages: Sequence[SourcePassage]) -> Review: ...
+    def review(self, question: str, draft: Draft, passages: Sequence[Passage]) -> Review: ...
 
 
 def rule_findings(
-    settings: ReviewerSettings, draft: Draft, passages: Sequence[SourcePassage]
+    settings: ReviewerSettings, draft: Draft, passages: Sequence[Passage]
 ) -> list[ReviewFinding]:
     """The findings of the rule-based checks; shared by the offline and the model reviewer."""
     if draft.declined:
         return []
     findings: list[ReviewFinding] = []
-    texts = {p.id: p.text for p in passages}
+    texts = {p["id"]: p["text"] for p in passages}
     checked = check_answer(draft.text, texts)
     for result in checked:
         sentence = result.sentence.text
@@ -111,6 +112,6 @@ class RuleReviewer:
     def __init__(self, settings: ReviewerSettings) -> None:
         self.settings = settings
 
-    def review(self, question: str, draft: Draft, passages: Sequence[SourcePassage]) -> Review:
+    def review(self, question: str, draft: Draft, passages: Sequence[Passage]) -> Review:
         findings = rule_findings(self.settings, draft, passages)
         return Review(rules_verdict(findings), tuple(findings))

@@ -48,6 +48,17 @@ class JudgeModel(BaseModel):
     reason: str = Field("", description="Kort begrunnelse.")
 
 
+class CorrectnessModel(BaseModel):
+    """One correctness-judge sample: is the answer right by the law, and why."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    verdict: Literal["riktig", "delvis", "feil"] = Field(
+        description="riktig, delvis eller feil etter vurderingsreglene."
+    )
+    reason: str = Field("", description="Kort begrunnelse.")
+
+
 def is_rejection(exc: BaseException) -> bool:
     """Whether the server refused the request shape (so another method may work)."""
     if isinstance(exc, NotImplementedError):

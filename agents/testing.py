@@ -5,6 +5,9 @@ wire carries them, for respx (which mocks the classic httpx clients the factory 
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
@@ -107,3 +110,77 @@ def sent(request: httpx.Request) -> dict[str, Any]:
     """The JSON body a request carried."""
     body: dict[str, Any] = json.loads(request.content)
     return body
+
+
+Reply = Callable[[dict[str, Any]], str]
+
+
+class FakeOpenAIServer:
+    """A real OpenAI-compatible HTTP server on 127.0.0.1 with scripted replies.
+
+    ``POST /v1/chat/completions`` answers with ``reply(body)`` as the assistant's text (as a
+    tool call when the request asks for tools, so structured output works by any method);
+    every request body is kept in ``requests``. Use it as a context manager; ``base_url``
+    is its ``/v1`` address on a free port.
+    """
+
+    def __init__(self, reply: Reply | str = "Svar.") -> None:
+        if isinstance(reply, str):
+            text = reply
+
+            def fixed(_body: dict[str, Any]) -> str:
+                return text
+
+            reply = fixed
+        self.reply: Reply = reply
+        self.requests: list[dict[str, Any]] = []
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def base_url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("the fake server is not running")
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}/v1"
+
+    def _answer(self, body: dict[str, Any]) -> dict[str, Any]:
+        self.requests.append(body)
+        text = self.reply(body)
+        tools = body.get("tools") or []
+        if tools:
+            name = tools[0]["function"]["name"]
+            return completion(None, tool_args=json.loads(text), tool_name=name)
+        return completion(text)
+
+    def __enter__(self) -> FakeOpenAIServer:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("content-length", 0))
+                body = json.loads(self.rfile.read(length) or b"{}")
+                if not self.path.endswith("/chat/completions"):
+                    self.send_error(404)
+                    return
+                payload = json.dumps(fake._answer(body)).encode()
+                self.send_response(200)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, *_: Any) -> None:  # quiet
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)

@@ -9,7 +9,6 @@ the tools plugins register with ``@kilab.graphs.registry.agent_tool(name)``.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypedDict
@@ -17,7 +16,8 @@ from typing import Any, TypedDict
 from langchain_core.tools import BaseTool, StructuredTool
 from pydantic import BaseModel, ConfigDict, Field
 
-from kilab.tools.retrieval.types import Chunk
+from kilab.tools.retrieval.derived import document_id, documents
+from kilab.tools.retrieval.types import Chunk, Retriever
 
 FILTER_FIELDS = ("ministry", "doc_type", "lang", "legal_area")
 
@@ -39,7 +39,7 @@ class Found(TypedDict):
 class ToolEnv:
     """What tools reach: the corpus retriever and the agent's limits on what they return."""
 
-    retriever: Any  # kilab.tools.retrieval.CorpusRetriever
+    retriever: Retriever
     k: int = 8
     snippet_chars: int = 300
     document_chars: int = 4000
@@ -63,28 +63,8 @@ def traced(built: BaseTool) -> BaseTool:
     return built.model_copy(update={"func": run})
 
 
-_DOCUMENTS: dict[int, dict[str, list[Chunk]]] = {}
-_DOCUMENTS_LOCK = threading.Lock()
-
-
-def documents(retriever: Any) -> dict[str, list[Chunk]]:
-    """Document id → its chunks in order, computed once per retriever."""
-    from kilab.tools.retrieval import document_id
-
-    with _DOCUMENTS_LOCK:
-        key = id(retriever)
-        if key not in _DOCUMENTS:
-            table: dict[str, list[Chunk]] = {}
-            for chunk in retriever.chunks:
-                table.setdefault(document_id(chunk), []).append(chunk)
-            _DOCUMENTS[key] = table
-        return _DOCUMENTS[key]
-
-
 def found(chunk: Chunk, score: float, fetched: bool) -> Found:
     """A chunk as a tool artifact."""
-    from kilab.tools.retrieval import document_id
-
     return Found(
         doc_id=document_id(chunk),
         chunk_id=chunk.id,
@@ -221,7 +201,6 @@ __all__ = [
     "AgentToolBuilder",
     "Found",
     "ToolEnv",
-    "documents",
     "found",
     "traced",
 ]

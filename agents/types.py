@@ -28,16 +28,6 @@ class ModelUsage:
 
 
 @dataclass(frozen=True, slots=True)
-class SourcePassage:
-    """A passage a role may read and cite."""
-
-    id: str
-    text: str
-    title: str = ""
-    coverage: float | None = None  # share of the question the passage covers, if measured
-
-
-@dataclass(frozen=True, slots=True)
 class ReviewFinding:
     """One problem a reviewer found in a draft."""
 

@@ -42,6 +42,8 @@ class Case(BaseModel):
         id: Unique within its dataset; results are matched across runs by it.
         question: What the user asks.
         answers: Reference answers (any one counts), for exact match, F1 and contains.
+        facts: The key facts a right answer states, each a phrase or a list of equivalent
+            phrasings (any one counts), for ``fact_recall`` (``kilab.evals.metrics.facts``).
         gold_ids: Source ids a good answer retrieves and cites.
         expect: Whether the assistant should answer or decline.
         tags: Free labels for slicing results.
@@ -57,6 +59,9 @@ class Case(BaseModel):
     id: CaseId
     question: Annotated[str, StringConstraints(min_length=1)]
     answers: list[str] = Field(default_factory=list)
+    facts: list[Annotated[str, StringConstraints(min_length=1)] | list[str]] = Field(
+        default_factory=list
+    )
     gold_ids: list[str] = Field(default_factory=list)
     expect: Expect = "answer"
     tags: list[str] = Field(default_factory=list)
@@ -66,8 +71,11 @@ class Case(BaseModel):
 
     def content_hash(self) -> str:
         """A digest of everything in the case; part of every result key."""
-        # A case without feedback hashes as before the field existed, so stored keys hold.
-        exclude = {"feedback"} if self.feedback is None else None
+        # A case without feedback or facts hashes as before the fields existed, so stored
+        # keys hold.
+        exclude = {"feedback"} if self.feedback is None else set()
+        if not self.facts:
+            exclude.add("facts")
         body = self.model_dump(mode="json", exclude=exclude)
         canonical = json.dumps(body, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(canonical.encode()).hexdigest()

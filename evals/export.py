@@ -49,6 +49,7 @@ def report_data(report: EvalReport, decisions: Sequence[GateDecision] = ()) -> d
                 "key": r.key,
                 "expect": r.case.expect,
                 "passed": r.passed,
+                "failed_rules": r.failed_rules,
                 "declined": r.output.declined,
                 "answer": r.output.answer,
                 "citations": r.output.citations,

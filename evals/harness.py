@@ -24,13 +24,13 @@ from kilab.core import telemetry
 from kilab.core.errors import UserError
 from kilab.evals import keys
 from kilab.evals.datasets import Case, Dataset, load_dataset
-from kilab.evals.metrics import AnyMetric, case_passed, resolve_metrics, score_case
+from kilab.evals.metrics import AnyMetric, resolve_metrics, score_case
+from kilab.evals.passing import PassRule, failed_rules, pass_rules, rule_metrics
 from kilab.evals.records import (
     QUARANTINE_CHECK,
     CaseOutput,
     CaseResult,
     FindingRecord,
-    PassageRecord,
     RunInfo,
     ToolCallRecord,
     UsageRecord,
@@ -112,17 +112,7 @@ def output_from(result: GraphResult) -> CaseOutput:
         answer=result.answer,
         declined=result.declined,
         citations=list(result.citations),
-        passages=[
-            PassageRecord(
-                id=p["id"],
-                title=p.get("title", ""),
-                score=p.get("score", 0.0),
-                text=p.get("text", ""),
-                url=p.get("url", ""),
-                source=p.get("source", ""),
-            )
-            for p in result.passages
-        ],
+        passages=list(result.passages),
         verdict=result.verdict,
         findings=[
             FindingRecord(
@@ -133,7 +123,7 @@ def output_from(result: GraphResult) -> CaseOutput:
             )
             for f in result.findings
         ]
-        + quarantine_findings(result.state.get("quarantined", [])),
+        + quarantine_findings(result.quarantined),
         path=list(result.path),
         usage={
             node: UsageRecord(
@@ -147,7 +137,7 @@ def output_from(result: GraphResult) -> CaseOutput:
         errors=list(result.errors),
         latency_s=result.latency_s,
         thread_id=result.thread_id,
-        tool_calls=[ToolCallRecord(**call) for call in result.state.get("tool_calls", [])],
+        tool_calls=[ToolCallRecord(**call) for call in result.tool_calls],
     )
 
 
@@ -234,6 +224,7 @@ class Harness:
         self.skipped_metrics, self.resumed = skipped_metrics, resumed
         self._contexts = contexts
         self._graphs: dict[str, CompiledGraph] = {}
+        self.rules: list[PassRule] = pass_rules(project.pilot(pilot).pass_, metrics)
 
     @classmethod
     def prepare(
@@ -241,7 +232,8 @@ class Harness:
     ) -> Harness:
         """Load the dataset, work out every key, and create (or reopen) the run."""
         spec = project.pilot(pilot)
-        metrics = resolve_metrics(spec.metrics, options.judge)
+        # the pass rules read their metrics, listed or not (correctness by default)
+        metrics = resolve_metrics([*spec.metrics, *rule_metrics(spec.pass_)], options.judge)
         skipped = [n for n in spec.metrics if n not in {m.name for m in metrics}]
         if options.repeats < 1 or options.concurrency < 1:
             raise UserError("--repeats and --concurrency must be at least 1")
@@ -330,6 +322,7 @@ class Harness:
                 values, samples = await score_case(self.metrics, job.case, output)
             except Exception as exc:
                 error = f"scoring failed: {type(exc).__name__}: {exc}"
+        failed = [] if error else failed_rules(self.rules, values)
         return CaseResult(
             run_id=self.run_info.id,
             key=job.key,
@@ -339,7 +332,8 @@ class Harness:
             output=output,
             metrics=values,
             samples=samples,
-            passed=case_passed(self.metrics, values, error),
+            passed=not error and not failed,
+            failed_rules=failed,
             error=error,
         )
 

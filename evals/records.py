@@ -11,26 +11,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from kilab.agents.types import Verdict
 from kilab.evals.datasets import Case
+from kilab.tools.retrieval.types import Passage
 
 RunStatus = Literal["running", "finished", "interrupted"]
 
 
 class _Record(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class PassageRecord(_Record):
-    """A retrieved passage as stored: rank order is list order."""
-
-    id: str
-    title: str = ""
-    score: float = 0.0
-    text: str = ""
-    url: str = ""
-    source: str = ""
 
 
 QUARANTINE_CHECK = "quarantine"
@@ -76,8 +67,8 @@ class CaseOutput(_Record):
     answer: str = ""
     declined: bool = False
     citations: list[str] = Field(default_factory=list)
-    passages: list[PassageRecord] = Field(default_factory=list)
-    verdict: str = ""
+    passages: list[Passage] = Field(default_factory=list)  # rank order is list order
+    verdict: Verdict | None = None  # None: no reviewer had a say
     findings: list[FindingRecord] = Field(default_factory=list)
     path: list[str] = Field(default_factory=list)
     usage: dict[str, UsageRecord] = Field(default_factory=dict)
@@ -85,6 +76,11 @@ class CaseOutput(_Record):
     latency_s: float = 0.0
     thread_id: str = ""
     tool_calls: list[ToolCallRecord] = Field(default_factory=list)
+
+    @field_validator("verdict", mode="before")
+    @classmethod
+    def _no_verdict(cls, value: object) -> object:
+        return value or None  # stored as "" (runs written before verdicts were typed, too)
 
     @property
     def quarantines(self) -> list[FindingRecord]:
@@ -94,7 +90,7 @@ class CaseOutput(_Record):
     @property
     def ranked_ids(self) -> list[str]:
         """Passage ids in rank order."""
-        return [passage.id for passage in self.passages]
+        return [passage["id"] for passage in self.passages]
 
     @property
     def tokens(self) -> int:
@@ -120,7 +116,9 @@ class CaseResult(_Record):
         output: What the graph produced.
         metrics: Metric name → value; None where the metric does not apply to the case.
         samples: Metric name → individual samples, for metrics that sample (the judge).
-        passed: The case's pass/fail (see ``kilab.evals.metrics.case_passed``).
+        passed: The case's pass/fail: no error and no failed rule (``kilab.evals.passing``).
+        failed_rules: The pass rules the case broke ("fact_recall 0.50 < 1"); empty when
+            it passed or ended in an error.
         error: The exception that stopped the case, or "" when it ran to the end.
         spans: Telemetry spans of the case (filled by the telemetry layer; may be empty).
         reused_from: The run whose stored result was reused instead of computing it again.
@@ -136,6 +134,7 @@ class CaseResult(_Record):
     metrics: dict[str, float | None] = Field(default_factory=dict)
     samples: dict[str, list[float]] = Field(default_factory=dict)
     passed: bool = False
+    failed_rules: list[str] = Field(default_factory=list)
     error: str = ""
     spans: list[dict[str, Any]] = Field(default_factory=list)
     reused_from: str = ""

@@ -30,6 +30,19 @@ def check_pilot(project: Project) -> list[Problem]:
                         suggest(name),
                     )
                 )
+        if spec.pass_ is not None:
+            for bound, rules in (("min", spec.pass_.min), ("max", spec.pass_.max)):
+                for metric in rules:
+                    if not is_known(metric):
+                        problems.append(
+                            Problem(
+                                sourced.locate("pass", bound, metric),
+                                f"unknown metric {metric!r}",
+                                f"pass.{bound}.{metric}",
+                                known_names(),
+                                suggest(metric),
+                            )
+                        )
         scored = [*spec.metrics, *OPERATIONAL]
         for stage, gate in spec.gates.items():
             named = [("min", m) for m in gate.min] + [("max", m) for m in gate.max]

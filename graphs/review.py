@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kilab.graphs.state import INTERRUPT
+
 if TYPE_CHECKING:  # the graph machinery is imported only to resume, so listing stays quick
     from langgraph.checkpoint.base import BaseCheckpointSaver
 
@@ -19,7 +21,6 @@ if TYPE_CHECKING:  # the graph machinery is imported only to resume, so listing 
     from kilab.graphs.runner import GraphResult
 
 PILOT_KEY, VARIANT_KEY, PROJECT_KEY = "kilab_pilot", "kilab_variant", "kilab_project"
-_INTERRUPT = "__interrupt__"
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,21 +73,18 @@ def labels(pilot: str, variant: str, project_root: Path) -> dict[str, str]:
     return {PILOT_KEY: pilot, VARIANT_KEY: variant, PROJECT_KEY: str(project_root.resolve())}
 
 
-def interrupts_of(state: dict[str, Any]) -> list[Any]:
-    """The interrupt payloads a run's returned state carries (empty when it finished)."""
-    return [getattr(i, "value", i) for i in state.get(_INTERRUPT, [])]
-
-
-def outcome_of(paused: bool, verdict: str) -> str:
+def outcome_of(paused: bool, verdict: str | None) -> str:
     """A thread's outcome in one word, for people: paused, approved, rejected or the verdict."""
     if paused:
         return "paused"
-    return {"reject": "rejected", "": "approved"}.get(verdict, verdict)
+    if verdict is None:
+        return "approved"
+    return "rejected" if verdict == "reject" else verdict
 
 
 def _waiting(saved: Any) -> dict[str, Any] | None:
     """The interrupt payload a checkpoint waits on (``None`` when it waits on nothing)."""
-    waiting = [w[2] for w in saved.pending_writes or [] if w[1] == _INTERRUPT]
+    waiting = [w[2] for w in saved.pending_writes or [] if w[1] == INTERRUPT]
     if not waiting:
         return None
     payloads = [
@@ -214,7 +212,7 @@ def decide(
             f"unknown review action {action!r}: use approve, revise or reject"
         ) from None
     result = resume(saver, thread_id, decision)
-    return Reviewed(thread_id, decision, result, paused=bool(interrupts_of(result.state)))
+    return Reviewed(thread_id, decision, result, paused=result.paused)
 
 
 def thread_status(saver: BaseCheckpointSaver[Any], thread_id: str) -> ThreadStatus:
@@ -230,8 +228,11 @@ def thread_status(saver: BaseCheckpointSaver[Any], thread_id: str) -> ThreadStat
     if saved is None:
         raise NotFoundError(f"no thread {thread_id!r} in the checkpoints")
     state: Any = saved.checkpoint.get("channel_values", {})
-    paused = _waiting(saved) is not None
-    result = result_from_state(str(state.get("question", "")), state, thread_id, 0.0)
+    waiting = _waiting(saved)
+    paused = waiting is not None
+    result = result_from_state(
+        str(state.get("question", "")), state, thread_id, 0.0, [waiting] if paused else []
+    )
     meta = saved.metadata or {}
     decision = state.get("human_decision")
     return ThreadStatus(

@@ -11,7 +11,17 @@ from typing import Any, cast
 from langchain_core.runnables import RunnableConfig
 
 from kilab.graphs.compiler import CompiledGraph
-from kilab.graphs.state import Finding, GraphState, Passage, Usage
+from kilab.graphs.state import (
+    Finding,
+    GraphState,
+    HumanDecision,
+    Passage,
+    QuarantinedPassage,
+    ToolCall,
+    Usage,
+    Verdict,
+    interrupts_of,
+)
 from kilab.tools.compose import DECLINE_MESSAGE
 
 NOT_APPROVED_MESSAGE = (
@@ -28,7 +38,7 @@ class GraphResult:
     answer: str
     declined: bool
     citations: list[str]
-    verdict: str
+    verdict: Verdict | None  # None: no reviewer had a say
     findings: list[Finding]
     passages: list[Passage]
     path: list[str]
@@ -37,11 +47,20 @@ class GraphResult:
     thread_id: str
     latency_s: float
     draft: str = ""
-    state: dict[str, Any] = field(default_factory=dict, repr=False)
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    quarantined: list[QuarantinedPassage] = field(default_factory=list)  # kept from the drafter
+    stop_reason: str = ""  # why a tool-using agent stopped
+    human_decision: HumanDecision | None = None
+    interrupts: list[Any] = field(default_factory=list)  # what a waiting human step shows
+
+    @property
+    def paused(self) -> bool:
+        """A human step waits for a decision (see kilab.graphs.review)."""
+        return bool(self.interrupts)
 
     @property
     def approved(self) -> bool:
-        return self.verdict in ("approved", "")
+        return self.verdict in (None, "approved")
 
 
 def _config(
@@ -56,19 +75,24 @@ def _config(
 
 
 def result_from_state(
-    question: str, state: GraphState, thread_id: str, latency_s: float
+    question: str,
+    state: GraphState,
+    thread_id: str,
+    latency_s: float,
+    interrupts: list[Any] | None = None,
 ) -> GraphResult:
     """Read the answer a user would get out of a final state.
 
     A draft the reviewer did not approve (rejected, or still "revise" when a loop limit
-    stopped the graph) is withheld: a public body gives out no unchecked answer.
+    stopped the graph) is withheld: a public body gives out no unchecked answer. ``interrupts``
+    default to those the state a graph run returned carries.
     """
-    verdict = state.get("verdict", "")
+    verdict = state.get("verdict")
     declined = state.get("declined", False)
     draft = state.get("draft", "")
     if declined:
         answer = draft or DECLINE_MESSAGE
-    elif verdict in ("", "approved"):
+    elif verdict in (None, "approved"):
         answer = draft
     else:
         answer, declined = NOT_APPROVED_MESSAGE, True
@@ -86,7 +110,11 @@ def result_from_state(
         thread_id=thread_id,
         latency_s=latency_s,
         draft=draft,
-        state=dict(state),
+        tool_calls=list(state.get("tool_calls", [])),
+        quarantined=list(state.get("quarantined", [])),
+        stop_reason=state.get("stop_reason", ""),
+        human_decision=state.get("human_decision"),
+        interrupts=interrupts_of(dict(state)) if interrupts is None else interrupts,
     )
 
 

@@ -120,6 +120,22 @@ class GateSpec(Spec):
     max_cost: float | None = Field(None, ge=0, description="Most the whole run may cost.")
 
 
+class PassSpec(Spec):
+    """What a passing case is: every rule whose metric applies to the case holds.
+
+    Declared, it replaces the default (every scored metric's own pass mark, plus answer
+    correctness where a case has a reference: ``fact_recall`` 1.0 where it lists facts,
+    ``answer_f1`` at least 0.2 where it has only reference answers).
+    """
+
+    min: dict[str, float] = Field(
+        default_factory=dict, description="metric → lowest value a passing case has"
+    )
+    max: dict[str, float] = Field(
+        default_factory=dict, description="metric → highest value a passing case has"
+    )
+
+
 class PilotSpec(Spec):
     """A pilot case: a graph, a dataset, metrics, variants and gates."""
 
@@ -131,6 +147,11 @@ class PilotSpec(Spec):
     variants: dict[Name, VariantSpec] = Field(default_factory=lambda: {"baseline": VariantSpec()})
     metrics: list[str] = Field(default_factory=list)
     gates: dict[Stage, GateSpec] = Field(default_factory=dict)
+    pass_: PassSpec | None = Field(
+        None,
+        alias="pass",
+        description="What a passing case is (default: metrics' pass marks and correctness).",
+    )
 
 
 KINDS: dict[str, type[Spec]] = {

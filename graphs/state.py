@@ -7,19 +7,27 @@ plain JSON-like data and a run's state can be read back years later without our 
 from __future__ import annotations
 
 import operator
-from typing import Annotated, Any, Literal, TypedDict
+from typing import Annotated, Any, Literal
 
+from typing_extensions import TypedDict
 
-class Passage(TypedDict):
-    """A retrieved passage, with what a citation needs."""
+from kilab.agents.types import Verdict
+from kilab.tools.retrieval.types import Passage
 
-    id: str
-    title: str
-    text: str
-    url: str
-    source: str
-    score: float
-    coverage: float  # IDF-weighted share of the question's terms found in the passage
+INTERRUPT = "__interrupt__"  # the key of pending interrupts in a state LangGraph returns
+
+__all__ = [
+    "INTERRUPT",
+    "Finding",
+    "GraphState",
+    "HumanDecision",
+    "Passage",
+    "QuarantinedPassage",
+    "ToolCall",
+    "Usage",
+    "Verdict",
+    "interrupts_of",
+]
 
 
 class QuarantinedPassage(Passage):
@@ -101,7 +109,7 @@ class GraphState(TypedDict, total=False):
     draft: str
     citations: list[str]
     declined: bool
-    verdict: str
+    verdict: Verdict
     findings: list[Finding]
     feedback: list[Finding]
     outcome: str
@@ -114,3 +122,8 @@ class GraphState(TypedDict, total=False):
     steps: Annotated[dict[str, int], add_counts]
     stop_reason: str
     human_decision: HumanDecision
+
+
+def interrupts_of(state: dict[str, Any]) -> list[Any]:
+    """The interrupt payloads a state returned by a graph run carries (empty: it finished)."""
+    return [getattr(i, "value", i) for i in state.get(INTERRUPT, [])]

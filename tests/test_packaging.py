@@ -157,7 +157,10 @@ def test_the_wheel_installs_one_package_that_runs_eval_report_and_viewer(tmp_pat
         )
     try:
         page = ""
-        for _ in range(100):
+        # Started from a fresh venv, the server compiles its bytecode first: on a loaded
+        # machine that takes a while, so wait up to a minute for it to listen.
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as response:
                     assert response.status == 200

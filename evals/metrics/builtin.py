@@ -57,6 +57,15 @@ def f1(case: Case, output: CaseOutput) -> float | None:
     return token_f1(output.answer, refs) if refs else None
 
 
+def facts(case: Case, output: CaseOutput) -> float | None:
+    """Share of the case's key facts the answer states (a declined answer states none)."""
+    from kilab.evals.metrics.facts import fact_recall
+
+    if not case.facts or not _answerable(case):
+        return None
+    return 0.0 if output.declined else fact_recall(case.facts, output.answer)
+
+
 def contains(case: Case, output: CaseOutput) -> float | None:
     refs = _references(case)
     return contains_reference(output.answer, refs) if refs else None
@@ -96,7 +105,7 @@ def grounding(case: Case, output: CaseOutput) -> float | None:
 
     if output.declined or not output.answer.strip():
         return None
-    supports = check_answer(output.answer, {p.id: p.text for p in output.passages})
+    supports = check_answer(output.answer, {p["id"]: p["text"] for p in output.passages})
     if not supports:
         return None
     good = sum(1 for s in supports if s.support >= GROUNDING_MIN_SUPPORT)
@@ -168,6 +177,11 @@ FIXED: dict[str, FunctionMetric] = {
             description="normalised answer equals a reference answer",
         ),
         FunctionMetric("answer_f1", f1, description="best token F1 against a reference answer"),
+        FunctionMetric(
+            "fact_recall",
+            facts,
+            description="share of the case's key facts the answer states (offline matcher)",
+        ),
         FunctionMetric(
             "answer_contains",
             contains,

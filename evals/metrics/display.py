@@ -67,6 +67,9 @@ def failure_reasons(result: CaseResult) -> list[str]:
         reasons.append("declined")
     if result.case.expect == "decline" and not result.output.declined:
         reasons.append("answered")
+    if result.failed_rules:  # the rules the case broke, as the harness recorded them
+        behaviour = [r for r in result.failed_rules if r.split(" ", 1)[0] in _DECLINE_METRICS]
+        return reasons + [r for r in result.failed_rules if r not in behaviour]
     for name, value in result.metrics.items():
         if name in _DECLINE_METRICS:
             continue

@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from kilab.agents.types import JudgeScore, SourcePassage
+from kilab.agents.types import JudgeScore
 from kilab.core.errors import NotFoundError, suggesting
 from kilab.evals.datasets import Case
 from kilab.evals.metrics.base import Aggregate, Direction
 from kilab.evals.records import CaseOutput
 from kilab.graphs.project import Project
+from kilab.tools.retrieval.types import Passage
 
 JUDGE_DESCRIPTION = "a model's rubric score of the answer (0..1), mean of k samples"
 
@@ -32,7 +33,7 @@ class Judge(Protocol):
         question: str,
         answer: str,
         references: Sequence[str],
-        passages: Sequence[SourcePassage] = (),
+        passages: Sequence[Passage] = (),
         *,
         samples: int = 1,
     ) -> JudgeScore: ...
@@ -57,11 +58,8 @@ class JudgeMetric:
     async def ascore(self, case: Case, output: CaseOutput) -> list[float]:
         if output.declined or case.expect == "decline" or not output.answer.strip():
             return []
-        passages = [
-            SourcePassage(p.id, p.text, p.title)
-            for p in output.passages
-            if p.id in set(output.citations)
-        ]
+        cited = set(output.citations)
+        passages = [p for p in output.passages if p["id"] in cited]
         verdict = await self.judge.ascore(
             case.question,
             output.answer,

@@ -46,7 +46,7 @@ def note_grounding(case: Case, output: CaseOutput) -> float | None:
 
     if output.declined or not output.answer.strip():
         return None
-    supports = check_answer(body_of(output.answer), {p.id: p.text for p in output.passages})
+    supports = check_answer(body_of(output.answer), {p["id"]: p["text"] for p in output.passages})
     if not supports:
         return None
     return sum(1 for s in supports if s.support >= GROUNDING_MIN_SUPPORT) / len(supports)

@@ -71,12 +71,32 @@ MIGRATIONS = (
         CREATE INDEX results_key ON results (key);
         """,
     ),
+    Migration(
+        2,
+        "the pass rules a result broke",
+        "ALTER TABLE results ADD COLUMN failed_rules JSONB NOT NULL DEFAULT '[]'::jsonb;",
+    ),
 )
 
 
 def is_postgres_url(url: object) -> bool:
     """Whether a store location is a PostgreSQL connection URL."""
     return isinstance(url, str) and url.startswith(("postgresql://", "postgres://"))
+
+
+CONNECT_TIMEOUT_S = 5
+
+
+def safe_url(url: str) -> str:
+    """A database URL without its password, fit for messages and logs."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def connect_pool(
@@ -89,10 +109,18 @@ def connect_pool(
         UserError: psycopg is not installed, or the schema needs ``kilab db upgrade``.
     """
     try:
+        import psycopg
         from psycopg.rows import dict_row
         from psycopg_pool import ConnectionPool
     except ImportError:  # pragma: no cover - depends on the installed extras
         raise UserError('PostgreSQL stores need: pip install "kilab[postgres]"') from None
+    # One plain connection first: a server that is down or refuses the login is a clear
+    # error within seconds, not a pool that retries for half a minute and then a traceback.
+    try:
+        psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_S).close()
+    except psycopg.Error as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UserError(f"cannot open the {component} store at {safe_url(url)}: {reason}") from None
     pool = ConnectionPool(
         url,
         min_size=1,

@@ -26,7 +26,7 @@ from kilab.evals.store.columns import (
     result_from_columns,
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS runs (
@@ -60,6 +60,7 @@ CREATE TABLE IF NOT EXISTS results (
     metrics TEXT NOT NULL,
     samples TEXT NOT NULL,
     passed INTEGER NOT NULL,
+    failed_rules TEXT NOT NULL DEFAULT '[]',
     error TEXT NOT NULL,
     spans TEXT NOT NULL DEFAULT '[]',
     tool_calls TEXT NOT NULL DEFAULT '[]',
@@ -124,6 +125,10 @@ class SqliteRunStore:
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(results)")}
         if "tool_calls" not in columns:  # schema 1 lost agents' tool calls
             self._db.execute("ALTER TABLE results ADD COLUMN tool_calls TEXT NOT NULL DEFAULT '[]'")
+        if "failed_rules" not in columns:  # schema 2 kept pass/fail without the rules
+            self._db.execute(
+                "ALTER TABLE results ADD COLUMN failed_rules TEXT NOT NULL DEFAULT '[]'"
+            )
 
     def create_run(self, run: RunInfo) -> None:
         try:

@@ -27,15 +27,15 @@ from kilab.agents.loop import (
     outcome,
     recursion_limit,
 )
-from kilab.agents.tools import Found, ToolEnv, documents, found
+from kilab.agents.tools import Found, ToolEnv, found
 from kilab.graphs.agent_tools import build_tools
 from kilab.graphs.context import AgentBinding, BuildContext
-from kilab.graphs.nodes.convert import passage
 from kilab.graphs.registry import RefTo, role, tool
 from kilab.graphs.state import GraphState, Passage, ToolCall, Usage
 from kilab.tools.compose import DECLINE_MESSAGE, coverage
 from kilab.tools.notes import topic_of
-from kilab.tools.retrieval.types import SearchMode
+from kilab.tools.retrieval.derived import documents
+from kilab.tools.retrieval.types import Retriever, SearchMode, passage
 from kilab.tools.text import terms
 
 RESULT_CHARS = 300  # of a tool's reply kept in the recorded trace
@@ -108,7 +108,7 @@ def _ids_shown(replies: Sequence[ToolMessage]) -> list[str]:
 
 
 def _documents(
-    found_items: Sequence[Found], question: str, settings: ResearcherSettings, retriever: Any
+    found_items: Sequence[Found], question: str, settings: ResearcherSettings, retriever: Retriever
 ) -> list[Passage]:
     """One passage per document, in order of first sight; a fetched one holds its full text."""
     order: dict[str, list[Found]] = {}
@@ -127,12 +127,12 @@ def _documents(
         passages.append(
             passage(
                 doc_id,
-                first["title"],
                 text,
-                first["url"],
-                first["source"],
-                max(i["score"] for i in items),
-                coverage(wanted, f"{first['title']} {text}"),
+                title=first["title"],
+                url=first["url"],
+                source=first["source"],
+                score=max(i["score"] for i in items),
+                coverage=coverage(wanted, f"{first['title']} {text}"),
             )
         )
     return passages
@@ -166,7 +166,7 @@ class ResearcherNode:
         model: ChatLike,
         tools: list[Any],
         settings: ResearcherSettings,
-        retriever: Any,
+        retriever: Retriever,
         profile: Any = None,
     ) -> None:
         self.name, self.system_prompt, self.settings = name, system_prompt, settings
@@ -185,7 +185,7 @@ class ResearcherNode:
             messages.insert(0, SystemMessage(self.system_prompt))
         return {"messages": messages}
 
-    def _update(self, state: GraphState, final: dict[str, Any]) -> dict[str, Any]:
+    def _update(self, state: GraphState, final: dict[str, Any]) -> GraphState:
         result = outcome(final)
         items = [
             item
@@ -194,7 +194,7 @@ class ResearcherNode:
             for item in (reply.artifact or [])
         ]
         passages = _documents(items, state["question"], self.settings, self.retriever)
-        update: dict[str, Any] = {
+        update: GraphState = {
             "passages": passages,
             "tool_calls": _trace(self.name, result),
             "steps": {self.name: result.steps},
@@ -203,7 +203,7 @@ class ResearcherNode:
             "outcome": "found" if passages else "nothing",
         }
         if not passages:  # nothing to write from: the assistant declines rather than invents
-            update.update(declined=True, draft=DECLINE_MESSAGE, citations=[])
+            update |= GraphState(declined=True, draft=DECLINE_MESSAGE, citations=[])
         if result.stop_reason != "answered":
             update["errors"] = [f"{self.name}: stopped by {result.stop_reason.replace('_', ' ')}"]
         if result.steps:  # the offline planner's turns count as calls too, at no cost
@@ -217,10 +217,10 @@ class ResearcherNode:
             }
         return update
 
-    def invoke(self, state: GraphState) -> dict[str, Any]:
+    def invoke(self, state: GraphState) -> GraphState:
         return self._update(state, self.loop.invoke(self._input(state), self.config))
 
-    async def ainvoke(self, state: GraphState) -> dict[str, Any]:
+    async def ainvoke(self, state: GraphState) -> GraphState:
         return self._update(state, await self.loop.ainvoke(self._input(state), self.config))
 
 
@@ -280,7 +280,7 @@ def build_fetch(context: BuildContext, params: FetchParams) -> Any:
     retriever = open_retriever(context.corpus_source(params.corpus), "bm25", context.cache_dir)
     settings = ResearcherSettings.model_validate({"corpus": params.corpus})
 
-    def fetch(state: GraphState) -> dict[str, Any]:
+    def fetch(state: GraphState) -> GraphState:
         table = documents(retriever)
         items = [found(c, 0.0, True) for i in params.ids for c in table.get(i, [])]
         return {"passages": _documents(items, state["question"], settings, retriever)}
@@ -310,7 +310,7 @@ def build_changes(context: BuildContext, params: ChangesParams) -> Any:
         {"corpus": params.corpus, "max_documents": params.k}
     )
 
-    def changes(state: GraphState) -> dict[str, Any]:
+    def changes(state: GraphState) -> GraphState:
         rows = []
         for chunks in documents(retriever).values():
             first = chunks[0]

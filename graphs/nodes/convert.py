@@ -3,17 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
-from kilab.agents.types import ModelUsage, ReviewFinding, SourcePassage
-from kilab.graphs.state import Finding, GraphState, Passage, Usage
-
-
-def sources(state: GraphState) -> list[SourcePassage]:
-    return [
-        SourcePassage(p["id"], p["text"], p["title"], p.get("coverage"))
-        for p in state.get("passages", [])
-    ]
+from kilab.agents.types import ModelUsage, ReviewFinding
+from kilab.graphs.state import Finding, GraphState, Usage
 
 
 def findings_of(state: GraphState, key: str = "feedback") -> list[ReviewFinding]:
@@ -30,7 +22,7 @@ def to_finding(finding: ReviewFinding) -> Finding:
     )
 
 
-def usage_update(usage: ModelUsage) -> dict[str, Any]:
+def usage_update(usage: ModelUsage) -> GraphState:
     """A state update with a node's model usage (the compiler books it under the node)."""
     if not usage.calls:
         return {}
@@ -44,11 +36,3 @@ def usage_update(usage: ModelUsage) -> dict[str, Any]:
             )
         }
     }
-
-
-def passage(
-    id: str, title: str, text: str, url: str, source: str, score: float, coverage: float
-) -> Passage:
-    return Passage(
-        id=id, title=title, text=text, url=url, source=source, score=score, coverage=coverage
-    )

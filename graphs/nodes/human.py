@@ -18,9 +18,9 @@ from langgraph.types import interrupt
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from kilab.graphs.registry import tool
-from kilab.graphs.state import Finding, GraphState, HumanDecision
+from kilab.graphs.state import Finding, GraphState, HumanDecision, Verdict
 
-OUTCOMES = {"approve": "approved", "revise": "revise", "reject": "reject"}
+OUTCOMES: dict[str, Verdict] = {"approve": "approved", "revise": "revise", "reject": "reject"}
 _CHECKPOINTER_KEY = "__pregel_checkpointer"  # where LangGraph puts the run's checkpointer
 
 
@@ -69,9 +69,9 @@ def policy_decision(params: HumanParams, state: GraphState) -> Decision:
     return Decision(action=params.eval_policy, reviewer="policy")
 
 
-def _update(state: GraphState, decision: Decision) -> dict[str, Any]:
+def _update(state: GraphState, decision: Decision) -> GraphState:
     outcome = OUTCOMES[decision.action]
-    update: dict[str, Any] = {
+    update: GraphState = {
         "human_decision": HumanDecision(
             action=decision.action, comment=decision.comment, reviewer=decision.reviewer
         ),
@@ -95,7 +95,7 @@ def _update(state: GraphState, decision: Decision) -> dict[str, Any]:
 def build_human(context: Any, params: HumanParams) -> Any:
     """Pause for a person to approve, revise or reject the draft (a policy answers in evals)."""
 
-    def human(state: GraphState) -> dict[str, Any]:
+    def human(state: GraphState) -> GraphState:
         if not _checkpointed():
             return _update(state, policy_decision(params, state))
         answer = interrupt(

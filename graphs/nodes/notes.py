@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from kilab.agents.drafter import DrafterSettings
 from kilab.graphs.context import AgentBinding, BuildContext
-from kilab.graphs.nodes.convert import findings_of, sources, usage_update
+from kilab.graphs.nodes.convert import findings_of, usage_update
 from kilab.graphs.registry import role
 from kilab.graphs.state import GraphState
 from kilab.tools.citations import cited_ids
@@ -54,7 +54,7 @@ class ComposerNode:
     def __init__(self, settings: ComposerSettings, drafter: Any = None) -> None:
         self.settings, self.drafter = settings, drafter
 
-    def _offline(self, state: GraphState) -> dict[str, Any]:
+    def _offline(self, state: GraphState) -> GraphState:
         docs = [
             NoteSource(p["id"], p["title"], p["url"], p["text"]) for p in state.get("passages", [])
         ]
@@ -72,20 +72,24 @@ class ComposerNode:
             "citations": [] if declined else cited_ids(text),
         }
 
-    def invoke(self, state: GraphState) -> dict[str, Any]:
+    def invoke(self, state: GraphState) -> GraphState:
         if self.drafter is None:
             return self._offline(state)
-        result = self.drafter.draft(state["question"], sources(state), findings_of(state))
+        result = self.drafter.draft(
+            state["question"], state.get("passages", []), findings_of(state)
+        )
         return _drafted(result)
 
-    async def ainvoke(self, state: GraphState) -> dict[str, Any]:
+    async def ainvoke(self, state: GraphState) -> GraphState:
         if self.drafter is None:
             return await asyncio.to_thread(self._offline, state)
-        result = await self.drafter.adraft(state["question"], sources(state), findings_of(state))
+        result = await self.drafter.adraft(
+            state["question"], state.get("passages", []), findings_of(state)
+        )
         return _drafted(result)
 
 
-def _drafted(result: Any) -> dict[str, Any]:
+def _drafted(result: Any) -> GraphState:
     return {
         "draft": result.text,
         "declined": result.declined,

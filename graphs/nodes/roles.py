@@ -14,7 +14,7 @@ from kilab.agents.reviewer import Reviewer, ReviewerSettings, RuleReviewer
 from kilab.agents.types import Draft, Review
 from kilab.graphs.context import AgentBinding, BuildContext
 from kilab.graphs.inline import cpu_only
-from kilab.graphs.nodes.convert import findings_of, sources, to_finding, usage_update
+from kilab.graphs.nodes.convert import findings_of, to_finding, usage_update
 from kilab.graphs.registry import role
 from kilab.graphs.state import GraphState
 from kilab.tools.citations import cited_ids
@@ -26,21 +26,21 @@ class DraftNode:
     def __init__(self, drafter: Drafter) -> None:
         self.drafter = drafter
 
-    def invoke(self, state: GraphState) -> dict[str, Any]:
+    def invoke(self, state: GraphState) -> GraphState:
         return self._update(
-            self.drafter.draft(state["question"], sources(state), findings_of(state))
+            self.drafter.draft(state["question"], state.get("passages", []), findings_of(state))
         )
 
-    async def ainvoke(self, state: GraphState) -> dict[str, Any]:
+    async def ainvoke(self, state: GraphState) -> GraphState:
         adraft = getattr(self.drafter, "adraft", None)
-        args = (state["question"], sources(state), findings_of(state))
+        args = (state["question"], state.get("passages", []), findings_of(state))
         result = (
             await adraft(*args) if adraft else await asyncio.to_thread(self.drafter.draft, *args)
         )
         return self._update(result)
 
     @staticmethod
-    def _update(result: Draft) -> dict[str, Any]:
+    def _update(result: Draft) -> GraphState:
         return {
             "draft": result.text,
             "declined": result.declined,
@@ -55,10 +55,10 @@ class ReviewNode:
     def __init__(self, reviewer: Reviewer) -> None:
         self.reviewer = reviewer
 
-    def invoke(self, state: GraphState) -> dict[str, Any]:
+    def invoke(self, state: GraphState) -> GraphState:
         return self._update(state, self.reviewer.review(*self._args(state)))
 
-    async def ainvoke(self, state: GraphState) -> dict[str, Any]:
+    async def ainvoke(self, state: GraphState) -> GraphState:
         areview = getattr(self.reviewer, "areview", None)
         args = self._args(state)
         result = (
@@ -71,10 +71,10 @@ class ReviewNode:
     @staticmethod
     def _args(state: GraphState) -> tuple[str, Draft, list[Any]]:
         draft = Draft(state.get("draft", ""), state.get("declined", False))
-        return state["question"], draft, sources(state)
+        return state["question"], draft, state.get("passages", [])
 
     @staticmethod
-    def _update(state: GraphState, result: Review) -> dict[str, Any]:
+    def _update(state: GraphState, result: Review) -> GraphState:
         findings = [to_finding(f) for f in result.findings]
         return {
             "verdict": result.verdict,

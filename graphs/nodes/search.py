@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from functools import lru_cache
 from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from kilab.agents.types import ModelUsage, SourcePassage
+from kilab.agents.types import ModelUsage
 from kilab.core.telemetry import content_enabled, tool_span
 from kilab.graphs.context import BuildContext
 from kilab.graphs.inline import cpu_only
-from kilab.graphs.nodes.convert import passage, usage_update
+from kilab.graphs.nodes.convert import usage_update
 from kilab.graphs.registry import RefTo, tool
-from kilab.graphs.state import GraphState, Passage, QuarantinedPassage
+from kilab.graphs.state import GraphState, QuarantinedPassage
 from kilab.tools.checks.injection import EXCERPT_CHARS, screen_text
-from kilab.tools.retrieval.types import SearchMode
+from kilab.tools.retrieval.derived import per_retriever
+from kilab.tools.retrieval.types import Passage, Retriever, SearchMode
 from kilab.tools.termstats import TermStatistics
 from kilab.tools.text import terms
 
@@ -51,17 +51,10 @@ def _quarantined(found: Passage, reasons: list[str], excerpt: str) -> Quarantine
     return QuarantinedPassage(**found, reasons=reasons, excerpt=excerpt)
 
 
-_STATISTICS: dict[int, TermStatistics] = {}
-_STATISTICS_LOCK = threading.Lock()
-
-
-def _statistics(retriever: Any) -> TermStatistics:
-    """Term statistics of a retriever's corpus, computed once per retriever."""
-    with _STATISTICS_LOCK:
-        key = id(retriever)
-        if key not in _STATISTICS:
-            _STATISTICS[key] = TermStatistics(c.text for c in retriever.chunks)
-        return _STATISTICS[key]
+@per_retriever
+def _statistics(retriever: Retriever) -> TermStatistics:
+    """Term statistics of a retriever's corpus."""
+    return TermStatistics(c.text for c in retriever.chunks)
 
 
 def _classifier(context: BuildContext, profile: str | None) -> ModelInjectionClassifier | None:
@@ -83,7 +76,7 @@ def build_search(context: BuildContext, params: SearchParams) -> Callable[[Graph
     statistics = _statistics(retriever)
     classifier = _classifier(context, params.screen_model) if params.screen else None
 
-    def search(state: GraphState) -> dict[str, Any]:
+    def search(state: GraphState) -> GraphState:
         question = state["question"]
         with tool_span(
             "search",
@@ -103,16 +96,7 @@ def build_search(context: BuildContext, params: SearchParams) -> Callable[[Graph
             )
         wanted = terms(question)
         found = [
-            passage(
-                h.chunk.id,
-                h.chunk.title,
-                h.chunk.text,
-                h.chunk.url,
-                h.chunk.source,
-                float(h.score),
-                statistics.coverage(wanted, f"{h.chunk.title} {h.chunk.text}"),
-            )
-            for h in hits
+            h.passage(statistics.coverage(wanted, f"{h.chunk.title} {h.chunk.text}")) for h in hits
         ]
         if not params.screen:
             return {"passages": found}
@@ -132,9 +116,7 @@ def build_search(context: BuildContext, params: SearchParams) -> Callable[[Graph
         if classifier is not None:
             # The second line: a model reads what the patterns let through.
             for candidate in list(kept):
-                model_verdict, cost = classifier.classify(
-                    SourcePassage(candidate["id"], candidate["text"], candidate["title"])
-                )
+                model_verdict, cost = classifier.classify(candidate)
                 usage += cost
                 if model_verdict.suspicious:
                     kept.remove(candidate)

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import respx
 from langchain_core.messages import HumanMessage
 
+from kilab.agents.client import ModelClient
+from kilab.agents.models import chat_model, endpoint_of
 from kilab.agents.profiles import ModelProfile
 from kilab.agents.structured import VerdictModel
-from kilab.agents.testing import CHAT, FAKE_KEY, json_reply, ok
+from kilab.agents.testing import CHAT, FAKE_KEY, FakeOpenAIServer, json_reply, ok
+from kilab.core.errors import ModelError
 
 MESSAGES = [HumanMessage("Hva er depositum?")]
 
@@ -76,3 +80,58 @@ def test_a_corrupt_entry_is_a_miss(make_client, mock: respx.MockRouter, tmp_path
         file.write_text("{not json", encoding="utf-8")
     assert make_client(use_cache=True).complete(MESSAGES).text == "Svar."
     assert route.call_count == 2
+
+
+def _openai_profile(**update: object) -> ModelProfile:
+    return ModelProfile(
+        provider="openai", model="gpt-test", api_key_env="KILAB_TEST_KEY"
+    ).model_copy(update=update)
+
+
+def test_two_servers_never_share_a_cached_answer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same question to two fake servers on two ports: the second is asked itself, also
+    when the URL comes from OPENAI_BASE_URL (which the key once ignored)."""
+    monkeypatch.setenv("KILAB_TEST_KEY", FAKE_KEY)
+    with FakeOpenAIServer("Svar fra A.") as a, FakeOpenAIServer("Svar fra B.") as b:
+        monkeypatch.setenv("OPENAI_BASE_URL", a.base_url)
+        first = ModelClient(_openai_profile(), cache_dir=tmp_path).complete(MESSAGES)
+        again = ModelClient(_openai_profile(), cache_dir=tmp_path).complete(MESSAGES)
+        monkeypatch.setenv("OPENAI_BASE_URL", b.base_url)
+        second = ModelClient(_openai_profile(), cache_dir=tmp_path).complete(MESSAGES)
+        by_profile = ModelClient(
+            _openai_profile(provider="openai-compatible", base_url=a.base_url), cache_dir=tmp_path
+        ).complete(MESSAGES)
+    assert (first.text, again.text, second.text) == ("Svar fra A.", "Svar fra A.", "Svar fra B.")
+    assert len(a.requests) == 1 and len(b.requests) == 1  # A's second answer came from disk
+    assert by_profile.text == "Svar fra A." and by_profile.usage.cost == 0.0
+
+
+def test_a_dead_endpoint_is_not_answered_from_another_servers_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KILAB_TEST_KEY", FAKE_KEY)
+    with FakeOpenAIServer("Svar.") as live:
+        monkeypatch.setenv("OPENAI_BASE_URL", live.base_url)
+        ModelClient(_openai_profile(), cache_dir=tmp_path).complete(MESSAGES)
+        dead = live.base_url
+    monkeypatch.setenv("OPENAI_BASE_URL", dead.replace("/v1", "/other/v1"))
+    profile = _openai_profile(max_retries=0)
+    with pytest.raises(ModelError):
+        ModelClient(profile, cache_dir=tmp_path).complete(MESSAGES)
+
+
+def test_the_key_names_the_url_requests_go_to(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1/")
+    assert endpoint_of(_openai_profile()) == "http://127.0.0.1:9/v1"
+    monkeypatch.setenv("KILAB_TEST_KEY", FAKE_KEY)
+    model = chat_model(_openai_profile())
+    assert model.openai_api_base == "http://127.0.0.1:9/v1"  # type: ignore[attr-defined]
+    monkeypatch.delenv("OPENAI_BASE_URL")
+    assert endpoint_of(_openai_profile()) == "https://api.openai.com/v1"
+    monkeypatch.setenv("KILAB_LOCAL_BASE_URL", "http://127.0.0.1:8081/v1")
+    local = ModelProfile(provider="local", model="qwen", gguf="qwen")
+    assert endpoint_of(local) == "http://127.0.0.1:8081/v1"
+    monkeypatch.delenv("KILAB_LOCAL_BASE_URL")
+    assert endpoint_of(local) == "local:qwen"

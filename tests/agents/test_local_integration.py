@@ -23,14 +23,14 @@ from kilab.agents.llm import LLMDrafter
 from kilab.agents.local.pull import locate
 from kilab.agents.local.server import LocalServer
 from kilab.agents.profiles import ModelProfile
-from kilab.agents.types import SourcePassage
 from kilab.core.errors import NotFoundError
 from kilab.graphs.nodes.roles import DraftNode
+from kilab.tools.retrieval.types import passage
 
 pytestmark = pytest.mark.integration
 
 PASSAGES = [
-    SourcePassage(
+    passage(
         "nl-19990326-017#§3-5",
         "Depositum kan ikke overstige et beløp som svarer til seks måneders leie.",
         "§ 3-5. Depositum",
@@ -82,17 +82,7 @@ def test_a_draft_node_runs_through_the_server(server: LocalServer, tmp_path: Pat
     update = node.invoke(
         {
             "question": "Hvor mye depositum kan utleier kreve?",
-            "passages": [
-                {
-                    "id": p.id,
-                    "title": p.title,
-                    "text": p.text,
-                    "url": "",
-                    "source": "",
-                    "score": 1.0,
-                }
-                for p in PASSAGES
-            ],
+            "passages": PASSAGES,
         }
     )
     assert isinstance(update["draft"], str) and update["draft"]

@@ -7,6 +7,7 @@ project's own. The fake key must not show up in logs, state, cache files or erro
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 import json
 import logging
@@ -96,7 +97,7 @@ def test_husleie_pilot_runs_on_mocked_azure(
     assert result.usage["draft"]["input_tokens"] == 900
     assert result.usage["review"]["output_tokens"] == 12
     assert result.usage["draft"]["cost"] == pytest.approx((900 * 0.15 + 60 * 0.60) / 1e6)
-    stored = json.dumps(result.state, default=str, ensure_ascii=False)
+    stored = json.dumps(dataclasses.asdict(result), default=str, ensure_ascii=False)
     assert FAKE_KEY not in stored
     assert FAKE_KEY not in caplog.text and FAKE_KEY not in str(logs)
     cached = list((tmp_path / "cache").rglob("*.json"))

@@ -104,3 +104,24 @@ def test_gate_promote_history_and_verify_log(evaluated: tuple[Path, Path, str]) 
         assert tampered.exit_code == 1 and "edited" in tampered.output
     finally:
         os.chdir(cwd)
+
+
+@pytest.mark.integration
+def test_a_postgresql_url_is_a_store_on_every_command(tmp_path: Path, postgres_url: str) -> None:
+    pilot = write_mini_project(tmp_path / "configs")
+    done = kilab("eval", str(pilot), "--json", "--store", postgres_url, home=tmp_path)
+    assert done.returncode == 0, done.stderr
+    run_id = json.loads(done.stdout)["run"]["id"]
+    assert not (tmp_path / "runs.sqlite").exists()
+    listed = kilab("runs", "--store", postgres_url, home=tmp_path)
+    assert listed.returncode == 0 and run_id in listed.stdout, listed.stderr
+    gate = kilab("gate", run_id, "--json", "--store", postgres_url, home=tmp_path)
+    assert gate.returncode == 0, gate.stderr
+    assert json.loads(gate.stdout)
+
+
+def test_an_unreachable_store_is_a_clear_error_without_the_password(tmp_path: Path) -> None:
+    done = kilab("runs", "--store", "postgresql://kilab:hemmelig@127.0.0.1:9/runs", home=tmp_path)
+    assert done.returncode != 0
+    assert "cannot open the runs store at postgresql://kilab:***@127.0.0.1:9/runs" in done.stderr
+    assert "hemmelig" not in done.stderr and "Traceback" not in done.stderr

@@ -90,7 +90,7 @@ def test_offline_eval_records_run_case_node_and_search_spans(
         assert names[0] == f"case {result.case_id}"  # start order: the case span first
         assert names[1:] == ["node retrieve", "execute_tool search", "node draft", "node review"]
         search = next(s for s in stored if s["name"] == "execute_tool search")
-        assert search["attributes"]["kilab.search.ids"] == [p.id for p in result.output.passages]
+        assert search["attributes"]["kilab.search.ids"] == [p["id"] for p in result.output.passages]
         json.dumps(stored)  # stored as plain JSON
     stored_spans = {r.key: r.spans for r in store.results(report.run.id)}
     assert stored_spans == {r.key: r.spans for r in report.results}  # results finish in any order

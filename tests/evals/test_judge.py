@@ -5,16 +5,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from kilab.agents.types import JudgeScore, SourcePassage
+from kilab.agents.types import JudgeScore
 from kilab.evals.datasets import Case
 from kilab.evals.harness import EvalOptions, run_eval
 from kilab.evals.metrics import resolve_metrics, score_case
 from kilab.evals.metrics.judge import JudgeMetric, judge_for
-from kilab.evals.records import CaseOutput, PassageRecord
+from kilab.evals.records import CaseOutput
 from kilab.evals.stats import summarize_variant
 from kilab.evals.store import MemoryRunStore
 from kilab.evals.testing import write_mini_project
 from kilab.graphs.project import load_project
+from kilab.tools.retrieval.types import Passage, passage
 
 
 class ScriptedJudge:
@@ -29,11 +30,11 @@ class ScriptedJudge:
         question: str,
         answer: str,
         references: Sequence[str],
-        passages: Sequence[SourcePassage] = (),
+        passages: Sequence[Passage] = (),
         *,
         samples: int = 1,
     ) -> JudgeScore:
-        self.seen.append((answer, [p.id for p in passages]))
+        self.seen.append((answer, [p["id"] for p in passages]))
         drawn = self.samples[:samples]
         return JudgeScore(score=sum(drawn) / len(drawn), samples=drawn, spread=0.0)
 
@@ -45,7 +46,7 @@ async def test_the_judge_value_is_the_mean_of_its_samples() -> None:
     output = CaseOutput(
         answer="Seks måneder. [a]",
         citations=["a"],
-        passages=[PassageRecord(id="a"), PassageRecord(id="b")],
+        passages=[passage("a", ""), passage("b", "")],
     )
     values, samples = await score_case([metric], case, output)
     assert values == {"judge": 0.5} and samples == {"judge": [1.0, 0.5, 0.0]}

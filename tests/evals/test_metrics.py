@@ -19,8 +19,9 @@ from kilab.evals.metrics import (
     suggest,
     token_f1,
 )
-from kilab.evals.records import CaseOutput, PassageRecord
+from kilab.evals.records import CaseOutput
 from kilab.tools.checks.testdata import generate_identity_number
+from kilab.tools.retrieval.types import passage
 
 
 def _case(**fields: object) -> Case:
@@ -30,7 +31,7 @@ def _case(**fields: object) -> Case:
 def _output(ids: list[str] = (), **fields: object) -> CaseOutput:  # type: ignore[assignment]
     texts = fields.pop("texts", {})
     assert isinstance(texts, dict)
-    passages = [PassageRecord(id=i, text=texts.get(i, "")) for i in ids]
+    passages = [passage(i, texts.get(i, "")) for i in ids]
     return CaseOutput.model_validate({"passages": passages, **fields})
 
 

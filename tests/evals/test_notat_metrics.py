@@ -6,7 +6,8 @@ import pytest
 
 from kilab.evals.datasets import Case
 from kilab.evals.metrics import get_metric, is_known
-from kilab.evals.records import CaseOutput, PassageRecord, ToolCallRecord, UsageRecord
+from kilab.evals.records import CaseOutput, ToolCallRecord, UsageRecord
+from kilab.tools.retrieval.types import passage
 
 CASE = Case(
     id="n-1",
@@ -14,7 +15,7 @@ CASE = Case(
     gold_ids=["LOV-1"],
     key_points=["informasjonsplikt", "saksforbud i inntil 18 måneder"],
 )
-SOURCE = PassageRecord(
+SOURCE = passage(
     id="LOV-1",
     text="Politikere har informasjonsplikt før overgangen. "
     "Karantenenemnda kan ilegge saksforbud i inntil 18 måneder.",

@@ -15,12 +15,12 @@ from kilab.evals.datasets import Case
 from kilab.evals.records import (
     CaseOutput,
     CaseResult,
-    PassageRecord,
     RunInfo,
     ToolCallRecord,
     UsageRecord,
 )
 from kilab.evals.store import MemoryRunStore, RunStore, SqliteRunStore, open_store, resolve_run
+from kilab.tools.retrieval.types import passage
 
 T0 = datetime(2025, 6, 1, tzinfo=UTC)
 
@@ -46,7 +46,7 @@ def _result(
         answer=answer,
         citations=["a"],
         verdict="approved",
-        passages=[PassageRecord(id="a", title="§ 1", score=0.5, text="Tekst")],
+        passages=[passage(id="a", title="§ 1", score=0.5, text="Tekst")],
         path=["retrieve", "draft", "review"],
         usage={"draft": UsageRecord(calls=1, input_tokens=10)},
         latency_s=0.2,
@@ -172,6 +172,7 @@ def test_a_store_of_schema_1_gains_tool_calls_and_keeps_its_results(tmp_path: Pa
     # What the first store looked like: no tool_calls column.
     with sqlite3.connect(path) as db:
         db.execute("ALTER TABLE results DROP COLUMN tool_calls")
+        db.execute("ALTER TABLE results DROP COLUMN failed_rules")
         db.execute("UPDATE meta SET value = '1' WHERE name = 'schema_version'")
     store = SqliteRunStore(path)
     (old,) = store.results("r1")
@@ -181,7 +182,7 @@ def test_a_store_of_schema_1_gains_tool_calls_and_keeps_its_results(tmp_path: Pa
     store.close()
     with sqlite3.connect(path) as db:
         version = db.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()
-    assert version == ("2",)
+    assert version == ("3",)
 
 
 @pytest.mark.integration
@@ -197,7 +198,7 @@ def test_a_postgres_database_without_migrations_is_refused_until_kilab_db_upgrad
     try:
         with pytest.raises(UserError, match="kilab db upgrade"):
             open_store(url)
-        assert [m.version for m in upgrade_schema(url)] == [1]
+        assert [m.version for m in upgrade_schema(url)] == [1, 2]
         assert upgrade_schema(url) == []  # applied once
         store = open_store(url)
         store.create_run(_run("r"))
@@ -210,3 +211,12 @@ def test_a_postgres_database_without_migrations_is_refused_until_kilab_db_upgrad
         assert row == ("10",)
     finally:
         drop_database(postgres_server, url)
+
+
+def test_the_rules_a_case_broke_are_stored(store: RunStore) -> None:
+    store.create_run(_run("r"))
+    failed = _result("r", "k1", "c1").model_copy(
+        update={"passed": False, "failed_rules": ["fact_recall 0.50 < 1"]}
+    )
+    store.put_result(failed)
+    assert store.results("r")[0].failed_rules == ["fact_recall 0.50 < 1"]

@@ -120,12 +120,13 @@ def test_offline_graph_searches_fetches_composes_and_passes_the_scripted_reviewe
 ) -> None:
     project = write_project(tmp_path)
     result = run_question(compile_graph(context(tmp_path, project), "notat"), QUESTION)
-    assert [c["tool"] for c in result.state["tool_calls"]] == ["search", "fetch", "fetch"]
+    assert [c["tool"] for c in result.tool_calls] == ["search", "fetch", "fetch"]
     assert result.path == ["research", "compose", "approve", "compose", "approve"]
     assert result.verdict == "approved" and not result.declined
     assert result.answer.startswith("## Bakgrunn")
     assert "FOR-2025-03-01-3" not in result.citations  # the fishing rule is not fetched
-    assert result.state["human_decision"]["reviewer"] == "policy"
+    assert result.human_decision is not None
+    assert result.human_decision["reviewer"] == "policy"
 
 
 @respx.mock
@@ -146,7 +147,7 @@ def test_researcher_on_the_openai_wire(tmp_path: Path, monkeypatch: pytest.Monke
     assert first["tools"][0]["function"]["parameters"]["required"] == ["query"]
     last: dict[str, Any] = json.loads(route.calls[2].request.content)
     assert [m["role"] for m in last["messages"]].count("tool") == 2
-    assert result.state["stop_reason"] == "answered"
+    assert result.stop_reason == "answered"
     assert result.usage["research"]["calls"] == 3
     assert result.usage["research"]["input_tokens"] == 300
     assert result.usage["research"]["cost"] == pytest.approx(300 / 1_000_000)
@@ -175,7 +176,7 @@ def test_router_mode_turns_a_structured_choice_into_tool_calls(
     assert "search(" in bodies[0]["messages"][0]["content"]  # the tool menu in the prompt
     # No native tool messages go over the wire: results come back as user messages.
     assert all(m["role"] in ("system", "user", "assistant") for m in bodies[3]["messages"])
-    calls = [(c["tool"], c["ok"]) for c in result.state["tool_calls"]]
+    calls = [(c["tool"], c["ok"]) for c in result.tool_calls]
     assert calls == [("search", True), ("delete_everything", False), ("fetch", True)]
-    assert result.state["stop_reason"] == "answered"
+    assert result.stop_reason == "answered"
     assert "LOV-2025-01-01-1" in result.citations

@@ -12,9 +12,8 @@ from langgraph.types import Command
 from kilab.graphs.agent_testing import context, write_project
 from kilab.graphs.compiler import compile_graph
 from kilab.graphs.nodes.human import HumanParams, policy_decision
-from kilab.graphs.review import interrupts_of
 from kilab.graphs.runner import result_from_state, run_question
-from kilab.graphs.state import GraphState
+from kilab.graphs.state import GraphState, interrupts_of
 
 QUESTION = "Lag et notat om endringene i karanteneloven"
 
@@ -34,7 +33,7 @@ def test_interrupt_waits_in_the_checkpointer_and_resumes(tmp_path: Path) -> None
     project = write_project(tmp_path)
     compiled = compile_graph(context(tmp_path, project), "notat", checkpointer=InMemorySaver())
     paused = run_question(compiled, QUESTION, "t-1")
-    [payload] = interrupts_of(paused.state)
+    [payload] = paused.interrupts
     assert payload["draft"].startswith("## Bakgrunn") and payload["question"] == QUESTION
     config: RunnableConfig = {"configurable": {"thread_id": "t-1"}}
     assert compiled.graph.get_state(config).next == ("approve",)

@@ -53,7 +53,7 @@ def test_the_model_screen_quarantines_what_it_flags(
         compiled = compile_pilot(project, "husleie", "bm25", cache_dir=tmp_path, use_cache=False)
         result = run_question(compiled, QUESTION)
     assert route.call_count == 5  # one question per retrieved passage
-    assert SCREENED in [p["id"] for p in result.state["quarantined"]]
+    assert SCREENED in [p["id"] for p in result.quarantined]
     assert SCREENED not in [p["id"] for p in result.passages]
     assert SCREENED not in result.citations
     assert result.usage["retrieve"]["calls"] == 5

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +12,7 @@ import numpy.typing as npt
 import structlog
 
 from kilab.core.errors import MissingExtraError, UserError
-from kilab.tools.corpus import LIST_SEPARATOR, CorpusSource, load_chunks
+from kilab.tools.corpus import CorpusSource, load_chunks
 from kilab.tools.retrieval import store
 from kilab.tools.retrieval.bm25 import BM25Index, Scores, top_k
 from kilab.tools.retrieval.dense import (
@@ -23,15 +23,19 @@ from kilab.tools.retrieval.dense import (
     embed_all,
     text_hash,
 )
+from kilab.tools.retrieval.derived import document_id
+from kilab.tools.retrieval.filters import field_values, matches, unknown_field, wanted_values
 from kilab.tools.retrieval.fusion import fuse
 from kilab.tools.retrieval.seeds import export_seeds, load_seeds
-from kilab.tools.retrieval.types import Chunk, Hit, SearchMode
+from kilab.tools.retrieval.types import Chunk, Filters, Hit, SearchMode
 from kilab.tools.retrieval.units import dense_texts
 
 Mask = npt.NDArray[np.bool_]
-Filters = Mapping[str, str | Sequence[str]]
 DENSE_FILE = "dense.npy"
 VECTORS_FILE = "vectors/e5-small-q4.sqlite"
+
+
+__all__ = ["CorpusRetriever", "document_id", "forget_retrievers", "open_retriever", "resolve_mode"]
 
 
 class CorpusRetriever:
@@ -129,17 +133,13 @@ class CorpusRetriever:
         for field, wanted in filters.items():
             values = self._values(field)
             allowed = np.zeros(len(self._chunks), dtype=bool)
-            for value in [wanted] if isinstance(wanted, str) else wanted:
-                if ".." in value:
-                    for known, positions in values.items():
-                        if in_range(known, value):
-                            allowed[positions] = True
-                elif value.endswith("*"):
-                    for known, positions in values.items():
-                        if known.startswith(value[:-1]):
-                            allowed[positions] = True
-                elif value in values:
+            for value in wanted_values(wanted):
+                if value in values:  # the common case, without a scan of every value
                     allowed[values[value]] = True
+                else:
+                    for known, positions in values.items():
+                        if matches(known, value):
+                            allowed[positions] = True
             mask &= allowed
         return mask
 
@@ -149,52 +149,12 @@ class CorpusRetriever:
             if field not in self._fields:
                 table: dict[str, list[int]] = {}
                 for position, chunk in enumerate(self._chunks):
-                    value = _field(chunk, field)
-                    if value is None:
-                        continue
-                    for item in {value, *value.split(LIST_SEPARATOR)}:
+                    for item in field_values(chunk, field):
                         table.setdefault(item, []).append(position)
                 if not table:
-                    known = sorted(
-                        {
-                            "id",
-                            "title",
-                            "url",
-                            "source",
-                            *(key for c in self._chunks for key in c.metadata),
-                        }
-                    )
-                    raise UserError(
-                        f"no chunk of corpus {self.source.name!r} has a field "
-                        f"{field!r} to filter on (fields: {', '.join(known)})"
-                    )
+                    raise unknown_field(self.source.name, field, self._chunks)
                 self._fields[field] = {v: np.array(p, dtype=np.intp) for v, p in table.items()}
             return self._fields[field]
-
-
-def in_range(value: str, bounds: str) -> bool:
-    """Whether an ISO date (or date and time) lies in ``FROM..TO``, both ends included.
-
-    Each end is compared with as many leading characters of the value as it has, so
-    ``2025-03..2025-06`` holds every day of March to June. Values that do not start with a
-    digit ("Kongen bestemmer") are in no range.
-    """
-    low, _, high = bounds.partition("..")
-    if not value[:1].isdigit():
-        return False
-    return (not low or value[: len(low)] >= low) and (not high or value[: len(high)] <= high)
-
-
-def document_id(chunk: Chunk) -> str:
-    """The id of the document a chunk comes from (its own id when it is a whole document)."""
-    return chunk.metadata.get("doc_id", chunk.id)
-
-
-def _field(chunk: Chunk, field: str) -> str | None:
-    if field in ("id", "title", "url", "source"):
-        value: str = getattr(chunk, field)
-        return value
-    return chunk.metadata.get(field)
 
 
 _instances: dict[tuple[str, str, str, str], CorpusRetriever] = {}

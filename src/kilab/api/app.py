@@ -45,7 +45,7 @@ from kilab.api.wire import (
 from kilab.core.errors import NotFoundError, UserError
 from kilab.graphs.compiler import CompiledGraph, compile_pilot
 from kilab.graphs.project import Project
-from kilab.graphs.review import interrupts_of, labels
+from kilab.graphs.review import labels
 from kilab.graphs.runner import GraphResult, result_from_state
 
 TENANT_KEY = "kilab_tenant"  # recorded in every checkpoint, so only the tenant sees its thread
@@ -211,7 +211,7 @@ def create_app(config: ServiceConfig) -> FastAPI:
         tokens_in, tokens_out, cost = usage_totals(result.usage)
         entry.answer = mask(result.answer) if not paused else ""
         entry.citations = [] if paused else list(result.citations)
-        entry.verdict, entry.declined = result.verdict, result.declined
+        entry.verdict, entry.declined = result.verdict or "", result.declined
         entry.status = "pending_review" if paused else "completed"
         entry.http_status, entry.finished_at = 200, _now()
         entry.latency_s = time.perf_counter() - started
@@ -256,7 +256,7 @@ def create_app(config: ServiceConfig) -> FastAPI:
             thread_id,
             time.perf_counter() - started,
         )
-        return result, bool(interrupts_of(state))
+        return result, result.paused
 
     # ------------------------------------------------------------ health
 

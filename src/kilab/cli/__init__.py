@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "kilab.cli.retrieval",
     "kilab.cli.evals",
     "kilab.cli.compare",
+    "kilab.cli.judge",
     "kilab.cli.human",
     "kilab.cli.models",
     "kilab.cli.api",

@@ -12,15 +12,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from kilab.cli.options import DEFAULT_STORE, StoreOption
 from kilab.cli.output import console
 from kilab.core.settings import settings
 
 if TYPE_CHECKING:
     from kilab.evals.compare import Comparison
 
-StoreOption = Annotated[Path, typer.Option("--store", help="Run store (SQLite file).")]
 # Where runs and promotions live: $KILAB_HOME (default .kilab), read when the CLI starts.
-DEFAULT_STORE = settings().runs
 DEFAULT_LOG = settings().promotions
 DEFAULT_CHECKPOINTS = settings().checkpoints
 SIDE_HELP = "Run id, unique prefix or 'latest', optionally ':VARIANT' (default: its first)."
@@ -42,10 +41,11 @@ def _require_viewer_extra() -> None:
             raise MissingExtraError(module, "viewer")
 
 
-def _require_store(store: Path) -> None:
+def _require_store(store: str) -> None:
     from kilab.core.errors import NotFoundError
+    from kilab.evals.store import is_postgres_url
 
-    if not store.exists():
+    if not is_postgres_url(store) and store != ":memory:" and not Path(store).exists():
         raise NotFoundError(f"no run store at {store} (run `kilab eval` first, or pass --store)")
 
 

@@ -68,11 +68,10 @@ def run(
     """Answer one question through a pilot's graph; print answer, sources, verdict and path."""
     from kilab.graphs.checkpoints import ask
     from kilab.graphs.project import open_named
-    from kilab.graphs.review import interrupts_of
 
     project, name = open_named(pilot, "pilot")
     result = ask(project, name, question, variant=variant, thread_id=thread)
-    paused = bool(interrupts_of(result.state))  # a human step waits: see 'kilab review'
+    paused = result.paused  # a human step waits: see 'kilab review'
     if as_json:
         print(
             json.dumps(

@@ -13,16 +13,15 @@ from typing import TYPE_CHECKING, Annotated, Literal
 import typer
 
 from kilab.cli.eval_report import Progress, print_decision, print_report
+from kilab.cli.options import DEFAULT_STORE, StoreOption
 from kilab.cli.output import console
 from kilab.core.settings import settings
 
 if TYPE_CHECKING:
     from kilab.graphs.project import Project
 
-StoreOption = Annotated[Path, typer.Option("--store", help="Run store (SQLite file).")]
 LogOption = Annotated[Path, typer.Option("--log", help="Promotion log (JSONL).")]
-# Where runs and promotions live: $KILAB_HOME (default .kilab), read when the CLI starts.
-DEFAULT_STORE = settings().runs
+# Where promotions live: $KILAB_HOME (default .kilab), read when the CLI starts.
 DEFAULT_LOG = settings().promotions
 
 

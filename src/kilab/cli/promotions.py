@@ -10,12 +10,11 @@ import typer
 from kilab.cli.eval_report import print_decision
 from kilab.cli.evals import (
     DEFAULT_LOG,
-    DEFAULT_STORE,
     LogOption,
-    StoreOption,
     open_pilot,
     parse_stage,
 )
+from kilab.cli.options import DEFAULT_STORE, StoreOption
 from kilab.cli.output import console, error_console
 
 

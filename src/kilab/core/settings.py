@@ -14,6 +14,7 @@ applies on the next call. The one other use is the API key a model profile names
 | ``KILAB_MODELS`` | pulled GGUF models | ``~/.cache/kilab/models`` |
 | ``KILAB_LOCAL_BASE_URL`` | use this llama.cpp server instead of starting one | unset |
 | ``KILAB_LOCAL_VERBOSE`` | let llama.cpp log to stderr | off |
+| ``OPENAI_BASE_URL`` | endpoint of ``openai`` profiles without ``base_url`` | OpenAI's |
 | ``KILAB_USER`` | who promotes (promotion records) | the login name |
 | ``KILAB_LOG_LEVEL`` | debug, info, warning, error, critical | ``warning`` |
 | ``KILAB_LOG_FORMAT`` | auto, console, json | ``auto`` |
@@ -55,12 +56,16 @@ class Settings:
         home: ``KILAB_HOME``.
         configs: ``KILAB_CONFIGS``.
         cache_dir: ``KILAB_CACHE``.
-        runs: ``KILAB_RUNS``.
+        runs: ``KILAB_RUNS``: a SQLite file or a ``postgresql://`` URL (a string: a URL is
+            no path).
         checkpoints: The SQLite checkpointer of paused and finished threads.
         promotions: The promotion log (JSONL).
         models_dir: ``KILAB_MODELS``.
         local_base_url: ``KILAB_LOCAL_BASE_URL`` ("" when unset).
         local_verbose: ``KILAB_LOCAL_VERBOSE``.
+        openai_base_url: ``OPENAI_BASE_URL`` ("" when unset): where a profile of provider
+            ``openai`` without a ``base_url`` sends its requests. kilab reads it here and
+            passes it to the SDK, so that the response cache keys the same URL.
         user: ``KILAB_USER`` ("" when unset: the login name is used).
         service_name: ``OTEL_SERVICE_NAME``: the service of exported spans.
         database_url: ``KILAB_DATABASE_URL`` (``postgresql://…``): the shared service's
@@ -70,15 +75,21 @@ class Settings:
     home: Path = DEFAULT_HOME
     configs: Path = Path("configs")
     cache_dir: Path = DEFAULT_HOME / "cache"
-    runs: Path = DEFAULT_HOME / "runs.sqlite"
+    runs: str = str(DEFAULT_HOME / "runs.sqlite")
     checkpoints: Path = DEFAULT_HOME / "checkpoints.sqlite"
     promotions: Path = DEFAULT_HOME / "promotions.jsonl"
     models_dir: Path = Path.home() / ".cache" / "kilab" / "models"
     local_base_url: str = ""
     local_verbose: bool = False
+    openai_base_url: str = ""
     user: str = ""
     service_name: str = "kilab"
     database_url: str = ""
+
+    @property
+    def calibrations(self) -> Path:
+        """The judges' calibrations against people's labels (``kilab judge calibrate``)."""
+        return self.home / "calibrations.jsonl"
 
     @property
     def service(self) -> Path:
@@ -127,12 +138,13 @@ def settings(env: Mapping[str, str] | None = None) -> Settings:
         home=home,
         configs=Path(env.get("KILAB_CONFIGS") or "configs"),
         cache_dir=Path(env.get("KILAB_CACHE") or home / "cache"),
-        runs=Path(env.get("KILAB_RUNS") or home / "runs.sqlite"),
+        runs=env.get("KILAB_RUNS") or str(home / "runs.sqlite"),
         checkpoints=home / "checkpoints.sqlite",
         promotions=home / "promotions.jsonl",
         models_dir=Path(models) if models else Path.home() / ".cache" / "kilab" / "models",
         local_base_url=env.get("KILAB_LOCAL_BASE_URL", "").strip(),
         local_verbose=_flag(env.get("KILAB_LOCAL_VERBOSE", "")),
+        openai_base_url=env.get("OPENAI_BASE_URL", "").strip(),
         user=env.get("KILAB_USER", "").strip(),
         service_name=env.get("OTEL_SERVICE_NAME") or "kilab",
         database_url=env.get("KILAB_DATABASE_URL", ""),

@@ -125,7 +125,7 @@ def test_folder_corpus_searches_every_format(documents_folder: Path, cache_dir: 
 
 
 def test_date_ranges_include_both_ends_and_skip_non_dates() -> None:
-    from kilab.tools.retrieval.retriever import in_range
+    from kilab.tools.retrieval.filters import in_range
 
     assert in_range("2025-03-01 11:45", "2025-03..2025-06")
     assert in_range("2025-06-30 23:59", "2025-03..2025-06")  # TO holds all of June

@@ -1,0 +1,178 @@
+"""``answer_correct``: is the answer right by the law? Asked of a model, or of the fact matcher.
+
+Two judges give the same kind of verdict, a score in 0..1 that bands into correct / partly /
+wrong (``label_of``), so that ``kilab judge calibrate`` can score either against people:
+
+- the offline **fact matcher** (``fact_recall``): the share of a case's key facts stated;
+- a **model** on any profile (``LLMCorrectnessJudge``): riktig 1, delvis 0.5, feil 0 on the
+  bokmål rubric in the project's ``prompts/answer-correct.nb.md``, the mean of k samples,
+  comparing the answer with the reference, the key facts and the cited law text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, Protocol
+
+from kilab.agents.types import JudgeScore, SourcePassage
+from kilab.core.errors import NotFoundError, UserError, suggesting
+from kilab.evals.datasets import Case
+from kilab.evals.metrics.base import Aggregate, Direction
+from kilab.evals.metrics.facts import alternatives, fact_recall
+from kilab.evals.records import CaseOutput
+from kilab.graphs.project import Project
+
+Label = Literal["correct", "partly", "wrong"]
+LABELS: tuple[Label, ...] = ("correct", "partly", "wrong")
+ANSWER_CORRECT = "answer_correct"
+PROMPT_FILE = Path("prompts") / "answer-correct.nb.md"
+# Score bands: a mean of k model samples, or a share of facts stated.
+CORRECT_AT = 0.8
+WRONG_AT = 0.2
+
+
+def label_of(score: float) -> Label:
+    """The band of a score: correct from 0.8, wrong to 0.2, partly between."""
+    if score >= CORRECT_AT:
+        return "correct"
+    if score <= WRONG_AT:
+        return "wrong"
+    return "partly"
+
+
+class CorrectnessJudge(Protocol):
+    """Anything that scores how right an answer is (0..1) and says who it is."""
+
+    @property
+    def identity(self) -> str:
+        """What the judge is, for calibration records: its kind, model and prompt."""
+        ...
+
+    async def score(
+        self, case: Case, answer: str, passages: Sequence[SourcePassage]
+    ) -> list[float]:
+        """The judge's samples for one answer (one for a deterministic judge)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class FactMatcherJudge:
+    """The offline fact matcher as a correctness judge (needs facts, or uses the answers)."""
+
+    identity: str = "fact_recall"
+
+    async def score(
+        self, case: Case, answer: str, passages: Sequence[SourcePassage]
+    ) -> list[float]:
+        facts = case.facts or [list(case.answers)]
+        value = fact_recall(facts, answer)
+        return [] if value is None else [value]
+
+
+class ModelCorrectness(Protocol):
+    """``kilab.agents.llm.LLMCorrectnessJudge`` or a test double."""
+
+    async def ascore(
+        self,
+        question: str,
+        answer: str,
+        references: Sequence[str],
+        facts: Sequence[str],
+        passages: Sequence[SourcePassage] = (),
+        *,
+        samples: int = 1,
+    ) -> JudgeScore: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ModelJudge:
+    """A model's correctness verdicts, ``samples`` per answer."""
+
+    model: ModelCorrectness
+    identity: str
+    samples: int = 3
+
+    async def score(
+        self, case: Case, answer: str, passages: Sequence[SourcePassage]
+    ) -> list[float]:
+        facts = [alternatives(f)[0] for f in case.facts]
+        verdict = await self.model.ascore(
+            case.question, answer, case.answers, facts, passages, samples=self.samples
+        )
+        return list(verdict.samples) or [verdict.score]
+
+
+@dataclass(frozen=True, slots=True)
+class CorrectnessMetric:
+    """The ``answer_correct`` metric over a judge: answer cases with a reference only."""
+
+    judge: CorrectnessJudge
+    name: str = ANSWER_CORRECT
+    direction: Direction = "higher"
+    low: float = 0.0
+    high: float | None = 1.0
+    aggregate: Aggregate = "mean"
+    pass_at: float | None = None
+    description: str = "a model's verdict that the answer is right by the law (0..1), mean of k"
+    unit: str = ""
+    precision: int = 2
+    samples: int = field(default=1)
+
+    async def ascore(self, case: Case, output: CaseOutput) -> list[float]:
+        if case.expect != "answer" or not (case.answers or case.facts):
+            return []
+        if output.declined or not output.answer.strip():
+            return [0.0]  # a decline of an answerable question states nothing right
+        cited = set(output.citations)
+        passages = [SourcePassage(p.id, p.text, p.title) for p in output.passages if p.id in cited]
+        return await self.judge.score(case, output.answer, passages)
+
+
+def rubric(project: Project) -> tuple[str, str]:
+    """The correctness rubric of the project and a short digest of it.
+
+    Raises:
+        UserError: The project has no ``prompts/answer-correct.nb.md``.
+    """
+    path = project.root / PROMPT_FILE
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        raise UserError(f"no correctness rubric at {path} (the judge's prompt file)") from None
+    return text, hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def model_judge(
+    project: Project,
+    profile: str,
+    *,
+    samples: int = 3,
+    use_cache: bool = True,
+    cache_dir: Path | None = None,
+) -> ModelJudge:
+    """The correctness judge on a named model profile, with the project's rubric.
+
+    Raises:
+        NotFoundError: No such profile.
+        UserError: The profile is ``offline`` (use the fact matcher) or the rubric is missing.
+    """
+    known = project.models.spec.profiles if project.models else {}
+    if profile not in known:
+        message = f"no model profile {profile!r} for the correctness judge"
+        raise NotFoundError(suggesting(message, profile, known, listed=""))
+    chosen = known[profile]
+    if chosen.provider == "offline":
+        raise UserError("the offline profile cannot judge; its judge is the fact matcher")
+    from kilab.agents.llm import LLMCorrectnessJudge
+    from kilab.agents.models import endpoint_of
+
+    text, digest = rubric(project)
+    model = LLMCorrectnessJudge(chosen, text, use_cache=use_cache, cache_dir=cache_dir)
+    identity = (
+        f"{ANSWER_CORRECT}:{chosen.provider}:{chosen.model}@{endpoint_of(chosen)}"
+        f":prompt-{digest}:k{samples}"
+    )
+    return ModelJudge(model, identity, samples)
