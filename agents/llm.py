@@ -275,7 +275,7 @@ class LLMCorrectnessJudge:
         answer: str,
         references: Sequence[str],
         facts: Sequence[str],
-        passages: Sequence[SourcePassage] = (),
+        passages: Sequence[Passage] = (),
         *,
         samples: int = 1,
     ) -> JudgeScore:

@@ -102,7 +102,7 @@ def correctness_messages(
     answer: str,
     references: Sequence[str],
     facts: Sequence[str],
-    passages: Sequence[SourcePassage],
+    passages: Sequence[Passage],
 ) -> list[BaseMessage]:
     """The correctness rubric, then question, reference, key facts, the cited law text and
     the answer, each wrapped as data."""

@@ -21,11 +21,11 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from kilab.agents.types import SourcePassage
 from kilab.core.errors import ConfigError, Location, Problem, UserError
 from kilab.evals.datasets import Case
 from kilab.evals.metrics.correctness import LABELS, CorrectnessJudge, Label, label_of
 from kilab.graphs.project import Project
+from kilab.tools.retrieval.types import Passage, passage
 
 BOOTSTRAP_RESAMPLES = 2000
 
@@ -171,7 +171,7 @@ class Calibration:
         }
 
 
-PassageLookup = Mapping[str, SourcePassage]
+PassageLookup = Mapping[str, Passage]
 
 
 async def calibrate(
@@ -263,18 +263,18 @@ def cases_by_id(files: Sequence[Path]) -> dict[str, Case]:
     return cases
 
 
-def law_passages(project: Project, ids: set[str]) -> dict[str, SourcePassage]:
+def law_passages(project: Project, ids: set[str]) -> dict[str, Passage]:
     """The text of the cited sources, from the project's corpora (for the model judge)."""
     from kilab.tools.corpus.loaders import load_file
     from kilab.tools.corpus.source import expand_files, resolve_files
 
-    found: dict[str, SourcePassage] = {}
+    found: dict[str, Passage] = {}
     for sourced in project.corpora.values():
         files = resolve_files(sourced.file.parent, sourced.spec.files)
         for path, name in expand_files(list(files)):
             for document in load_file(path, name):
                 if document.id in ids:
-                    found[document.id] = SourcePassage(document.id, document.text, document.title)
+                    found[document.id] = passage(document.id, document.text, document.title)
         if len(found) == len(ids):
             break
     return found

@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from kilab.core.errors import ConfigError, Location, Problem
+from kilab.core.textfiles import read_utf8
 from kilab.graphs.project import pydantic_problems
 from kilab.graphs.yamlsource import SourceMap, load_yaml
 
@@ -128,6 +129,9 @@ def _read_jsonl(file: Path, text: str, problems: list[Problem]) -> list[tuple[Ca
         except json.JSONDecodeError as exc:
             problems.append(Problem(Location(file, line_no, exc.colno), f"invalid JSON: {exc.msg}"))
             continue
+        except RecursionError:  # the C parser's guard against very deep nesting
+            problems.append(Problem(Location(file, line_no, 1), "JSON nested too deeply"))
+            continue
         source = _jsonl_source(file, line_no, line)
         case = _validate(data, source, (), problems)
         if case is not None:
@@ -165,15 +169,11 @@ def load_dataset(path: str | Path) -> Dataset:
         path: A ``.jsonl`` file (one JSON object a line) or a ``.yaml``/``.yml`` file.
 
     Raises:
-        ConfigError: With file:line:col, the key and the message of every problem found.
+        ConfigError: With file:line:col, the key and the message of every problem found
+            (a file that is not UTF-8 text included).
     """
     file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(
-            [Problem(Location(file), f"cannot read dataset: {exc.strerror}")]
-        ) from None
+    text = read_utf8(file, "dataset")
     problems: list[Problem] = []
     if file.suffix in (".yaml", ".yml"):
         located = _read_yaml(file, text, problems)

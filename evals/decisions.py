@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from kilab.core.errors import NotFoundError, UserError
+from kilab.evals.calibration import CalibrationLog, CalibrationRecord
 from kilab.evals.gates import Baseline, GateDecision, evaluate_gate
 from kilab.evals.harness import EvalReport, build_report
 from kilab.evals.promotion import PromotionLog, PromotionRecord, RuleRecord, ScoreRecord, next_stage
+from kilab.evals.records import RunInfo
 from kilab.evals.store import RunStore, resolve_run
 from kilab.graphs.project import Project
 from kilab.graphs.specs import STAGES, Stage
@@ -36,6 +38,20 @@ def target_stage(log: PromotionLog, pilot: str, stage: Stage | None) -> Stage:
     return stage or next_stage(log.current_stage(pilot))
 
 
+def calibration_log() -> CalibrationLog:
+    """Where ``kilab judge calibrate`` keeps its results (``$KILAB_HOME/calibrations.jsonl``)."""
+    from kilab.core.settings import settings
+
+    return CalibrationLog(settings().calibrations)
+
+
+def judge_calibrations(run: RunInfo) -> dict[str, CalibrationRecord | None]:
+    """For each judged metric of a run, its judge's latest calibration (None: uncalibrated),
+    so that reports can mark scores of an uncalibrated judge."""
+    latest = calibration_log().latest() if run.judges else {}
+    return {metric: latest.get(judge) for metric, judge in run.judges.items()}
+
+
 def decide(
     project: Project,
     store: RunStore,
@@ -58,6 +74,7 @@ def decide(
     spec = project.pilot(pilot)
     stage = target_stage(log, pilot, stage)
     gate = spec.gates.get(stage)
+    calibrations = calibration_log().latest() if gate is not None and gate.judge else {}
     decisions = []
     for variant in variants or report.run.variants:
         if variant not in report.summaries:
@@ -76,6 +93,8 @@ def decide(
                 report.results,
                 baseline,
                 seed=report.run.seed,
+                judges=report.run.judges,
+                calibrations=calibrations,
             )
         )
     return decisions
@@ -90,10 +109,12 @@ def promote(
     run_ref: str,
     variant: str | None = None,
 ) -> tuple[PromotionRecord, GateDecision]:
-    """Promote a run's variant to a stage when its gate passes; append the record.
+    """Promote a run's variant to a stage when its gate passes; append the record (signed
+    when ``KILAB_LOG_KEY`` is set) and keep the log's new head in the store.
 
     Raises:
-        UserError: When a rule fails (the message lists them), or the variant is ambiguous.
+        UserError: When a rule fails (the message lists them), the variant is ambiguous, or
+            the log fails verification.
     """
     if stage not in STAGES:
         raise UserError(f"unknown stage {stage!r} (stages: {', '.join(STAGES)})")
@@ -117,6 +138,7 @@ def promote(
         raise UserError(f"not promoted: the {stage} gate fails for {run.id}/{variant}: {failed}")
     summary = report.summaries[variant]
     record = log.append(
+        store,
         pilot=pilot,
         stage=stage,
         run_id=run.id,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from kilab.evals.decisions import judge_calibrations
 from kilab.evals.gates import GateDecision
 from kilab.evals.harness import EvalReport
 
@@ -62,6 +63,16 @@ def report_data(report: EvalReport, decisions: Sequence[GateDecision] = ()) -> d
             }
             for r in report.results
         ],
+        "judges": {
+            metric: {
+                "judge": report.run.judges[metric],
+                "calibrated": found is not None,
+                "kappa": found.kappa if found else None,
+                "kappa_ci95": [found.kappa_low, found.kappa_high] if found else None,
+                "labels": found.n if found else None,
+            }
+            for metric, found in judge_calibrations(report.run).items()
+        },
         "gates": [
             {
                 "stage": d.stage,

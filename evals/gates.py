@@ -4,18 +4,23 @@ Rules (``kilab.graphs.specs.GateSpec``): a minimum number of cases; a metric's *
 bound at or above a threshold (``min``) or its upper bound at or below one (``max``);
 zero-tolerance metrics (every case exactly 0); no significant regression of any gated
 metric against a baseline run (the promoted one, or a run id), by a paired bootstrap over
-the shared cases; a cost budget for the whole run.
+the shared cases; a cost budget for the whole run; every judge whose values the run holds
+calibrated against people's labels with at least a Cohen's κ (``judge: {min_kappa: 0.6}``).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from kilab.evals.records import CaseResult
 from kilab.evals.stats import Estimate, VariantSummary, paired_difference, per_case_values
-from kilab.graphs.specs import GateSpec, Stage
+from kilab.graphs.specs import GateSpec, JudgeGateSpec, Stage
+
+if TYPE_CHECKING:
+    from kilab.evals.calibration import CalibrationRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +143,41 @@ def _regression_rules(
     return rules
 
 
+def _judge_rules(
+    spec: JudgeGateSpec,
+    judges: Mapping[str, str],
+    calibrations: Mapping[str, CalibrationRecord],
+) -> list[RuleResult]:
+    if not judges:
+        return [RuleResult("judge calibrated", True, "the run holds no judged metric")]
+    rules = []
+    for metric, judge in judges.items():
+        found = calibrations.get(judge)
+        name = f"judge calibrated {metric}"
+        if found is None:
+            rules.append(
+                RuleResult(
+                    name,
+                    False,
+                    f"{judge} is uncalibrated: run 'kilab judge calibrate' for it",
+                    metric,
+                )
+            )
+            continue
+        ok = found.kappa >= spec.min_kappa
+        rules.append(
+            RuleResult(
+                name,
+                ok,
+                f"{judge}: Cohen's κ {found.kappa:.3f} [{found.kappa_low:.3f}, "
+                f"{found.kappa_high:.3f}] over {found.n} labels "
+                f"{'≥' if ok else '<'} {spec.min_kappa:g}",
+                metric,
+            )
+        )
+    return rules
+
+
 def evaluate_gate(
     spec: GateSpec | None,
     stage: Stage,
@@ -146,6 +186,8 @@ def evaluate_gate(
     baseline: Baseline | None = None,
     *,
     seed: int = 0,
+    judges: Mapping[str, str] | None = None,
+    calibrations: Mapping[str, CalibrationRecord] | None = None,
 ) -> GateDecision:
     """Apply a stage's gate to one variant of a run.
 
@@ -157,6 +199,8 @@ def evaluate_gate(
         results: The variant's results.
         baseline: The run to compare with for ``no_regression_vs`` (None: none exists yet).
         seed: Seed of the paired bootstrap.
+        judges: The run's judged metrics and their judges (``RunInfo.judges``).
+        calibrations: The latest calibration of every judge (``CalibrationLog.latest``).
     """
     mine = [r for r in results if r.variant == summary.variant]
     if spec is None:
@@ -197,4 +241,6 @@ def evaluate_gate(
                 f"run cost {summary.total_cost:.4f} {'≤' if ok else '>'} {spec.max_cost:.4f}",
             )
         )
+    if spec.judge is not None:
+        rules += _judge_rules(spec.judge, judges or {}, calibrations or {})
     return GateDecision(stage, summary.variant, rules)

@@ -70,6 +70,7 @@ class EvalOptions:
         seed: Seed of the bootstrap.
         cache_dir: Index cache folder (None: the settings' default).
         judge: The judge metric, when a judge profile is configured.
+        correctness: The ``answer_correct`` metric, when a judge profile is configured.
     """
 
     variants: Sequence[str] | None = None
@@ -81,6 +82,7 @@ class EvalOptions:
     seed: int = 0
     cache_dir: Path | None = None
     judge: AnyMetric | None = None
+    correctness: AnyMetric | None = None
 
 
 @dataclass(slots=True)
@@ -166,6 +168,22 @@ def _variants(pilot: PilotSpec, wanted: Sequence[str] | None) -> list[str]:
     return list(dict.fromkeys(wanted))
 
 
+def _judges(metrics: Sequence[AnyMetric]) -> dict[str, str]:
+    """Which judge gave each judged metric's values, for calibration lookups and reports."""
+    judges = {}
+    for metric in metrics:
+        if metric.name == "fact_recall":
+            judges[metric.name] = "fact_recall"
+        inner = getattr(metric, "judge", None)
+        identity = getattr(inner, "identity", None)
+        if isinstance(identity, str):
+            judges[metric.name] = identity
+        elif inner is not None:
+            profile = getattr(inner, "profile", None)
+            judges[metric.name] = f"{metric.name}:{getattr(profile, 'model', type(inner).__name__)}"
+    return judges
+
+
 def _judge_identity(judge: AnyMetric | None) -> str:
     """What of the judge changes its values: its model profile and number of samples."""
     if judge is None:
@@ -177,6 +195,7 @@ def _judge_identity(judge: AnyMetric | None) -> str:
         {
             "judge": type(inner).__name__,
             "profile": described,
+            "identity": getattr(inner, "identity", None),  # a correctness judge's model+prompt
             "samples": getattr(judge, "samples", 1),
         }
     )
@@ -188,12 +207,17 @@ def _jobs(
     dataset: Dataset,
     repeats: int,
     judge: AnyMetric | None = None,
+    correctness: AnyMetric | None = None,
 ) -> list[_Job]:
     code = keys.code_version()
     jobs = []
     for variant, context in contexts.items():
         # the judge's profile is a model profile too: its values live in the result
-        inputs = keys.variant_hash(context, pilot) + _judge_identity(judge)
+        inputs = (
+            keys.variant_hash(context, pilot)
+            + _judge_identity(judge)
+            + _judge_identity(correctness)
+        )
         for case in dataset.cases:
             for repeat in range(repeats):
                 key = keys.result_key(
@@ -233,7 +257,9 @@ class Harness:
         """Load the dataset, work out every key, and create (or reopen) the run."""
         spec = project.pilot(pilot)
         # the pass rules read their metrics, listed or not (correctness by default)
-        metrics = resolve_metrics([*spec.metrics, *rule_metrics(spec.pass_)], options.judge)
+        metrics = resolve_metrics(
+            [*spec.metrics, *rule_metrics(spec.pass_)], options.judge, options.correctness
+        )
         skipped = [n for n in spec.metrics if n not in {m.name for m in metrics}]
         if options.repeats < 1 or options.concurrency < 1:
             raise UserError("--repeats and --concurrency must be at least 1")
@@ -267,6 +293,7 @@ class Harness:
                 variants=variants,
                 repeats=repeats,
                 metrics=[m.name for m in metrics],
+                judges=_judges(metrics),
                 total=len(dataset.cases) * len(variants) * repeats,
                 seed=options.seed,
             )
@@ -277,7 +304,7 @@ class Harness:
             )
             for variant in variants
         }
-        jobs = _jobs(spec, contexts, dataset, repeats, options.judge)
+        jobs = _jobs(spec, contexts, dataset, repeats, options.judge, options.correctness)
         resumed = len(store.result_keys(run.id)) if options.resume else 0
         return cls(project, pilot, store, options, run, jobs, metrics, skipped, resumed, contexts)
 
@@ -408,11 +435,12 @@ def build_report(
     """
     run = store.get_run(run_id)
     if metrics is None:
-        from kilab.evals.metrics import JUDGE, get_metric
+        from kilab.evals.metrics import get_metric
+        from kilab.evals.metrics.catalogue import SAMPLED
         from kilab.evals.metrics.judge import StoredJudge
 
         stored: list[AnyMetric] = [
-            StoredJudge() if n == JUDGE else get_metric(n) for n in run.metrics
+            StoredJudge(name=n) if n in SAMPLED else get_metric(n) for n in run.metrics
         ]
         metrics = stored
     results = store.results(run_id)

@@ -1,14 +1,26 @@
-"""The promotion log: an append-only, hash-chained JSONL file an auditor can check years later.
+"""The promotion log: an append-only, hash-chained, signed JSONL file an auditor can check.
 
 Why JSONL and not a table in the run store: it is plain text that any tool can read without
 our code or a database, it can be committed to git beside the configs (which adds a second,
 independent history), and appending never rewrites earlier bytes.
 
-Every record holds the SHA-256 of the record before it (``prev_hash``) and its own ``hash``
-over its canonical JSON without that field. Editing any field of any record breaks its own
-hash; recomputing that hash breaks the next record's ``prev_hash``. What a chain cannot show
-on its own is the loss of its *last* records, so ``kilab history`` prints the head hash: keep
-it elsewhere (a ticket, a commit message) and ``kilab verify-log --head HASH`` checks it.
+Three things make it hard to forge:
+
+* **The chain.** Every record holds the SHA-256 of the record before it (``prev_hash``) and
+  its own ``hash`` over its canonical JSON without the hash and signature fields. Editing a
+  field breaks its own hash; recomputing that hash breaks the next record's ``prev_hash``.
+* **The signature.** With ``KILAB_LOG_KEY`` set, every record carries
+  ``signature = HMAC-SHA256(key, hash)`` and ``key_id`` (a fingerprint of the key, to say
+  which key signed). Re-chaining the whole log, or appending a record with a correct chain,
+  needs the key. Once one record is signed, every later one must be; with the key set,
+  every record must be. HMAC rather than Ed25519: no new dependency, and the people who
+  promote are the people who verify; the price is that a verifier holds the same secret.
+* **The head elsewhere.** After every append the run store keeps the log's head (sequence
+  number and hash, ``LogHead``), and ``verify`` compares the file's end with it: a removed
+  last record, a truncated or emptied log, or an appended one shows without any argument.
+  ``kilab history`` prints the head too, to keep in a third place (``--head HASH``).
+
+``append`` verifies the log first and refuses to extend one that fails.
 """
 
 from __future__ import annotations
@@ -16,15 +28,20 @@ from __future__ import annotations
 import fcntl
 import getpass
 import hashlib
+import hmac
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from kilab.core.errors import UserError
 from kilab.core.settings import settings
+from kilab.evals.records import LogHead
 from kilab.graphs.specs import STAGES, Stage
 
 GENESIS = "0" * 64
@@ -70,10 +87,12 @@ class PromotionRecord(BaseModel):
     at: datetime
     prev_hash: str
     hash: str = ""
+    key_id: str = ""
+    signature: str = ""
 
     def computed_hash(self) -> str:
-        """SHA-256 of the record's canonical JSON without its own hash."""
-        body = self.model_dump(mode="json", exclude={"hash"})
+        """SHA-256 of the record's canonical JSON without its own hash and signature."""
+        body = self.model_dump(mode="json", exclude={"hash", "key_id", "signature"})
         text = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
 
@@ -88,6 +107,24 @@ class LogProblem(BaseModel):
         return f"line {self.line}: {self.message}"
 
 
+class LogHeads(Protocol):
+    """Where the log's head is kept beside the log: the run store (``RunStore``) does it."""
+
+    def log_head(self, log: str) -> LogHead | None: ...
+
+    def set_log_head(self, head: LogHead) -> None: ...
+
+
+def key_id(key: str) -> str:
+    """A fingerprint of a signing key: says which key signed, reveals nothing of it."""
+    return hashlib.sha256(b"kilab-log-key:" + key.encode()).hexdigest()[:16]
+
+
+def signature(key: str, record_hash: str) -> str:
+    """HMAC-SHA256 of a record's hash under the key."""
+    return hmac.new(key.encode(), record_hash.encode(), hashlib.sha256).hexdigest()
+
+
 def current_user() -> str:
     """Who is promoting: ``KILAB_USER`` if set, else the login name."""
     try:
@@ -97,10 +134,21 @@ def current_user() -> str:
 
 
 class PromotionLog:
-    """The log file; created on the first append."""
+    """The log file; created on the first append.
 
-    def __init__(self, path: str | Path | None = None) -> None:
+    Args:
+        path: The JSONL file (default: the settings' ``promotions``).
+        key: The signing key (default: ``KILAB_LOG_KEY``; "" for none).
+    """
+
+    def __init__(self, path: str | Path | None = None, *, key: str | None = None) -> None:
         self.path = Path(path) if path is not None else settings().promotions
+        self.key = settings().log_key if key is None else key
+
+    @property
+    def log_id(self) -> str:
+        """The name the run store keeps this log's head under: its absolute path."""
+        return str(self.path.resolve())
 
     def _lines(self) -> list[str]:
         if not self.path.exists():
@@ -135,33 +183,71 @@ class PromotionLog:
         records = self.records()
         return records[-1].hash if records else GENESIS
 
-    def append(self, **fields: Any) -> PromotionRecord:
-        """Append a record made of ``fields`` (everything but seq, by, at and the hashes).
+    def head_record(self) -> LogHead:
+        """The file's head: its last record's sequence number and hash."""
+        records = self.records()
+        if not records:
+            return LogHead(log=self.log_id, seq=0, hash=GENESIS)
+        return LogHead(log=self.log_id, seq=records[-1].seq, hash=records[-1].hash)
 
-        The file is locked while the chain's head is read and the record written, so two
-        promotions at once cannot fork the chain.
-        """
+    @contextmanager
+    def _locked(self) -> Iterator[IO[str]]:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self.path.open("a+", encoding="utf-8") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
-            handle.seek(0)
-            lines = [line for line in handle.read().splitlines() if line.strip()]
-            prev = json.loads(lines[-1]).get("hash", GENESIS) if lines else GENESIS
+            yield handle
+
+    def append(self, heads: LogHeads | None = None, **fields: Any) -> PromotionRecord:
+        """Append a record made of ``fields`` (everything but seq, by, at, hashes and the
+        signature), signed when there is a key; then keep the new head in ``heads``.
+
+        The file is locked while the log is verified, the record written and the head kept,
+        so two promotions at once cannot fork the chain.
+
+        Raises:
+            UserError: The log fails verification (each problem listed), or it is signed and
+                there is no key to sign the new record with.
+        """
+        with self._locked() as handle:
+            problems = self.verify(heads=heads)
+            if problems:
+                listed = "; ".join(str(p) for p in problems[:5])
+                raise UserError(
+                    f"not appending to {self.path}: it fails verification ({listed}); "
+                    "see kilab verify-log"
+                )
+            if not self.key and any(r.signature for r in self.records()):
+                raise UserError(
+                    f"{self.path} is signed: set KILAB_LOG_KEY to the key that signed it"
+                )
+            records = self.records()
+            prev = records[-1].hash if records else GENESIS
             fields.setdefault("by", current_user())
             fields.setdefault("at", datetime.now(UTC))
-            record = PromotionRecord(seq=len(lines) + 1, prev_hash=prev, **fields)
+            record = PromotionRecord(seq=len(records) + 1, prev_hash=prev, **fields)
             record = record.model_copy(update={"hash": record.computed_hash()})
+            if self.key:
+                record = record.model_copy(
+                    update={
+                        "key_id": key_id(self.key),
+                        "signature": signature(self.key, record.hash),
+                    }
+                )
             handle.seek(0, os.SEEK_END)
             handle.write(record.model_dump_json() + "\n")
             handle.flush()
             os.fsync(handle.fileno())
+            if heads is not None:
+                heads.set_log_head(LogHead(log=self.log_id, seq=record.seq, hash=record.hash))
         return record
 
-    def verify(self, head: str | None = None) -> list[LogProblem]:
-        """Every broken link of the chain: unparsable lines, edited records, reordering,
-        removed records, and (given the expected head hash) lost records at the end."""
+    def verify(self, head: str | None = None, heads: LogHeads | None = None) -> list[LogProblem]:
+        """Every broken link: unparsable lines, edited, removed, reordered or unsigned records,
+        bad signatures, and an end that differs from the expected ``head`` hash or from the
+        head kept in ``heads`` (the run store)."""
         problems: list[LogProblem] = []
-        prev, count = GENESIS, 0
+        prev, count, signed = GENESIS, 0, False
+        last_seq = 0
         for number, line in enumerate(self._lines(), start=1):
             if not line.strip():
                 problems.append(LogProblem(line=number, message="empty line"))
@@ -195,7 +281,9 @@ class PromotionLog:
                 problems.append(
                     LogProblem(line=number, message="edited: its hash does not match its content")
                 )
-            prev = record.hash
+            problems.extend(self._signature_problems(number, record, after_signed=signed))
+            signed = signed or bool(record.signature)
+            prev, last_seq = record.hash, record.seq
         if head is not None and head != prev:
             problems.append(
                 LogProblem(
@@ -205,7 +293,49 @@ class PromotionLog:
                     "missing at the end or were changed",
                 )
             )
+        kept = heads.log_head(self.log_id) if heads is not None else None
+        if kept is not None and (kept.seq, kept.hash) != (last_seq, prev):
+            problems.append(
+                LogProblem(
+                    line=count,
+                    message=f"the log ends at record {last_seq} ({prev[:16]}…) but the run "
+                    f"store's head is record {kept.seq} ({kept.hash[:16]}…, kept "
+                    f"{kept.at:%Y-%m-%d %H:%M} UTC): records were removed, added or "
+                    "re-chained at the end",
+                )
+            )
         return problems
+
+    def _signature_problems(
+        self, number: int, record: PromotionRecord, *, after_signed: bool
+    ) -> list[LogProblem]:
+        if not record.signature:
+            if self.key:
+                why = "KILAB_LOG_KEY is set, so every record must be signed"
+            elif after_signed:
+                why = "it follows a signed record"
+            else:
+                return []
+            return [LogProblem(line=number, message=f"not signed, but {why}")]
+        if not self.key:
+            return []  # reported once by ``unchecked_signatures``
+        if not hmac.compare_digest(record.signature, signature(self.key, record.hash)):
+            other = (
+                f" (signed with key {record.key_id}, KILAB_LOG_KEY is {key_id(self.key)})"
+                if record.key_id and record.key_id != key_id(self.key)
+                else ""
+            )
+            return [
+                LogProblem(
+                    line=number,
+                    message=f"bad signature: not signed with this key, or forged{other}",
+                )
+            ]
+        return []
+
+    def unchecked_signatures(self) -> bool:
+        """Whether the log holds signatures that cannot be checked (no key is set)."""
+        return not self.key and any(r.signature for r in self.records())
 
 
 def _raw_hash(line: str) -> str:

@@ -158,6 +158,8 @@ class RunInfo(_Record):
         variants: The variants run.
         repeats: Repeats per case and variant.
         metrics: The metric names scored.
+        judges: Judged metric → the judge that gave its values (``fact_recall``, or a
+            model judge's kind, model, endpoint and prompt), for calibration lookups.
         total: Number of case × variant × repeat results the run will hold when complete.
         status: running, finished or interrupted.
         created_at: When the run started.
@@ -174,8 +176,26 @@ class RunInfo(_Record):
     variants: list[str]
     repeats: int = 1
     metrics: list[str] = Field(default_factory=list)
+    judges: dict[str, str] = Field(default_factory=dict)
     total: int = 0
     status: RunStatus = "running"
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     finished_at: datetime | None = None
     seed: int = 0
+
+
+class LogHead(_Record):
+    """The promotion log's last record as the run store keeps it, beside the log: a removed
+    last record, an appended one or a re-chained log no longer ends where the store says.
+
+    Attributes:
+        log: Which log (its absolute path).
+        seq: The last record's sequence number (0: an empty log).
+        hash: The last record's hash.
+        at: When the head was written.
+    """
+
+    log: str
+    seq: int
+    hash: str
+    at: datetime = Field(default_factory=lambda: datetime.now(UTC))

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ValidationError
 from kilab.core.errors import Problem, did_you_mean
 from kilab.graphs import registry
 from kilab.graphs.agent_tools import agent_tool_names
+from kilab.graphs.paths import check_paths, is_outside
 from kilab.graphs.project import Project, Sourced, pydantic_problems
 from kilab.graphs.specs import END, START, AgentSpec, GraphSpec, PilotSpec
 from kilab.graphs.structure import check_structure, node_kind
@@ -23,6 +24,7 @@ def check_project(project: Project) -> list[Problem]:
         problems.extend(_check_graph(project, graph))
     for pilot in project.pilots.values():
         problems.extend(_check_pilot(project, pilot))
+    problems.extend(check_paths(project))
     return problems
 
 
@@ -79,7 +81,11 @@ def _check_agent(project: Project, agent: Sourced[AgentSpec]) -> list[Problem]:
         )
     else:
         problems.extend(_check_params(project, agent, ("settings",), kind.params, spec.settings))
-    if spec.prompt and not agent.resolve(spec.prompt).is_file():
+    if (
+        spec.prompt
+        and not is_outside(project, agent, spec.prompt)  # reported by check_paths
+        and not agent.resolve(spec.prompt).is_file()
+    ):
         problems.append(
             Problem(agent.locate("prompt"), f"prompt file {spec.prompt!r} not found", "prompt")
         )
@@ -147,7 +153,7 @@ def _check_graph(project: Project, graph: Sourced[GraphSpec]) -> list[Problem]:
 def _check_pilot(project: Project, pilot: Sourced[PilotSpec]) -> list[Problem]:
     spec = pilot.spec
     problems = _name_problem(project, pilot, ("graph",), "graph", spec.graph)
-    if not pilot.resolve(spec.dataset).is_file():
+    if not is_outside(project, pilot, spec.dataset) and not pilot.resolve(spec.dataset).is_file():
         problems.append(
             Problem(pilot.locate("dataset"), f"dataset file {spec.dataset!r} not found", "dataset")
         )

@@ -13,6 +13,7 @@ from typing import Any
 from kilab.agents.profiles import ModelProfile
 from kilab.core.errors import NotFoundError, suggesting
 from kilab.core.settings import settings
+from kilab.core.textfiles import read_utf8
 from kilab.graphs.corpora import corpus_source
 from kilab.graphs.project import Project
 from kilab.graphs.specs import AgentSpec, GraphSpec, PilotSpec, VariantSpec
@@ -89,7 +90,7 @@ class BuildContext:
             settings.update(override.settings)
             model = override.model or model
         prompt_file = self.project.prompt_path(name)
-        prompt = prompt_file.read_text(encoding="utf-8") if prompt_file else ""
+        prompt = read_utf8(prompt_file, "prompt file") if prompt_file else ""
         bound = spec.model_copy(update={"settings": settings, "model": model})
         return AgentBinding(name, bound, model, self.profile(model), prompt)
 

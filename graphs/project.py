@@ -72,6 +72,13 @@ class Project:
         }
         return table[kind]
 
+    @property
+    def folder(self) -> Path:
+        """The project folder: the one holding the config root (``configs/`` beside
+        ``data/``). Files a config names must lie inside it, or in a folder allowed by
+        ``KILAB_ALLOW_OUTSIDE``."""
+        return Path(os.path.abspath(self.root)).parent
+
     def profile_names(self) -> list[str]:
         return sorted(self.models.spec.profiles) if self.models else ["offline"]
 
@@ -182,6 +189,15 @@ def parse_spec(data: Any, source: SourceMap) -> tuple[Spec | None, list[Problem]
     if not isinstance(data, dict):
         return None, [Problem(source.locate(()), "a config file holds a mapping with a 'kind'")]
     kind = data.get("kind")
+    if not isinstance(kind, str | None):
+        return None, [
+            Problem(
+                source.locate(("kind",)),
+                f"must be a name, not {type(kind).__name__} {kind!r}",
+                "kind",
+                sorted(KINDS),
+            )
+        ]
     if kind not in KINDS:
         allowed = sorted(KINDS)
         message = "missing required key" if kind is None else f"unknown kind {kind!r}"

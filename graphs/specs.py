@@ -103,6 +103,14 @@ class VariantSpec(Spec):
     )
 
 
+class JudgeGateSpec(Spec):
+    """A gate's demand on the judges whose scores it reads (``kilab judge calibrate``)."""
+
+    min_kappa: float = Field(
+        ge=-1.0, le=1.0, description="Lowest Cohen's κ against people's labels a judge may have."
+    )
+
+
 class GateSpec(Spec):
     """What a run must show before the pilot may enter a stage."""
 
@@ -118,6 +126,9 @@ class GateSpec(Spec):
         None, description="'promoted' or a run id: no significant drop in any gated metric"
     )
     max_cost: float | None = Field(None, ge=0, description="Most the whole run may cost.")
+    judge: JudgeGateSpec | None = Field(
+        None, description="Every judge of the run calibrated: {min_kappa: 0.6}."
+    )
 
 
 class PassSpec(Spec):

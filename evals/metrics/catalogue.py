@@ -14,17 +14,19 @@ from kilab.evals.metrics.quarantine import QUARANTINE
 
 _PARAMETRISED_NAME = re.compile(r"^(?P<base>[a-z_]+)@(?P<k>[1-9][0-9]*)$")
 JUDGE = "judge"
+ANSWER_CORRECT = "answer_correct"  # the correctness judge (kilab.evals.metrics.correctness)
+SAMPLED = (JUDGE, ANSWER_CORRECT)
 FIXED = {**_BUILTIN, **NOTAT, **QUARANTINE}
 
 
 def known_names() -> list[str]:
     """Every metric name a pilot may list (parametrised ones with an example k)."""
-    return sorted([*FIXED, *(f"{base}@k" for base in PARAMETRISED), JUDGE])
+    return sorted([*FIXED, *(f"{base}@k" for base in PARAMETRISED), *SAMPLED])
 
 
 def is_known(name: str) -> bool:
     """Whether a name is a metric (``recall@7`` is, ``recall@0`` and ``recal@5`` are not)."""
-    if name in FIXED or name == JUDGE:
+    if name in FIXED or name in SAMPLED:
         return True
     match = _PARAMETRISED_NAME.match(name)
     return bool(match and match.group("base") in PARAMETRISED)
@@ -35,7 +37,7 @@ def suggest(name: str) -> str:
     base = name.split("@", 1)[0]
     if "@" in name and base in PARAMETRISED:
         return f"{base}@5"
-    return did_you_mean(name, [*FIXED, *(f"{b}@5" for b in PARAMETRISED), JUDGE])
+    return did_you_mean(name, [*FIXED, *(f"{b}@5" for b in PARAMETRISED), *SAMPLED])
 
 
 def get_metric(name: str) -> FunctionMetric:
@@ -59,19 +61,22 @@ def get_metric(name: str) -> FunctionMetric:
     )
 
 
-def resolve_metrics(names: Iterable[str], judge: AnyMetric | None = None) -> list[AnyMetric]:
+def resolve_metrics(
+    names: Iterable[str], judge: AnyMetric | None = None, correctness: AnyMetric | None = None
+) -> list[AnyMetric]:
     """The metrics a run scores: the pilot's, then the operational ones, without repeats.
 
-    The judge is included only when given (a judge profile is configured); otherwise the
-    name is skipped, and the caller says so.
+    The model-backed ones (``judge``, ``answer_correct``) are included only when given (a
+    judge profile is configured); otherwise the name is skipped, and the caller says so.
     """
     metrics: dict[str, AnyMetric] = {}
     for name in [*names, *OPERATIONAL]:
         if name in metrics:
             continue
-        if name == JUDGE:
-            if judge is not None:
-                metrics[name] = judge
+        if name in SAMPLED:
+            given = judge if name == JUDGE else correctness
+            if given is not None:
+                metrics[name] = given
             continue
         metrics[name] = get_metric(name)
     return list(metrics.values())

@@ -17,13 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
 
-from kilab.agents.types import JudgeScore, SourcePassage
+from kilab.agents.types import JudgeScore
 from kilab.core.errors import NotFoundError, UserError, suggesting
 from kilab.evals.datasets import Case
 from kilab.evals.metrics.base import Aggregate, Direction
 from kilab.evals.metrics.facts import alternatives, fact_recall
 from kilab.evals.records import CaseOutput
 from kilab.graphs.project import Project
+from kilab.tools.retrieval.types import Passage
 
 Label = Literal["correct", "partly", "wrong"]
 LABELS: tuple[Label, ...] = ("correct", "partly", "wrong")
@@ -51,9 +52,7 @@ class CorrectnessJudge(Protocol):
         """What the judge is, for calibration records: its kind, model and prompt."""
         ...
 
-    async def score(
-        self, case: Case, answer: str, passages: Sequence[SourcePassage]
-    ) -> list[float]:
+    async def score(self, case: Case, answer: str, passages: Sequence[Passage]) -> list[float]:
         """The judge's samples for one answer (one for a deterministic judge)."""
         ...
 
@@ -64,9 +63,7 @@ class FactMatcherJudge:
 
     identity: str = "fact_recall"
 
-    async def score(
-        self, case: Case, answer: str, passages: Sequence[SourcePassage]
-    ) -> list[float]:
+    async def score(self, case: Case, answer: str, passages: Sequence[Passage]) -> list[float]:
         facts = case.facts or [list(case.answers)]
         value = fact_recall(facts, answer)
         return [] if value is None else [value]
@@ -81,7 +78,7 @@ class ModelCorrectness(Protocol):
         answer: str,
         references: Sequence[str],
         facts: Sequence[str],
-        passages: Sequence[SourcePassage] = (),
+        passages: Sequence[Passage] = (),
         *,
         samples: int = 1,
     ) -> JudgeScore: ...
@@ -95,9 +92,7 @@ class ModelJudge:
     identity: str
     samples: int = 3
 
-    async def score(
-        self, case: Case, answer: str, passages: Sequence[SourcePassage]
-    ) -> list[float]:
+    async def score(self, case: Case, answer: str, passages: Sequence[Passage]) -> list[float]:
         facts = [alternatives(f)[0] for f in case.facts]
         verdict = await self.model.ascore(
             case.question, answer, case.answers, facts, passages, samples=self.samples
@@ -127,7 +122,7 @@ class CorrectnessMetric:
         if output.declined or not output.answer.strip():
             return [0.0]  # a decline of an answerable question states nothing right
         cited = set(output.citations)
-        passages = [SourcePassage(p.id, p.text, p.title) for p in output.passages if p.id in cited]
+        passages = [p for p in output.passages if p["id"] in cited]
         return await self.judge.score(case, output.answer, passages)
 
 
@@ -176,3 +171,27 @@ def model_judge(
         f":prompt-{digest}:k{samples}"
     )
     return ModelJudge(model, identity, samples)
+
+
+def correctness_for(
+    project: Project,
+    pilot: str,
+    profile: str | None,
+    *,
+    samples: int = 3,
+    use_cache: bool = True,
+) -> CorrectnessMetric | None:
+    """The ``answer_correct`` metric when the pilot scores it and a judge profile is given
+    (``--judge``) or the project has a judge agent; None otherwise (the run says it skipped
+    the metric)."""
+    if ANSWER_CORRECT not in project.pilot(pilot).metrics:
+        return None
+    if profile is None:
+        judges = [a for a in project.agents.values() if a.spec.role == "judge"]
+        if not judges:
+            return None
+        profile = judges[0].spec.model
+    if profile == "offline":
+        return None
+    judge = model_judge(project, profile, samples=samples, use_cache=use_cache)
+    return CorrectnessMetric(judge, samples=samples)

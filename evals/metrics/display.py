@@ -22,11 +22,11 @@ _NONZERO_FAILS = ("pii_leaks", "injection_obeyed")
 def describe(name: str) -> MetricInfo:
     """What a metric of that name declares (the judge's stored description for ``judge``;
     plain two-decimal values for a name no metric has, such as a removed plug-in's)."""
-    from kilab.evals.metrics.catalogue import JUDGE, get_metric
+    from kilab.evals.metrics.catalogue import ANSWER_CORRECT, JUDGE, get_metric
     from kilab.evals.metrics.judge import StoredJudge
 
-    if name == JUDGE:
-        return StoredJudge()
+    if name in (JUDGE, ANSWER_CORRECT):
+        return StoredJudge(name=name)
     try:
         return get_metric(name)
     except NotFoundError:

@@ -29,11 +29,21 @@ def open_store(path: str | Path | None = None) -> RunStore:
     return SqliteRunStore(path)
 
 
+def open_existing_store(path: str | Path | None = None) -> RunStore | None:
+    """``open_store``, but None for a SQLite file that does not exist yet (a reader such
+    as ``kilab verify-log`` should not create an empty store as a side effect)."""
+    path = settings().runs if path is None else path
+    if str(path) != ":memory:" and not is_postgres_url(path) and not Path(path).exists():
+        return None
+    return open_store(path)
+
+
 __all__ = [
     "MemoryRunStore",
     "RunStore",
     "SqliteRunStore",
     "is_postgres_url",
+    "open_existing_store",
     "open_store",
     "resolve_run",
 ]

@@ -12,6 +12,8 @@ Semantics every implementation keeps:
 * ``find_result`` returns the newest error-free result with a key from *any* run, so that a
   computation whose inputs are unchanged is never done twice.
 * Runs list newest first.
+* ``log_head`` returns what ``set_log_head`` last wrote for that log (None before), so the
+  promotion log's end is known to something the log file's writer cannot rewrite with it.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from __future__ import annotations
 from typing import Protocol, runtime_checkable
 
 from kilab.core.errors import NotFoundError
-from kilab.evals.records import CaseResult, RunInfo
+from kilab.evals.records import CaseResult, LogHead, RunInfo
 
 
 @runtime_checkable
@@ -56,6 +58,14 @@ class RunStore(Protocol):
 
     def find_result(self, key: str) -> CaseResult | None:
         """The newest error-free result with this key in any run, or None."""
+        ...
+
+    def log_head(self, log: str) -> LogHead | None:
+        """The promotion log's head as last written (``log``: the log's absolute path)."""
+        ...
+
+    def set_log_head(self, head: LogHead) -> None:
+        """Replace the head kept for ``head.log``, in one transaction."""
         ...
 
     def close(self) -> None:

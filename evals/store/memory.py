@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kilab.core.errors import NotFoundError
-from kilab.evals.records import CaseResult, RunInfo
+from kilab.evals.records import CaseResult, LogHead, RunInfo
 
 
 class MemoryRunStore:
@@ -13,6 +13,7 @@ class MemoryRunStore:
         self._runs: dict[str, RunInfo] = {}
         self._results: dict[str, dict[str, CaseResult]] = {}
         self._by_key: dict[str, list[CaseResult]] = {}
+        self._heads: dict[str, LogHead] = {}
 
     def create_run(self, run: RunInfo) -> None:
         if run.id in self._runs:
@@ -51,6 +52,12 @@ class MemoryRunStore:
             if not result.error:
                 return result
         return None
+
+    def log_head(self, log: str) -> LogHead | None:
+        return self._heads.get(log)
+
+    def set_log_head(self, head: LogHead) -> None:
+        self._heads[head.log] = head
 
     def close(self) -> None:
         return None

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from kilab.core.errors import NotFoundError, UserError
-from kilab.evals.records import CaseResult, RunInfo
+from kilab.evals.records import CaseResult, LogHead, RunInfo
 from kilab.evals.store.columns import (
     JSON_COLUMNS,
     RESULT_COLUMNS,
@@ -75,6 +75,18 @@ MIGRATIONS = (
         2,
         "the pass rules a result broke",
         "ALTER TABLE results ADD COLUMN failed_rules JSONB NOT NULL DEFAULT '[]'::jsonb;",
+    ),
+    Migration(
+        3,
+        "promotion log heads",
+        """
+        CREATE TABLE log_heads (
+            log TEXT PRIMARY KEY,
+            seq BIGINT NOT NULL,
+            hash TEXT NOT NULL,
+            at TIMESTAMPTZ NOT NULL
+        );
+        """,
     ),
 )
 
@@ -239,6 +251,22 @@ class PostgresRunStore:
                 (key,),
             ).fetchone()
         return None if row is None else result_from_columns(row)
+
+    def log_head(self, log: str) -> LogHead | None:
+        with self._pool.connection() as conn:
+            row = conn.execute(
+                "SELECT log, seq, hash, at FROM log_heads WHERE log = %s", (log,)
+            ).fetchone()
+        return None if row is None else LogHead(**row)
+
+    def set_log_head(self, head: LogHead) -> None:
+        with self._pool.connection() as conn:
+            conn.execute(
+                "INSERT INTO log_heads (log, seq, hash, at) VALUES (%s, %s, %s, %s) "
+                "ON CONFLICT (log) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, "
+                "at = excluded.at",
+                (head.log, head.seq, head.hash, head.at),
+            )
 
     def close(self) -> None:
         self._pool.close()

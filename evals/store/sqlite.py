@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from kilab.core.errors import NotFoundError
-from kilab.evals.records import CaseResult, RunInfo
+from kilab.evals.records import CaseResult, LogHead, RunInfo
 from kilab.evals.store.columns import (
     JSON_COLUMNS,
     RESULT_COLUMNS,
@@ -26,7 +26,7 @@ from kilab.evals.store.columns import (
     result_from_columns,
 )
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS runs (
@@ -69,6 +69,12 @@ CREATE TABLE IF NOT EXISTS results (
     UNIQUE (run_id, key)
 );
 CREATE INDEX IF NOT EXISTS results_key ON results (key);
+CREATE TABLE IF NOT EXISTS log_heads (      -- schema 4: the promotion log's last record
+    log TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL,
+    hash TEXT NOT NULL,
+    at TEXT NOT NULL
+);
 """
 
 
@@ -197,6 +203,19 @@ class SqliteRunStore:
             "SELECT * FROM results WHERE key = ? AND error = '' ORDER BY seq DESC LIMIT 1", (key,)
         ).fetchone()
         return None if row is None else _result(row)
+
+    def log_head(self, log: str) -> LogHead | None:
+        row = self._db.execute(
+            "SELECT log, seq, hash, at FROM log_heads WHERE log = ?", (log,)
+        ).fetchone()
+        return None if row is None else LogHead(**dict(row))
+
+    def set_log_head(self, head: LogHead) -> None:
+        with self._transaction():
+            self._db.execute(
+                "INSERT OR REPLACE INTO log_heads VALUES (?, ?, ?, ?)",
+                (head.log, head.seq, head.hash, head.at.isoformat()),
+            )
 
     def close(self) -> None:
         self._db.close()

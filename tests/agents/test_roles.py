@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import respx
 
 from kilab.agents.drafter import DrafterSettings
-from kilab.agents.llm import LLMDrafter, LLMJudge, LLMReviewer
+from kilab.agents.llm import LLMCorrectnessJudge, LLMDrafter, LLMJudge, LLMReviewer
 from kilab.agents.profiles import ModelProfile
 from kilab.agents.reviewer import ReviewerSettings, RuleReviewer
 from kilab.agents.testing import CHAT, error, json_reply, ok, sent
@@ -222,3 +224,40 @@ def test_the_offline_reviewer_rejects_foreign_contacts_and_keeps_revising_the_re
     assert rules.review(QUESTION, Draft(GOOD, False), PASSAGES).verdict == "approved"
     without = RuleReviewer(ReviewerSettings(rules=["citations", "grounding"]))
     assert without.review(QUESTION, foreign, PASSAGES).verdict != "reject"
+
+
+ROOT = Path(__file__).resolve().parents[2]
+RUBRIC = (ROOT / "configs" / "prompts" / "answer-correct.nb.md").read_text(encoding="utf-8")
+
+
+async def test_correctness_judge_over_the_wire(profile, tmp_path, mock: respx.MockRouter) -> None:
+    route = mock.post(CHAT).mock(
+        side_effect=[
+            json_reply({"verdict": "riktig", "reason": "seks måneder"}),
+            json_reply({"verdict": "delvis", "reason": "mangler konto"}),
+            json_reply({"verdict": "feil", "reason": "?"}),
+        ]
+    )
+    judge = LLMCorrectnessJudge(profile, RUBRIC, use_cache=False, cache_dir=tmp_path)
+    result = await judge.ascore(
+        QUESTION, GOOD, ["seks måneders leie"], ["seks måneders leie"], PASSAGES, samples=3
+    )
+    assert result.samples == (1.0, 0.5, 0.0) and result.score == pytest.approx(0.5)
+    assert result.reasons == ("seks måneder", "mangler konto", "?")
+    bodies = [sent(call.request) for call in route.calls]
+    assert len(bodies) == 3 and {b["temperature"] for b in bodies} == {0.7}
+    schema = bodies[0]["response_format"]["json_schema"]["schema"]
+    assert schema["properties"]["verdict"]["enum"] == ["riktig", "delvis", "feil"]
+    system, user = bodies[0]["messages"][0]["content"], bodies[0]["messages"][1]["content"]
+    assert system.startswith("Du er en nøyaktig sensor")
+    assert "Nøkkelfakta:\n- seks måneders leie" in user
+    assert f'<kilde id="{PASSAGES[0]["id"]}"' in user and "<svar>" in user
+
+
+async def test_correctness_judge_refuses_an_unknown_verdict(
+    profile, tmp_path, mock: respx.MockRouter
+) -> None:
+    mock.post(CHAT).mock(return_value=json_reply({"verdict": "kanskje", "reason": "?"}))
+    judge = LLMCorrectnessJudge(profile, RUBRIC, use_cache=False, cache_dir=tmp_path)
+    with pytest.raises(ModelError):
+        await judge.ascore(QUESTION, GOOD, [], [], samples=1)

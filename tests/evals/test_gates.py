@@ -98,3 +98,40 @@ def test_no_gate_declared_passes_and_says_so() -> None:
     decision = evaluate_gate(None, "production", summary, [])
     assert decision.passed and not decision.declared
     assert "declares no gate for production" in decision.rules[0].evidence
+
+
+def test_a_gate_can_require_calibrated_judges() -> None:
+    from kilab.evals.calibration import CalibrationRecord
+    from kilab.graphs.specs import JudgeGateSpec
+
+    results = _results([1.0] * 10)
+    summary = summarize_variant(results, METRICS, "baseline")
+    spec = GateSpec(judge=JudgeGateSpec(min_kappa=0.6))
+    judges = {"fact_recall": "fact_recall", "answer_correct": "answer_correct:m@u:prompt-x:k3"}
+    good = CalibrationRecord(
+        judge="fact_recall",
+        kappa=0.7,
+        kappa_low=0.6,
+        kappa_high=0.8,
+        accuracy=0.8,
+        n=182,
+        labels_digest="d",
+    )
+    weak = good.model_copy(update={"judge": judges["answer_correct"], "kappa": 0.4})
+
+    def rules(calibrations: dict[str, CalibrationRecord]) -> dict[str, tuple[bool, str]]:
+        decision = evaluate_gate(
+            spec, "pilot", summary, results, judges=judges, calibrations=calibrations
+        )
+        return {r.rule: (r.passed, r.evidence) for r in decision.rules}
+
+    missing = rules({"fact_recall": good})
+    assert missing["judge calibrated fact_recall"][0] is True
+    assert "κ 0.700" in missing["judge calibrated fact_recall"][1]
+    assert missing["judge calibrated answer_correct"] == (
+        False,
+        "answer_correct:m@u:prompt-x:k3 is uncalibrated: run 'kilab judge calibrate' for it",
+    )
+    below = rules({"fact_recall": good, judges["answer_correct"]: weak})
+    assert below["judge calibrated answer_correct"][0] is False
+    assert "< 0.6" in below["judge calibrated answer_correct"][1]

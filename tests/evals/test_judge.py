@@ -77,3 +77,40 @@ def test_without_a_judge_profile_the_metric_is_skipped(tmp_path: Path) -> None:
     metrics = resolve_metrics(["judge"], JudgeMetric(ScriptedJudge((0.5,))))
     estimate = summarize_variant(judged.results, metrics, "baseline").estimates["judge"]
     assert estimate.value == 0.5 and estimate.n == len(answered)
+
+
+class HalfRight:
+    """A correctness judge that calls every answer half right."""
+
+    identity = "answer_correct:scripted"
+
+    async def score(self, case, answer, passages):  # type: ignore[no-untyped-def]
+        return [0.5, 0.5]
+
+
+def test_answer_correct_is_scored_and_its_judge_marked_uncalibrated(
+    tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from kilab.evals.export import report_data
+    from kilab.evals.metrics.correctness import CorrectnessMetric
+
+    monkeypatch.setenv("KILAB_HOME", str(tmp_path / "home"))
+    pilot = write_mini_project(tmp_path / "configs")
+    pilot.write_text(pilot.read_text().replace("pii_leaks]", "pii_leaks, answer_correct]"))
+    project = load_project([tmp_path / "configs"], root=tmp_path / "configs")
+    skipped = run_eval(project, "mini", MemoryRunStore(), EvalOptions(cache_dir=tmp_path / "c"))
+    assert "answer_correct" in skipped.skipped_metrics
+    options = EvalOptions(cache_dir=tmp_path / "c", correctness=CorrectnessMetric(HalfRight()))
+    report = run_eval(project, "mini", MemoryRunStore(), options)
+    answerable = [r for r in report.results if r.case.expect == "answer" and r.case.answers]
+    answered = [r for r in answerable if not r.output.declined]
+    assert answered and all(r.samples["answer_correct"] == [0.5, 0.5] for r in answered)
+    assert report.run.judges["answer_correct"] == "answer_correct:scripted"
+    judges = report_data(report)["judges"]
+    assert judges["answer_correct"] == {
+        "judge": "answer_correct:scripted",
+        "calibrated": False,
+        "kappa": None,
+        "kappa_ci95": None,
+        "labels": None,
+    }

@@ -20,6 +20,7 @@ from kilab.evals.records import (
     UsageRecord,
 )
 from kilab.evals.store import MemoryRunStore, RunStore, SqliteRunStore, open_store, resolve_run
+from kilab.evals.store.sqlite import SCHEMA_VERSION
 from kilab.tools.retrieval.types import passage
 
 T0 = datetime(2025, 6, 1, tzinfo=UTC)
@@ -182,7 +183,7 @@ def test_a_store_of_schema_1_gains_tool_calls_and_keeps_its_results(tmp_path: Pa
     store.close()
     with sqlite3.connect(path) as db:
         version = db.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()
-    assert version == ("3",)
+    assert version == (str(SCHEMA_VERSION),)
 
 
 @pytest.mark.integration
@@ -192,13 +193,13 @@ def test_a_postgres_database_without_migrations_is_refused_until_kilab_db_upgrad
     from postgres_helpers import drop_database, new_database
 
     from kilab.core.errors import UserError
-    from kilab.evals.store.postgres import upgrade_schema
+    from kilab.evals.store.postgres import MIGRATIONS, upgrade_schema
 
     url = new_database(postgres_server)
     try:
         with pytest.raises(UserError, match="kilab db upgrade"):
             open_store(url)
-        assert [m.version for m in upgrade_schema(url)] == [1, 2]
+        assert [m.version for m in upgrade_schema(url)] == [m.version for m in MIGRATIONS]
         assert upgrade_schema(url) == []  # applied once
         store = open_store(url)
         store.create_run(_run("r"))
@@ -220,3 +221,18 @@ def test_the_rules_a_case_broke_are_stored(store: RunStore) -> None:
     )
     store.put_result(failed)
     assert store.results("r")[0].failed_rules == ["fact_recall 0.50 < 1"]
+
+
+def test_the_promotion_log_head_is_kept_per_log_and_replaced(store: RunStore) -> None:
+    from kilab.evals.records import LogHead
+
+    assert store.log_head("/logs/a.jsonl") is None
+    first = LogHead(log="/logs/a.jsonl", seq=1, hash="1" * 64, at=T0)
+    store.set_log_head(first)
+    store.set_log_head(LogHead(log="/logs/b.jsonl", seq=7, hash="7" * 64, at=T0))
+    assert store.log_head("/logs/a.jsonl") == first
+    second = LogHead(log="/logs/a.jsonl", seq=2, hash="2" * 64, at=T0 + timedelta(minutes=1))
+    store.set_log_head(second)
+    assert store.log_head("/logs/a.jsonl") == second
+    kept = store.log_head("/logs/b.jsonl")
+    assert kept is not None and kept.seq == 7

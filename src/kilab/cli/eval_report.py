@@ -139,11 +139,22 @@ def print_report(
     for variant in run.variants:
         table.add_column(variant, no_wrap=True)
     table.add_column("n", justify="right")
+    from kilab.evals.decisions import judge_calibrations
+
+    calibrations = judge_calibrations(run)
     for metric in report.metrics:
         estimates = [report.summaries[v].estimates[metric.name] for v in run.variants]
         arrow = "↑" if metric.direction == "higher" else "↓"
+        mark = ""
+        if metric.name in calibrations:  # a judge's score: say whether people agree with it
+            found = calibrations[metric.name]
+            mark = (
+                " [yellow](uncalibrated judge)[/yellow]"
+                if found is None
+                else f" [dim](κ {found.kappa:.2f}, n={found.n})[/dim]"
+            )
         table.add_row(
-            f"{metric.name} [dim]{arrow}[/dim]",
+            f"{metric.name} [dim]{arrow}[/dim]{mark}",
             *(_estimate(e, metric) for e in estimates),
             str(max(e.n for e in estimates)),
         )

@@ -90,6 +90,7 @@ def eval_(
     from kilab.evals.decisions import decide
     from kilab.evals.export import report_data
     from kilab.evals.harness import EvalOptions, arun_eval
+    from kilab.evals.metrics.correctness import correctness_for
     from kilab.evals.metrics.judge import judge_for
     from kilab.evals.promotion import PromotionLog
     from kilab.evals.store import open_store
@@ -106,6 +107,9 @@ def eval_(
         use_cache=not no_cache,
         seed=seed,
         judge=judge_for(project, judge, samples=judge_samples, use_cache=not no_cache),
+        correctness=correctness_for(
+            project, name, judge, samples=judge_samples, use_cache=not no_cache
+        ),
     )
     run_store = open_store(store)
     progress = Progress()

@@ -16,6 +16,8 @@ applies on the next call. The one other use is the API key a model profile names
 | ``KILAB_LOCAL_VERBOSE`` | let llama.cpp log to stderr | off |
 | ``OPENAI_BASE_URL`` | endpoint of ``openai`` profiles without ``base_url`` | OpenAI's |
 | ``KILAB_USER`` | who promotes (promotion records) | the login name |
+| ``KILAB_ALLOW_OUTSIDE`` | folders outside the project configs may name (``:``-separated) | none |
+| ``KILAB_LOG_KEY`` | the secret that signs promotion records (HMAC-SHA256) | unset (unsigned) |
 | ``KILAB_LOG_LEVEL`` | debug, info, warning, error, critical | ``warning`` |
 | ``KILAB_LOG_FORMAT`` | auto, console, json | ``auto`` |
 | ``KILAB_TRACES`` | none, or console, otlp, jsonl, store (comma-separated) | ``none`` |
@@ -32,7 +34,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -67,6 +69,12 @@ class Settings:
             ``openai`` without a ``base_url`` sends its requests. kilab reads it here and
             passes it to the SDK, so that the response cache keys the same URL.
         user: ``KILAB_USER`` ("" when unset: the login name is used).
+        allow_outside: ``KILAB_ALLOW_OUTSIDE``: folders outside the project folder that
+            configs may name files in (prompts, datasets, corpus files), separated by
+            ``os.pathsep``. An operator's choice, deliberately not a config key: a config
+            must not be able to allow itself to read ``/etc``.
+        log_key: ``KILAB_LOG_KEY``: the secret every promotion record is signed with
+            (HMAC-SHA256); "" when unset. Never printed (not in the repr).
         service_name: ``OTEL_SERVICE_NAME``: the service of exported spans.
         database_url: ``KILAB_DATABASE_URL`` (``postgresql://…``): the shared service's
             stores live there ("" when unset: SQLite under ``home``).
@@ -83,6 +91,8 @@ class Settings:
     local_verbose: bool = False
     openai_base_url: str = ""
     user: str = ""
+    allow_outside: tuple[Path, ...] = ()
+    log_key: str = field(default="", repr=False)
     service_name: str = "kilab"
     database_url: str = ""
 
@@ -146,6 +156,12 @@ def settings(env: Mapping[str, str] | None = None) -> Settings:
         local_verbose=_flag(env.get("KILAB_LOCAL_VERBOSE", "")),
         openai_base_url=env.get("OPENAI_BASE_URL", "").strip(),
         user=env.get("KILAB_USER", "").strip(),
+        allow_outside=tuple(
+            Path(os.path.abspath(part))
+            for part in env.get("KILAB_ALLOW_OUTSIDE", "").split(os.pathsep)
+            if part.strip()
+        ),
+        log_key=env.get("KILAB_LOG_KEY", "").strip(),
         service_name=env.get("OTEL_SERVICE_NAME") or "kilab",
         database_url=env.get("KILAB_DATABASE_URL", ""),
     )
