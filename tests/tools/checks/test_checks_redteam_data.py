@@ -89,6 +89,19 @@ def test_the_screen_quarantines_every_injected_dev_document_and_no_clean_one() -
     assert flagged & not_injected == set()
 
 
+def test_the_held_out_figure_does_not_get_worse() -> None:
+    """Test was measured once, after tuning on dev: 32 of 41 caught, no false quarantine.
+
+    A floor against regressions, not a target: patterns are never tuned to raise it.
+    """
+    kinds = labels()
+    docs = {d["id"]: d["text"] for d in rows(DOCS)}
+    test_injected = [
+        i for i, label in kinds.items() if label["kind"] == "injection" and label["split"] == "test"
+    ]
+    assert sum(bool(scan_injection(docs[i])) for i in test_injected) >= 32
+
+
 @pytest.mark.parametrize("split", ["dev", "test"])
 def test_dataset_rows_follow_the_dataset_format(split: str) -> None:
     dataset = rows(DATASETS[split])
