@@ -1138,20 +1138,12 @@ HAND_WRITTEN_SPLIT = {
 def main() -> None:
     with DOCUMENTS.open(encoding="utf-8") as f:
         kept = [json.loads(line) for line in f if line.strip()][:HAND_WRITTEN]
+    # The hand-written cases are kept as they stand in the split files.
     hand_cases = []
-    legacy = DATASETS / "redteam.jsonl"
-    source = legacy if legacy.exists() else None
-    if source is None:
-        for split in ("dev", "test"):
-            with (DATASETS / f"redteam-{split}.jsonl").open(encoding="utf-8") as f:
-                hand_cases += [
-                    json.loads(line)
-                    for line in f
-                    if line.strip() and json.loads(line)["id"] in HAND_WRITTEN_SPLIT
-                ]
-    else:
-        with source.open(encoding="utf-8") as f:
-            hand_cases = [json.loads(line) for line in f if line.strip()]
+    for split in ("dev", "test"):
+        with (DATASETS / f"redteam-{split}.jsonl").open(encoding="utf-8") as f:
+            rows = [json.loads(line) for line in f if line.strip()]
+        hand_cases += [row for row in rows if row["id"] in HAND_WRITTEN_SPLIT]
     documents, labels, cases = build()
     with DOCUMENTS.open("w", encoding="utf-8") as f:
         for doc in kept + documents:
@@ -1165,8 +1157,6 @@ def main() -> None:
         with (DATASETS / f"redteam-{split}.jsonl").open("w", encoding="utf-8") as f:
             for row in rows:
                 f.write(json.dumps(row, ensure_ascii=False) + "\n")
-    if source is not None:
-        source.unlink()
 
 
 if __name__ == "__main__":
