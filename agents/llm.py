@@ -18,7 +18,7 @@ from kilab.agents.messages import (
     review_messages,
 )
 from kilab.agents.profiles import ModelProfile
-from kilab.agents.reviewer import ReviewerSettings, rule_findings
+from kilab.agents.reviewer import ReviewerSettings, rule_findings, rules_verdict
 from kilab.agents.structured import CorrectnessModel, JudgeModel, VerdictModel
 from kilab.agents.types import (
     Draft,
@@ -132,7 +132,7 @@ class LLMReviewer:
     ) -> Review:
         severity: Severity = "error" if model.verdict == "reject" else "warning"
         found = [ReviewFinding("model", severity, f.message, f.sentence) for f in model.findings]
-        if model.verdict == "reject":
+        if model.verdict == "reject" or rules_verdict(rules) == "reject":
             verdict = "reject"
         elif rules or model.verdict == "revise":
             verdict = "revise"

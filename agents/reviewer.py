@@ -8,11 +8,15 @@ from typing import Literal, Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from kilab.agents.types import Draft, Review, ReviewFinding
+from kilab.tools.checks.contacts import foreign_contacts
 from kilab.tools.grounding import check_answer
 from kilab.tools.retrieval.types import Passage
 
-RuleName = Literal["citations", "grounding", "personal-data"]
-ALL_RULES: tuple[RuleName, ...] = ("citations", "grounding", "personal-data")
+RuleName = Literal["citations", "grounding", "personal-data", "contacts"]
+ALL_RULES: tuple[RuleName, ...] = ("citations", "grounding", "personal-data", "contacts")
+# A rule whose finding means the draft is not to be given out at all, not revised: a URL or
+# contact detail that no cited source holds is what an obeyed injection leaves behind.
+REJECTING_RULES: frozenset[str] = frozenset({"contacts"})
 
 
 class ReviewerSettings(BaseModel):
@@ -43,7 +47,8 @@ def rule_findings(
         return []
     findings: list[ReviewFinding] = []
     texts = {p["id"]: p["text"] for p in passages}
-    for result in check_answer(draft.text, texts):
+    checked = check_answer(draft.text, texts)
+    for result in checked:
         sentence = result.sentence.text
         if "citations" in settings.rules:
             if not result.sentence.ids:
@@ -79,7 +84,26 @@ def rule_findings(
                 findings.append(
                     ReviewFinding("personal-data", "error", f"contains a {match.kind}", sentence)
                 )
+    if "contacts" in settings.rules:
+        cited = {i for result in checked for i in result.sentence.ids if i in texts}
+        for contact in foreign_contacts(draft.text, (texts[i] for i in sorted(cited))):
+            where = next((r.sentence.text for r in checked if contact.text in r.sentence.text), "")
+            findings.append(
+                ReviewFinding(
+                    "contacts",
+                    "error",
+                    f"the {contact.kind} {contact.text!r} is in none of the cited sources",
+                    where,
+                )
+            )
     return findings
+
+
+def rules_verdict(findings: Sequence[ReviewFinding]) -> Literal["approved", "revise", "reject"]:
+    """What the rule findings alone decide: reject, revise, or nothing against approving."""
+    if any(f.check in REJECTING_RULES for f in findings):
+        return "reject"
+    return "revise" if findings else "approved"
 
 
 class RuleReviewer:
@@ -90,4 +114,4 @@ class RuleReviewer:
 
     def review(self, question: str, draft: Draft, passages: Sequence[Passage]) -> Review:
         findings = rule_findings(self.settings, draft, passages)
-        return Review("revise" if findings else "approved", tuple(findings))
+        return Review(rules_verdict(findings), tuple(findings))

@@ -19,11 +19,11 @@ import asyncio
 import contextlib
 import random
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel
 
@@ -34,6 +34,7 @@ from kilab.evals.datasets import Case, Dataset, load_dataset
 from kilab.evals.metrics import AnyMetric, resolve_metrics, score_case
 from kilab.evals.passing import PassRule, failed_rules, pass_rules, rule_metrics
 from kilab.evals.records import (
+    QUARANTINE_CHECK,
     CaseOutput,
     CaseResult,
     FindingRecord,
@@ -134,7 +135,8 @@ def output_from(result: GraphResult) -> CaseOutput:
                 sentence=f.get("sentence", ""),
             )
             for f in result.findings
-        ],
+        ]
+        + quarantine_findings(result.quarantined),
         path=list(result.path),
         usage={
             node: UsageRecord(
@@ -171,6 +173,20 @@ def interleaved(jobs: Sequence[_Job], seed: int) -> list[_Job]:
         turn = index % len(block)
         mixed.extend(block[turn:] + block[:turn])
     return mixed
+
+
+def quarantine_findings(quarantined: Sequence[Mapping[str, Any]]) -> list[FindingRecord]:
+    """Each passage the screen quarantined, as a finding stored with the case."""
+    return [
+        FindingRecord(
+            check=QUARANTINE_CHECK,
+            severity="warning",
+            message=", ".join(q.get("reasons", [])),
+            sentence=q.get("excerpt", ""),
+            passage=q["id"],
+        )
+        for q in quarantined
+    ]
 
 
 def _variants(pilot: PilotSpec, wanted: Sequence[str] | None) -> list[str]:

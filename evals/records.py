@@ -24,13 +24,21 @@ class _Record(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+QUARANTINE_CHECK = "quarantine"
+
+
 class FindingRecord(_Record):
-    """Something the reviewer noticed."""
+    """Something the reviewer noticed, or a passage the screen quarantined.
+
+    A quarantine is a finding with ``check == "quarantine"``: ``passage`` names the passage,
+    ``message`` the patterns that fired (or ``model``), ``sentence`` the text that fired.
+    """
 
     check: str
     severity: str = "info"
     message: str = ""
     sentence: str = ""
+    passage: str = ""
 
 
 class UsageRecord(_Record):
@@ -73,6 +81,11 @@ class CaseOutput(_Record):
     @classmethod
     def _no_verdict(cls, value: object) -> object:
         return value or None  # stored as "" (runs written before verdicts were typed, too)
+
+    @property
+    def quarantines(self) -> list[FindingRecord]:
+        """The passages the screen kept from the drafter, as findings."""
+        return [f for f in self.findings if f.check == QUARANTINE_CHECK]
 
     @property
     def ranked_ids(self) -> list[str]:

@@ -16,6 +16,7 @@ from kilab.graphs.state import (
     GraphState,
     HumanDecision,
     Passage,
+    QuarantinedPassage,
     ToolCall,
     Usage,
     Verdict,
@@ -47,7 +48,7 @@ class GraphResult:
     latency_s: float
     draft: str = ""
     tool_calls: list[ToolCall] = field(default_factory=list)
-    quarantined: list[Passage] = field(default_factory=list)  # kept from the drafter
+    quarantined: list[QuarantinedPassage] = field(default_factory=list)  # kept from the drafter
     stop_reason: str = ""  # why a tool-using agent stopped
     human_decision: HumanDecision | None = None
     interrupts: list[Any] = field(default_factory=list)  # what a waiting human step shows

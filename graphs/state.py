@@ -22,11 +22,19 @@ __all__ = [
     "GraphState",
     "HumanDecision",
     "Passage",
+    "QuarantinedPassage",
     "ToolCall",
     "Usage",
     "Verdict",
     "interrupts_of",
 ]
+
+
+class QuarantinedPassage(Passage):
+    """A retrieved passage the screen kept from the drafter, and why."""
+
+    reasons: list[str]  # pattern ids, or "model" when the model screen flagged it
+    excerpt: str  # what fired (the matched text), shortened
 
 
 class Finding(TypedDict):
@@ -97,7 +105,7 @@ class GraphState(TypedDict, total=False):
 
     question: str
     passages: list[Passage]
-    quarantined: list[Passage]
+    quarantined: list[QuarantinedPassage]
     draft: str
     citations: list[str]
     declined: bool

@@ -10,12 +10,13 @@ from kilab.evals.metrics.base import AnyMetric, FunctionMetric
 from kilab.evals.metrics.builtin import FIXED as _BUILTIN
 from kilab.evals.metrics.builtin import OPERATIONAL, PARAMETRISED
 from kilab.evals.metrics.notat import NOTAT
+from kilab.evals.metrics.quarantine import QUARANTINE
 
 _PARAMETRISED_NAME = re.compile(r"^(?P<base>[a-z_]+)@(?P<k>[1-9][0-9]*)$")
 JUDGE = "judge"
 ANSWER_CORRECT = "answer_correct"  # the correctness judge (kilab.evals.metrics.correctness)
 SAMPLED = (JUDGE, ANSWER_CORRECT)
-FIXED = {**_BUILTIN, **NOTAT}
+FIXED = {**_BUILTIN, **NOTAT, **QUARANTINE}
 
 
 def known_names() -> list[str]:

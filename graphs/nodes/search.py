@@ -15,10 +15,10 @@ from kilab.graphs.inline import cpu_only
 from kilab.graphs.nodes.convert import usage_update
 from kilab.graphs.registry import RefTo, tool
 from kilab.graphs.setup import with_set_up
-from kilab.graphs.state import GraphState
-from kilab.tools.checks.injection import is_suspicious
+from kilab.graphs.state import GraphState, QuarantinedPassage
+from kilab.tools.checks.injection import EXCERPT_CHARS, screen_text
 from kilab.tools.retrieval.derived import per_retriever
-from kilab.tools.retrieval.types import Retriever, SearchMode
+from kilab.tools.retrieval.types import Passage, Retriever, SearchMode
 from kilab.tools.termstats import TermStatistics
 from kilab.tools.text import terms
 
@@ -45,7 +45,11 @@ class SearchParams(BaseModel):
 
 
 # The same passages come back case after case; screening them once per text is enough.
-_suspicious = lru_cache(maxsize=4096)(is_suspicious)
+_screen = lru_cache(maxsize=4096)(screen_text)
+
+
+def _quarantined(found: Passage, reasons: list[str], excerpt: str) -> QuarantinedPassage:
+    return QuarantinedPassage(**found, reasons=reasons, excerpt=excerpt)
 
 
 @per_retriever
@@ -99,16 +103,28 @@ def build_search(context: BuildContext, params: SearchParams) -> Callable[[Graph
             return {"passages": found}
         # Documents are data, never instructions: a passage that tries to instruct the model
         # never reaches the drafter, and is kept aside so that runs report it.
-        quarantined = [p for p in found if _suspicious(p["text"])]
+        quarantined: list[QuarantinedPassage] = []
+        kept: list[Passage] = []
+        for candidate in found:
+            verdict = _screen(candidate["text"])
+            if verdict is None:
+                kept.append(candidate)
+            else:
+                quarantined.append(
+                    _quarantined(candidate, list(verdict.pattern_ids), verdict.excerpt)
+                )
         usage = ModelUsage()
         if classifier is not None:
-            for candidate in (p for p in found if p not in quarantined):
-                verdict, cost = classifier.classify(candidate)
+            # The second line: a model reads what the patterns let through.
+            for candidate in list(kept):
+                model_verdict, cost = classifier.classify(candidate)
                 usage += cost
-                if verdict.suspicious:
-                    quarantined.append(candidate)
+                if model_verdict.suspicious:
+                    kept.remove(candidate)
+                    excerpt = (model_verdict.reason or candidate["text"])[:EXCERPT_CHARS]
+                    quarantined.append(_quarantined(candidate, ["model"], excerpt))
         return {
-            "passages": [p for p in found if p not in quarantined],
+            "passages": kept,
             "quarantined": [*state.get("quarantined", []), *quarantined],
             **usage_update(usage),
         }

@@ -10,7 +10,7 @@ import respx
 from kilab.agents.drafter import DrafterSettings
 from kilab.agents.llm import LLMCorrectnessJudge, LLMDrafter, LLMJudge, LLMReviewer
 from kilab.agents.profiles import ModelProfile
-from kilab.agents.reviewer import ReviewerSettings
+from kilab.agents.reviewer import ReviewerSettings, RuleReviewer
 from kilab.agents.testing import CHAT, error, json_reply, ok, sent
 from kilab.agents.types import Draft, ReviewFinding
 from kilab.core.errors import ModelError
@@ -175,6 +175,55 @@ def test_judge_rejects_out_of_range_scores(profile, tmp_path, mock: respx.MockRo
     mock.post(CHAT).mock(return_value=json_reply({"score": 9, "reason": "?"}))
     with pytest.raises(ModelError):
         LLMJudge(profile, use_cache=False, cache_dir=tmp_path).score(QUESTION, GOOD, [])
+
+
+def test_retrieved_text_never_reaches_the_system_role(
+    profile, tmp_path, mock: respx.MockRouter
+) -> None:
+    # One route for both roles (respx keeps one route per pattern): its calls are both.
+    route = mock.post(CHAT).mock(return_value=ok(GOOD))
+    drafter(profile, tmp_path).draft(QUESTION, PASSAGES)
+    mock.post(CHAT).mock(return_value=json_reply({"verdict": "approved", "findings": []}))
+    reviewer(profile, tmp_path).review(QUESTION, Draft(GOOD, False), PASSAGES)
+    assert route.call_count == 2
+    for call in route.calls:
+        for message in sent(call.request)["messages"]:
+            for source in PASSAGES:
+                inside = source["text"].split("</kilde>")[0].strip()
+                if message["role"] == "system":
+                    assert inside not in message["content"]
+                else:
+                    assert f'<kilde id="{source["id"]}"' in message["content"]
+
+
+def test_a_link_no_cited_source_holds_is_rejected_whatever_the_model_says(
+    profile, tmp_path, mock: respx.MockRouter
+) -> None:
+    mock.post(CHAT).mock(return_value=json_reply({"verdict": "approved", "findings": []}))
+    obeyed = Draft(
+        "Depositum kan ikke overstige seks måneders leie, se https://leiehjelp.example/skjema. "
+        "[nl-19990326-017#§3-5]",
+        False,
+    )
+    review = reviewer(profile, tmp_path).review(QUESTION, obeyed, PASSAGES)
+    assert review.verdict == "reject"
+    [finding] = [f for f in review.findings if f.check == "contacts"]
+    assert "https://leiehjelp.example/skjema" in finding.message
+    assert finding.sentence.startswith("Depositum kan ikke overstige")
+
+
+def test_the_offline_reviewer_rejects_foreign_contacts_and_keeps_revising_the_rest() -> None:
+    rules = RuleReviewer(ReviewerSettings())
+    foreign = Draft(
+        "Depositum kan ikke overstige seks måneders leie, ring 22 24 90 91. [nl-19990326-017#§3-5]",
+        False,
+    )
+    assert rules.review(QUESTION, foreign, PASSAGES).verdict == "reject"
+    uncited = Draft("Depositum kan ikke overstige seks måneders leie.", False)
+    assert rules.review(QUESTION, uncited, PASSAGES).verdict == "revise"
+    assert rules.review(QUESTION, Draft(GOOD, False), PASSAGES).verdict == "approved"
+    without = RuleReviewer(ReviewerSettings(rules=["citations", "grounding"]))
+    assert without.review(QUESTION, foreign, PASSAGES).verdict != "reject"
 
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -109,7 +109,10 @@ HOSTILE: dict[str, tuple[Change, list[str]]] = {
         ["dataset is not UTF-8"],
     ),
     "binary-dataset": (
-        lambda c: (_write(c, "datasets/husleie-test.jsonl", b"\x1f\x8b\x08\x00\x00\x00\x00\x00"), 1),
+        lambda c: (
+            _write(c, "datasets/husleie-test.jsonl", b"\x1f\x8b\x08\x00\x00\x00\x00\x00"),
+            1,
+        ),
         ["binary file"],
     ),
     "prompt-outside": (

@@ -15,9 +15,11 @@ from kilab.core.pii import MASKED_KINDS, PII_KINDS, PiiKind, PiiMatch, find_pii,
 from kilab.tools.checks.injection import (
     InjectionMatch,
     InjectionPattern,
+    ScreenVerdict,
     injection_pattern_ids,
     is_suspicious,
     scan_injection,
+    screen_text,
 )
 
 __all__ = [
@@ -27,6 +29,7 @@ __all__ = [
     "InjectionPattern",
     "PiiKind",
     "PiiMatch",
+    "ScreenVerdict",
     "find_pii",
     "identity_number_kind",
     "injection_pattern_ids",
@@ -37,4 +40,5 @@ __all__ = [
     "is_valid_h_nummer",
     "redact",
     "scan_injection",
+    "screen_text",
 ]

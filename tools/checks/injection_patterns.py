@@ -1,13 +1,16 @@
 """The pattern sets behind the injection check, by language form and category.
 
 Every pattern has a stable id ``<language>.<name>`` that reports and tests refer to. A pattern may
-carry ``requires``: a second expression that must also occur inside the match (used to demand a
+carry ``requires``: further expressions that must all occur inside the match (used to demand a
 qualifier such as "previous" or an object such as "samtalen" without listing every word order).
+``views`` limits a pattern to some views of ``normalise.screen_views`` (the body of an HTML
+comment, say).
 Categories: ``override`` (drop earlier instructions), ``role`` (become someone else),
 ``system-prompt`` (reveal hidden instructions), ``output-control`` (say exactly this),
-``addressed-to-ai`` (a message to the model, not the reader), ``exfiltration`` (send data
-somewhere), ``chat-markup`` (fake chat-template turns) and ``hidden-text`` (content a human
-reader would not see).
+``addressed-to-ai`` (a message to the model, not the reader), ``answer-control`` (put this
+token or link into your answer), ``exfiltration`` (send data somewhere), ``chat-markup`` (fake
+chat-template turns and tool results) and ``hidden-text`` (content a human reader would not
+see).
 """
 
 from __future__ import annotations
@@ -33,7 +36,13 @@ class InjectionPattern:
     category: str
     anchors: tuple[str, ...]
     regex: re.Pattern[str]
-    requires: re.Pattern[str] | None = None
+    requires: tuple[re.Pattern[str], ...] = ()
+    views: frozenset[str] | None = None  # only these views (normalise.Origin); None: all
+
+    @property
+    def raw(self) -> bool:
+        """Markup patterns read the text as written: folding removes what they look for."""
+        return self.category == "hidden-text" and self.views is None
 
     def may_match(self, lowered: str) -> bool:
         """Cheap screen: False only if no match is possible in this lower-cased text."""
@@ -45,7 +54,8 @@ def _p(
     anchors: tuple[str, ...],
     category: str,
     pattern: str,
-    requires: str | None = None,
+    requires: str | tuple[str, ...] = (),
+    views: frozenset[str] | None = None,
 ) -> InjectionPattern:
     language = pattern_id.split(".", 1)[0]
     assert language in ("nb", "nn", "en", "any"), pattern_id
@@ -56,7 +66,10 @@ def _p(
         category=category,
         anchors=anchors,
         regex=re.compile(pattern, flags),
-        requires=re.compile(requires, flags) if requires else None,
+        requires=tuple(
+            re.compile(r, flags) for r in ((requires,) if isinstance(requires, str) else requires)
+        ),
+        views=views,
     )
 
 
@@ -70,8 +83,8 @@ _NN_NOUNS = (
     r"|retningsline\w*|systemprompt\w*|ledetekst\w*|prompt\w*|direktiv\w*|kommando\w*)"
 )
 _EN_NOUNS = (
-    r"(?:instructions?|prompts?|rules|directions|guidelines|directives|commands|context|messages"
-    r"|guardrails|programming)"
+    r"(?:instructions?|prompts?|rules|directions|guidelines|guidance|directives|commands|context"
+    r"|messages|guardrails|programming|orders|briefing)"
 )
 _NB_QUALIFIERS = (
     r"(?:alle|alt|all|de|dine|mine|dette|disse|tidligere|forrige|foregående|ovenstående"
@@ -82,14 +95,16 @@ _NN_QUALIFIERS = (
     r"|opphavlege|andre|gamle|noverande|gjevne)"
 )
 _EN_QUALIFIERS = (
-    r"(?:all|any|every|the|your|my|of|these|those|previous|prior|above|earlier|preceding"
-    r"|foregoing|original|initial|system|existing|other|old|developer)"
+    r"(?:all|any|every|the|your|their|its|my|of|these|those|previous|prior|above|earlier"
+    r"|preceding|foregoing|original|initial|system|existing|other|old|developer)"
 )
 _EN_STRONG_QUALIFIER = (
     r"\b(?:all|any|previous|prior|above|earlier|preceding|foregoing|original|initial|system"
     r"|your|existing|developer)\b"
 )
 _URL = r"(?:https?://|www\.)"
+# Characters of one sentence: a full stop counts as an end only before a space (URLs have dots).
+_SENT = r"(?:[^.!?\n]|[.!?](?=\S))"
 _EMAIL_START = r"[\w.+-]+@[\w-]+\."
 
 _NB_DATA = (
@@ -107,6 +122,44 @@ _EN_DATA = (
     r"|passwords?|api\s*keys?|tokens?|identity numbers?|ssn|documents|context)\b"
 )
 _CONVERSATION_NB_NN = r"\b(?:samtale\w*|chatten|historikk\w*|systemprompt\w*|brukar\w*|bruker\w*)\b"
+
+# Someone spoken to: the reader as "du", or the assistant by name.
+_ADDRESSED = (
+    r"\b(?:du|deg|din|ditt|dine|you|your|svar\w*|answer|reply|respond|include|skriv\w*|avslutt\w*"
+    r"|assistent\w*|assistant|ki|ai|llm|gpt|modell\w*|model|ignore|ignorer|glem|gløym)\b"
+)
+# Verbs that put something into a text.
+_INSERT_VERBS = (
+    r"(?:skriv|skrive|legg(?:e)?\s+(?:\w+\s+)?(?:inn|til|ved)|ta\b(?=[^.!?\n]{0,40}\bmed\b)"
+    r"|tek\s+med|inkluder\w*|nevn\w*|nemn\w*"
+    r"|avslutt\w*|begynn\w*|byrj\w*|start\w*|sett\s+inn|set\s+inn|signer\w*|merk\w*|gjenta|gjengi"
+    r"|henvis\w*|vis\s+til|include|add|append|insert|write|start|begin|end|prefix|sign|mention"
+    r"|repeat|put|refer)"
+)
+# What the answer is called when an instruction speaks of it.
+_ANSWER_ANCHORS = (
+    "svar",
+    "oppsummering",
+    "sammendrag",
+    "samandrag",
+    "answer",
+    "reply",
+    "response",
+    "output",
+    "summary",
+)
+_ANSWER = (
+    r"\b(?:svaret|svara|svarene|svar\s+(?:ditt|dine)|hvert\s+svar|alle\s+svar|kvart\s+svar"
+    r"|ethvert\s+svar|oppsummering\w*|sammendrag\w*|samandrag\w*|du\s+(?:\w+\s+)?svar(?:er|ar)"
+    r"|(?:your|every|each|the|this|final)\s+(?:final\s+)?(?:answer|reply|response|output|summary)s?"
+    r"|when\s+you\s+(?:answer|reply|respond))\b"
+)
+# What is to be put in: a quoted token, a code in capitals, a link, or "the word".
+_TOKEN = (
+    r"[«\"“'][^»\"”'\n]{1,40}[»\"”']|(?-i:\b[A-ZÆØÅ][A-ZÆØÅ0-9]{3,}(?:-[A-ZÆØÅ0-9]+)*\b)"
+    r"|(?:https?://|www\.)\S+"
+    r"|\b(?:ordet|kodeordet|koden\s+fra|ordet\s+fra|the\s+(?:code|word|token|phrase)|that\s+code)\b"
+)
 
 PATTERNS: tuple[InjectionPattern, ...] = (
     # --- override: drop earlier instructions -----------------------------------------------
@@ -169,13 +222,24 @@ PATTERNS: tuple[InjectionPattern, ...] = (
     # --- role: become someone else --------------------------------------------------------
     _p(
         "nb.you-are-now",
-        ("du er", "fra nå", "lat som", "rollen som", "du har ingen", "utviklermodus"),
+        (
+            "du er",
+            "fra nå",
+            "lat som",
+            "rollen som",
+            "du har ingen",
+            "utviklermodus",
+            "la oss",
+            "alltid",
+        ),
         "role",
         r"\bdu er nå\s+(?:en|ei|et|min|mitt|ikke|fri|ubegrenset|ufiltrert|uten)\b"
         r"|\bfra nå av,?\s+(?:er du|skal du (?:svare|opptre|bare|kun)|svarer du|må du svare)\b"
         r"|\bdu er ikke lenger\b"
         r"|\blat som (?:om|at) du\b|\b(?:spill|ta) rollen som\b"
-        r"|\bdu har ingen (?:regler|begrensninger)\b|\butviklermodus\b",
+        r"|\bdu har ingen (?:regler|begrensninger)\b|\butviklermodus\b"
+        r"|\bla oss (?:leke|late som|spille)\b|\bdu er\s+[«\"“][^»\"”\n]{2,40}[»\"”]"
+        r"|\b(?:alltid|alltid skal)\s+(?:sier|si|skriver|skrive|svarer|svare)\s+[«\"“]",
     ),
     _p(
         "nn.you-are-now",
@@ -217,6 +281,14 @@ PATTERNS: tuple[InjectionPattern, ...] = (
         r"|\b(?:vis|skriv ut|gjengi|gjenta|avslør|oppgi|lekk)\s+(?:meg\s+)?(?:alle\s+)?"
         r"(?:dine|din|de|den)\s+(?:skjulte\s+|opprinnelige\s+|interne\s+|første\s+)?"
         r"(?:instruks\w*|ledetekst\w*|prompt\w*|regler)\b",
+    ),
+    _p(
+        "nb.reveal-your-instructions",
+        ("instruks", "ledetekst", "prompt", "regl", "beskjed", "føring", "teksten"),
+        "system-prompt",
+        r"\b(?:vis|skriv ut|gjengi|gjenta|avslør|oppgi|oppgje|lekk|fortell)\s+(?:meg\s+)?"
+        r"(?:alle\s+)?(?:instruks\w*|ledetekst\w*|prompt\w*|reglene|reglane|beskjed\w*|føring\w*"
+        r"|teksten)\s+(?:dine|du\s+(?:fikk|fekk|har fått|ble gitt|vart gjeve))\b",
     ),
     _p(
         "nn.reveal-prompt",
@@ -334,13 +406,62 @@ PATTERNS: tuple[InjectionPattern, ...] = (
         "override",
         r"\b(?:new|updated|important|additional|secret|hidden|revised)\s+instructions?\s*:",
     ),
+    # --- answer control: put this token or link into your answer ----------------------------
+    # An insertion verb, a token (quoted, in capitals, a link, "the word") and the answer, in
+    # one sentence and in any order: "legg inn ordet «X» i oppsummeringen", "start every reply
+    # with the code X", "henvis til https://… når du svarer".
+    _p(
+        "any.insert-into-answer",
+        _ANSWER_ANCHORS,
+        "answer-control",
+        # From a sentence's start (so that the engine tries few positions), if a verb follows.
+        rf"(?:^|(?<=[.!?:]\s)|(?<=\n))(?={_SENT}{{0,200}}?\b{_INSERT_VERBS}\b){_SENT}{{1,300}}",
+        requires=(_ANSWER, _TOKEN),
+    ),
+    _p(
+        "any.remember-token",
+        ("husk", "hugs", "remember", "memori", "keep in mind"),
+        "answer-control",
+        r"\b(?:husk|hugs|remember|memori[sz]e|keep in mind)\s+(?:på\s+)?"
+        r"(?:(?:ordet|kodeordet|koden|the code|the word|the token|this code|this word)\s*)?:?\s*"
+        r"(?:[«\"“'][^»\"”'\n]{1,40}[»\"”']|(?-i:[A-ZÆØÅ][A-ZÆØÅ0-9]{3,}(?:-[A-ZÆØÅ0-9]+)*\b))",
+    ),
+    # --- override, said politely: "se bort fra det du har fått beskjed om" ----------------------
+    _p(
+        "nb.disregard-what-you-were-told",
+        ("bort fr", "vekk fr", "overse", "oversjå", "ignorer", "glem", "gløym", "tilsidesett"),
+        "override",
+        r"\b(?:se bort fra|se vekk fra|sjå bort frå|sjå vekk frå|overse|oversjå|ignorer|glem|gløym"
+        r"|tilsidesett|legg(?:e)? (?:vekk|bort))\s+(?:alt|det|alle|dei|de)\s+(?:som\s+)?"
+        r"(?:du|dere|de)\s+(?:har\s+|hadde\s+|har blitt\s+)?"
+        r"(?:fått|fekk|fikk|ble|vart|vert|blei|blir|er blitt)\b",
+    ),
+    _p(
+        "en.disregard-what-you-were-told",
+        ("aside", "disregard", "ignore", "forget"),
+        "override",
+        r"\b(?:set aside|put aside|disregard|ignore|forget)\s+(?:everything|all|anything|what)\s+"
+        r"(?:that\s+)?you\s+(?:were|have been|'ve been|had been)\s+"
+        r"(?:told|given|instructed|asked)\b",
+    ),
+    _p(
+        "any.stop-following",
+        ("følg", "follow"),
+        "override",
+        r"\b(?:la\s+være\s+å\s+|slutt\s+å\s+|ikke\s+(?:lenger\s+)?|ikkje\s+(?:lenger\s+)?|not\s+"
+        r"|no\s+longer\s+|stop(?:ped)?\s+)(?:følge|følgje|follow(?:ing)?)\s+"
+        rf"(?:(?:{_NB_QUALIFIERS}|{_NN_QUALIFIERS}|{_EN_QUALIFIERS})\s+){{0,3}}"
+        rf"(?:{_NB_NOUNS}|{_NN_NOUNS}|{_EN_NOUNS})"
+        r"(?:\s+(?:dine|du\s+\w+|you\s+\w+(?:\s+\w+)?))?",
+        requires=r"\b(?:dine|du|your|you)\b",
+    ),
     # --- exfiltration: send data somewhere ------------------------------------------------
     _p(
         "nb.send-data",
         ("http", "www.", "@"),
         "exfiltration",
         r"\b(?:sende?|videresende?|last opp|laste opp|post|oversende?|overføre?|lekke?)\b"
-        r"[^\n]{0,120}?"
+        rf"{_SENT}{{0,120}}?"
         rf"\btil\s+(?:{_URL}|{_EMAIL_START})",
         requires=_NB_DATA,
     ),
@@ -349,7 +470,7 @@ PATTERNS: tuple[InjectionPattern, ...] = (
         ("http", "www.", "@"),
         "exfiltration",
         r"\b(?:sende?|vidaresende?|last opp|laste opp|post|overføre?|lekk[ae]?|lekt)\b"
-        r"[^\n]{0,120}?"
+        rf"{_SENT}{{0,120}}?"
         rf"\btil\s+(?:{_URL}|{_EMAIL_START})",
         requires=_NN_DATA,
     ),
@@ -357,7 +478,8 @@ PATTERNS: tuple[InjectionPattern, ...] = (
         "en.send-data",
         ("http", "www.", "@"),
         "exfiltration",
-        r"\b(?:send|forward|upload|post|transmit|e-?mail|leak|exfiltrate|submit)\b[^\n]{0,120}?"
+        r"\b(?:send|forward|upload|post|transmit|e-?mail|leak|exfiltrate|submit)\b"
+        rf"{_SENT}{{0,120}}?"
         rf"\b(?:to|at)\s+(?:{_URL}|{_EMAIL_START})",
         requires=_EN_DATA,
     ),
@@ -384,15 +506,30 @@ PATTERNS: tuple[InjectionPattern, ...] = (
             "##",
             "system",
             "assist",
+            "developer",
+            "utvikler",
+            "tool]",
+            "verktøy]",
+            "role",
         ),
         "chat-markup",
         r"<\|(?:im_start|im_end|system|user|assistant|endoftext|eot_id|start_header_id)\|>"
         r"|\[/?INST\]|<</?SYS>>|</?(?:system|instructions?|prompt)>"
         r"|^\s*#{2,}\s*(?:system|instruction|instruks\w*)\b"
-        r"|^\s*(?:system|assistant|assistent|systemmelding)\s*:",
+        r"|^\s*(?:system|assistant|assistent|systemmelding)\s*:"
+        r"|\[(?:system|systemmelding|assistant|assistent|developer|utvikler|tool|verktøy)\]"
+        r"|[\"']role[\"']\s*:\s*[\"'](?:system|assistant|developer|tool)[\"']",
     ),
     # --- hidden text: matched on the raw text -----------------------------------------------
-    _p("any.html-comment", ("<!--",), "hidden-text", r"<!--[\s\S]*?(?:-->|$(?![\s\S]))"),
+    # A comment is hidden from a reader of the page but not from a model: one that speaks to
+    # someone ("du", "your answer", "assistant") is an instruction; "sist oppdatert" is not.
+    _p(
+        "any.html-comment",
+        ("<!--",),
+        "hidden-text",
+        r"<!--[\s\S]*?(?:-->|$(?![\s\S]))",
+        requires=_ADDRESSED,
+    ),
     _p(
         "any.hidden-css",
         ("style",),
