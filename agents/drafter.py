@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from kilab.agents.types import Draft, ReviewFinding
 from kilab.core.pii import redact
-from kilab.tools.compose import Source, compose
+from kilab.tools.compose import FOCUS_WEIGHT, Source, compose
 from kilab.tools.retrieval.types import Passage
 
 
@@ -25,6 +25,12 @@ class DrafterSettings(BaseModel):
         le=1,
         description="Offline: decline unless a passage holds this IDF-weighted share of the "
         "question's terms.",
+    )
+    focus_weight: float = Field(
+        FOCUS_WEIGHT,
+        ge=0,
+        description="Offline: how much more a sentence counts when it states what the question "
+        "asks for (a number, a deadline, a right or duty).",
     )
     max_passages: int = Field(5, ge=1, description="Most passages put before the drafter.")
     redact_personal_data: bool = Field(
@@ -67,6 +73,7 @@ class ExtractiveDrafter:
             max_sentences=self.settings.max_sentences,
             min_coverage=self.settings.min_coverage,
             exclude={f.sentence for f in feedback if f.sentence},
+            focus_weight=self.settings.focus_weight,
         )
         text = composition.text
         if self.settings.redact_personal_data:

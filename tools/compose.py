@@ -12,6 +12,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from kilab.tools.citations import CitedSentence, format_answer
+from kilab.tools.focus import question_focus, states
 from kilab.tools.text import split_sentences, term_prefixes, term_set, terms
 
 # Lines in law texts that record history rather than say what the law is.
@@ -19,6 +20,10 @@ _EDITORIAL = re.compile(
     r"^(Endret|Tilføyd|Opphevet|Endra|Tilføydd|Oppheva|Jf\.|Jfr\.|Overskriften endret)\b",
     re.IGNORECASE,
 )
+# A section heading ("§ 3-5. Depositum", "Kapittel 9. Opphør") names a topic; it answers
+# nothing, so it is never quoted (its words still tell what the sentences under it are about).
+_HEADING = re.compile(r"^(§+\s*\d+|kap(ittel)?\.?\s+(\d+|[ivxlc]+)\b)", re.IGNORECASE)
+FOCUS_WEIGHT = 0.5
 DECLINE_MESSAGE = (
     "Jeg fant ingen kilder som svarer på dette spørsmålet, så jeg kan ikke gi et sikkert svar. "
     "Spørsmålet kan ligge utenfor det denne assistenten dekker."
@@ -78,6 +83,14 @@ def coverage(question_terms: Collection[str], text: str) -> float:
     return len(matched_in(wanted, text)) / len(wanted)
 
 
+def is_heading(sentence: str, position: int) -> bool:
+    """Whether a sentence of a passage is a heading: it starts with a section or chapter
+    number, or it is the passage's first line and ends without a full stop."""
+    if _HEADING.match(sentence):
+        return True
+    return position == 0 and not sentence.rstrip().endswith((".", "?", "!", ":", ";"))
+
+
 def compose(
     question: str,
     sources: Sequence[Source],
@@ -85,6 +98,7 @@ def compose(
     max_sentences: int = 3,
     min_coverage: float = 0.5,
     exclude: Collection[str] = (),
+    focus_weight: float = FOCUS_WEIGHT,
 ) -> Composition:
     """Pick the sentences that best cover the question, each cited to its source.
 
@@ -94,6 +108,8 @@ def compose(
         max_sentences: Most sentences in the answer.
         min_coverage: Decline unless some passage holds this share of the question's terms.
         exclude: Sentences a reviewer rejected; never used again.
+        focus_weight: How much more a sentence counts when it states what the question asks
+            for (a number, a time or deadline, a right or duty, a party: ``tools.focus``).
     """
     question_terms = set(terms(question))
     best = max(
@@ -103,15 +119,25 @@ def compose(
     if not question_terms or best < min_coverage:
         return Composition((), True, best)
 
+    focus = question_focus(question)
     scored: list[tuple[float, int, int, CitedSentence]] = []
     for rank, source in enumerate(sources):
         sentences = split_sentences(source.text)
         # A heading ("§ 3-5. Depositum") names what every sentence under it is about.
-        heading = matched_in(question_terms, sentences[0]) if sentences else set()
+        heading = (
+            matched_in(question_terms, sentences[0])
+            if sentences and is_heading(sentences[0], 0)
+            else set()
+        )
         body = 0
         for position, sentence in enumerate(sentences):
             words = sentence.split()
-            if len(words) < 5 or _EDITORIAL.match(sentence) or sentence in exclude:
+            if (
+                len(words) < 5
+                or is_heading(sentence, position)
+                or _EDITORIAL.match(sentence)
+                or sentence in exclude
+            ):
                 continue
             body += 1
             own = matched_in(question_terms, sentence)
@@ -125,6 +151,9 @@ def compose(
             score = ((len(own) + 0.5 * len(inherited)) / len(question_terms) / brevity + lead) / (
                 1 + 0.1 * rank
             )
+            if focus:  # a sentence that states what is asked for beats one that shares words
+                answered = sum(states(sentence, f) for f in focus) / len(focus)
+                score *= 1 + focus_weight * answered
             scored.append((score, rank, position, CitedSentence(sentence, (source.id,))))
     scored.sort(key=lambda item: (-item[0], item[1], item[2]))
     chosen = sorted(scored[:max_sentences], key=lambda item: (item[1], item[2]))

@@ -55,11 +55,21 @@ def test_no_passing_husleie_answer_shares_no_word_with_its_reference(
 ) -> None:
     """The issue's finding: husleie-001 passed with answer_f1 = 0. A pass now states the facts."""
     project = load_project([configs], root=configs)
-    report = run_eval(project, "husleie", MemoryRunStore(), EvalOptions(cache_dir=tmp_path))
+    # the questions the finding was made on (their key facts written); they are now split
+    # between husleie's dev and test files
+    options = EvalOptions(cache_dir=tmp_path, dataset=configs / "datasets" / "husleie.jsonl")
+    report = run_eval(project, "husleie", MemoryRunStore(), options)
     answers = [r for r in report.results if r.case.expect == "answer"]
     passing = [r for r in answers if r.passed]
     assert passing, "no answer case passes at all"
-    assert all(r.metrics["fact_recall"] == 1.0 for r in passing)
+    assert all(
+        r.metrics["fact_recall"] == 1.0
+        if r.metrics["fact_recall"] is not None
+        else r.metrics["answer_f1"] >= 0.2
+        for r in passing
+    )
     assert [r.case.id for r in passing if r.metrics["answer_f1"] == 0.0] == []
     first = next(r for r in answers if r.case.id == "husleie-001")
-    assert not first.passed and first.failed_rules == ["fact_recall 0.00 < 1"]
+    # it passes now only because the drafter states the cap (an answer to "how much")
+    assert first.passed == ("seks måneders leie" in first.output.answer)
+    assert first.passed or first.failed_rules == ["fact_recall 0.00 < 1"]
