@@ -24,6 +24,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
 from kilab.core.errors import NotFoundError, UserError
+from kilab.evals.leases import shown_status
 from kilab.evals.metrics.display import format_value
 from kilab.evals.promotion import PromotionLog, PromotionRecord
 from kilab.evals.records import CaseResult, RunInfo
@@ -140,7 +141,11 @@ def create_app(
     @app.get("/", response_class=HTMLResponse)
     def runs(pilot: str = "", variant: str = "", stage: str = "") -> HTMLResponse:
         with opened() as run_store:
-            every = run_store.list_runs()
+            # a stored "running" whose process is gone shows as interrupted
+            every = [
+                r.model_copy(update={"status": shown_status(run_store, r)})
+                for r in run_store.list_runs()
+            ]
             counts = {r.id: len(run_store.result_keys(r.id, include_errors=True)) for r in every}
         stages = _stages(promotions.records())
         shown: list[RunInfo] = [

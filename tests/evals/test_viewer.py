@@ -4,6 +4,7 @@ compare and history pages, errors, headers, and escaping of hostile content."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -111,3 +112,35 @@ def test_errors_headers_and_assets(client: TestClient, demo: Demo) -> None:
     assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
     assert "http" not in css.text  # no external asset
     assert 'href="/static/style.css"' in page.text and "//" not in page.text.split("<main>")[0]
+
+
+def test_a_run_whose_process_is_gone_is_listed_as_interrupted(demo: Demo, tmp_path: Path) -> None:
+    from kilab.evals import leases
+    from kilab.evals.records import RunInfo
+
+    store = open_store(tmp_path / "runs.sqlite")
+    for run_id in ("mini-gone", "mini-alive"):
+        store.create_run(
+            RunInfo(
+                id=run_id,
+                pilot="mini",
+                dataset="d.jsonl",
+                dataset_hash="h",
+                config_hash="c",
+                code_version="v",
+                variants=["baseline"],
+                total=1,
+            )
+        )
+    leases.acquire(store, "mini-alive")  # held by this live process; mini-gone by nobody
+    store.close()
+    app = create_app(tmp_path / "runs.sqlite", log=tmp_path / "log.jsonl", configs=demo.configs)
+    with TestClient(app) as viewer:
+        rows = {
+            run_id: row
+            for row in viewer.get("/").text.split("<tr")
+            for run_id in ("mini-gone", "mini-alive")
+            if f"/runs/{run_id}" in row
+        }
+    assert "<td>interrupted</td>" in rows["mini-gone"]
+    assert "<td>running</td>" in rows["mini-alive"]
