@@ -57,8 +57,12 @@ def traced(built: BaseTool) -> BaseTool:
     inner = built.func
 
     def run(*args: Any, **kwargs: Any) -> Any:
-        with telemetry.tool_span(built.name, {"kilab.tool.args": repr(kwargs)[:200]}):
-            return inner(*args, **kwargs)
+        with telemetry.tool_span(built.name, {"kilab.tool.args": repr(kwargs)[:200]}) as span:
+            result = inner(*args, **kwargs)
+            if span.recording:
+                content = result[0] if isinstance(result, tuple) else result
+                span.set_io(input=kwargs, output=str(content))
+            return result
 
     return built.model_copy(update={"func": run})
 
