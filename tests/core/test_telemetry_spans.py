@@ -4,7 +4,6 @@ attributes, and the spans stored with each case's result."""
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import httpx
@@ -12,7 +11,6 @@ import respx
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from kilab.agents.testing import completion
 from kilab.core.telemetry import TelemetrySettings
 from kilab.core.telemetry.traces import configure_tracing
 from kilab.evals.harness import EvalOptions, run_eval
@@ -20,7 +18,7 @@ from kilab.evals.store import MemoryRunStore
 from kilab.graphs.compiler import compile_pilot
 from kilab.graphs.project import load_project
 from kilab.graphs.runner import run_question
-from tests.core.conftest import MOCK_BASE, MOCK_KEY_ENV, ROOT, write_dataset
+from tests.core.conftest import MOCK_BASE, MOCK_KEY_ENV, ROOT, husleie_reply, write_dataset
 
 CHAT = f"{MOCK_BASE}/chat/completions"
 
@@ -146,23 +144,7 @@ def test_no_spans_are_recorded_or_stored_when_tracing_is_off(tmp_path: Path) -> 
 
 
 def _mocked_reply(request: httpx.Request) -> httpx.Response:
-    body = json.loads(request.content)
-    if "response_format" in body or "tools" in body:  # the reviewer's structured verdict
-        return httpx.Response(
-            200,
-            json=completion(
-                json.dumps({"verdict": "approved", "findings": []}),
-                tool_args={"verdict": "approved", "findings": []} if "tools" in body else None,
-                prompt_tokens=400,
-                completion_tokens=12,
-            ),
-        )
-    user = body["messages"][-1]["content"]
-    found = re.search(r'<kilde id="([^"]+)"', user)
-    cited = f" [{found.group(1)}]" if found else ""
-    return httpx.Response(
-        200, json=completion(f"Seks måneders leie.{cited}", prompt_tokens=900, completion_tokens=60)
-    )
+    return httpx.Response(200, json=husleie_reply(json.loads(request.content)))
 
 
 def test_model_calls_are_spans_with_genai_attributes_under_their_node(
