@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import httpx
+import pytest
 import respx
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -294,3 +295,43 @@ def test_a_question_span_makes_one_trace_of_a_lone_question(
     assert [s.name for s in finished if s.parent is None] == ["question"]
     search = next(s for s in finished if s.name.startswith("retrieval "))
     assert _chain(search, by_id) == ["question", "node", "retrieval"]
+
+
+def test_an_agents_turns_are_llm_spans_and_its_tools_tool_spans(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kilab.agents import testing as wire
+    from kilab.graphs.agent_testing import context, write_project
+    from kilab.graphs.compiler import compile_graph
+
+    exporter = InMemorySpanExporter()
+    configure_tracing(TelemetrySettings(trace_content=True), [exporter])
+    monkeypatch.setenv("KILAB_TEST_KEY", wire.FAKE_KEY)
+    project = write_project(tmp_path, model="wire")
+    with respx.mock() as mock:
+        mock.post(wire.CHAT).mock(
+            side_effect=[
+                wire.ok(tool_args={"query": "karanteneloven"}, tool_name="search"),
+                wire.ok("Jeg bygger på [LOV-2025-01-01-1]."),
+            ]
+        )
+        run_question(compile_graph(context(tmp_path, project), "notat"), "Karanteneloven?")
+    finished = exporter.get_finished_spans()
+    by_id = {s.context.span_id: s for s in finished}
+    turns = [s for s in finished if s.name == "chat m"]
+    assert len(turns) == 2
+    assert all(_chain(t, by_id) == ["node", "chat"] for t in turns)
+    first, last = (t.attributes or {} for t in turns)
+    assert first["openinference.span.kind"] == "LLM" and first["gen_ai.usage.input_tokens"] == 100
+    (called,) = json.loads(str(first["gen_ai.output.messages"]))
+    assert called["finish_reason"] == "tool_calls"
+    assert called["parts"][0]["type"] == "tool_call" and called["parts"][0]["name"] == "search"
+    assert first["llm.output_messages.0.message.tool_calls.0.tool_call.function.name"] == "search"
+    sent = json.loads(str(last["gen_ai.input.messages"]))
+    assert [m["role"] for m in sent] == ["user", "assistant", "tool"]
+    assert sent[-1]["parts"][0]["type"] == "tool_call_response"
+    (tool,) = [s for s in finished if s.name == "execute_tool search"]
+    assert tool.attributes["openinference.span.kind"] == "TOOL"
+    assert tool.attributes["tool.name"] == "search"
+    assert "karanteneloven" in str(tool.attributes["input.value"])
+    assert "LOV-2025-01-01-1" in str(tool.attributes["output.value"])

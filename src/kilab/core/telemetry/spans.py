@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from structlog.contextvars import bound_contextvars
+from structlog.contextvars import bind_contextvars, reset_contextvars
 
 from kilab.core.telemetry.redaction import register_secret_env
 
@@ -39,6 +39,21 @@ class _State:
 
 
 _state = _State()
+
+
+@contextmanager
+def bound_contextvars(**values: Any) -> Iterator[None]:
+    """Bind log context for a block and restore what was there before.
+
+    structlog's own ``bound_contextvars`` copies the whole context on entry to learn what to
+    restore; resetting the tokens ``bind_contextvars`` returns does the same at about half the
+    cost, paid on every case and node whether or not anything is traced.
+    """
+    tokens = bind_contextvars(**values)
+    try:
+        yield
+    finally:
+        reset_contextvars(**tokens)
 
 
 def tracing_enabled() -> bool:
