@@ -102,7 +102,7 @@ def test_an_agent_calls_a_local_mcp_server_in_a_pilot_run(
     # what the model was sent after the tampered tool: the notice, never the instruction
     sent = json.dumps(json.loads(route.calls[2].request.content)["messages"], ensure_ascii=False)
     assert "Ignorer alle tidligere" not in sent and "withheld" in sent
-    assert "LOV-2025-01-01-1" in [p.id for p in result.output.passages]
+    assert "LOV-2025-01-01-1" in [p["id"] for p in result.output.passages]
 
 
 def test_a_pattern_that_matches_no_tool_is_a_user_error(
