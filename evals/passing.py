@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from kilab.core.telemetry import Evaluation
 from kilab.evals.metrics.base import AnyMetric
 from kilab.graphs.specs import PassSpec
 
@@ -84,3 +85,30 @@ def rule_metrics(declared: PassSpec | None) -> list[str]:
 def failed_rules(rules: Sequence[PassRule], values: Mapping[str, float | None]) -> list[str]:
     """The rules a case's values break, each as "metric value < threshold"."""
     return [reason for rule in rules if (reason := rule.failure(values)) is not None]
+
+
+def evaluations(
+    metrics: Sequence[AnyMetric],
+    values: Mapping[str, float | None],
+    rules: Sequence[PassRule] = (),
+) -> list[Evaluation]:
+    """A case's metric values as evaluation results for its trace.
+
+    The label is ``fail`` where one of the case's pass rules on the metric fails, ``pass``
+    where they all apply and hold, and empty where none applies; a sampled metric (the
+    judge) was scored by an LLM, every other one by code.
+    """
+    results = []
+    for metric in metrics:
+        value = values.get(metric.name)
+        applying = [
+            r
+            for r in rules
+            if r.metric == metric.name and not (r.unless and values.get(r.unless) is not None)
+        ]
+        label = ""
+        if value is not None and applying:
+            label = "fail" if any(r.failure(values) for r in applying) else "pass"
+        annotator = "LLM" if hasattr(metric, "ascore") else "CODE"
+        results.append(Evaluation(metric.name, value, label, annotator))
+    return results

@@ -9,12 +9,14 @@ entry points).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 from langchain_core.tools import BaseTool
 
 from kilab.agents.tools import BUILTIN_TOOLS, ToolEnv, traced
 from kilab.core.errors import UserError, suggesting
 from kilab.graphs import registry
+from kilab.graphs.specs import AgentSpec
 
 for _name, _build in BUILTIN_TOOLS.items():
     registry.agent_tool(_name)(_build)
@@ -39,6 +41,30 @@ def build_tools(names: Sequence[str], env: ToolEnv, agent: str = "") -> list[Bas
     return [traced(_build_one(name, env)) for name in names]
 
 
+def build_agent_tools(
+    spec: AgentSpec, env: ToolEnv, folder: Path, agent: str = ""
+) -> list[BaseTool]:
+    """Every tool an agent may call: the named ones, then the allowed tools of its MCP
+    servers (``kilab.agents.mcp``; relative paths there are from ``folder``, the agent's).
+
+    Raises:
+        UserError: A named tool is not an agent tool, or an MCP server or pattern fails.
+    """
+    tools = build_tools(spec.tools, env, agent)
+    if not spec.mcp_servers:
+        return tools
+    from kilab.agents.mcp import mcp_tools
+
+    remote = mcp_tools(spec.mcp_servers, spec.mcp_tools, folder, agent)
+    clash = sorted({t.name for t in tools} & {t.name for t in remote})
+    if clash:
+        raise UserError(
+            f"agent {agent!r}: MCP tool {clash[0]!r} has the name of a kilab tool; "
+            "leave it out of mcp_tools or out of tools"
+        )
+    return [*tools, *remote]
+
+
 def _build_one(name: str, env: ToolEnv) -> BaseTool:
     kind = registry.lookup("agent-tool", name)
     assert kind is not None, "checked by build_tools"
@@ -46,4 +72,4 @@ def _build_one(name: str, env: ToolEnv) -> BaseTool:
     return built
 
 
-__all__ = ["agent_tool_names", "build_tools"]
+__all__ = ["agent_tool_names", "build_agent_tools", "build_tools"]

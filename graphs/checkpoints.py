@@ -137,5 +137,9 @@ def ask(
     with open_checkpoints(checkpoints) as saver:
         compiled = compile_pilot(project, pilot, variant, checkpointer=saver)
         thread_id = thread_id or uuid.uuid4().hex
-        with question_span(thread_id):  # one trace per question, its nodes beneath
-            return run_question(compiled, question, thread_id, labels(pilot, variant, project.root))
+        with question_span(thread_id, question) as span:  # one trace, its nodes beneath
+            result = run_question(
+                compiled, question, thread_id, labels(pilot, variant, project.root)
+            )
+            span.set_io(output=result.answer)
+            return result

@@ -7,8 +7,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
+from kilab.agents.mcp_config import McpServer
 from kilab.agents.profiles import ModelProfile
 from kilab.tools.settings import ChunkingSettings, IndexSettings
 
@@ -41,6 +50,32 @@ class AgentSpec(Spec):
     prompt: str | None = Field(None, description="Prompt file, relative to this YAML file.")
     tools: list[str] = Field(default_factory=list, description="Registered tools it may call.")
     settings: dict[str, Any] = Field(default_factory=dict, description="The role's own settings.")
+    mcp_servers: dict[Name, McpServer] = Field(
+        default_factory=dict,
+        alias="mcpServers",
+        description="MCP servers whose tools it may call, as other MCP clients declare them.",
+    )
+    mcp_tools: list[Annotated[str, StringConstraints(min_length=1)]] = Field(
+        default_factory=list,
+        description="Allowlist of MCP tools: glob patterns over 'tool' or 'server.tool'.",
+    )
+
+    @field_validator("mcp_tools")
+    @classmethod
+    def _allowlist_needs_servers(cls, patterns: list[str], info: ValidationInfo) -> list[str]:
+        servers = info.data.get("mcp_servers")
+        if patterns and not servers and servers is not None:
+            raise ValueError("mcp_tools names tools, but the agent declares no mcpServers")
+        return patterns
+
+    @model_validator(mode="after")
+    def _servers_need_allowlist(self) -> AgentSpec:
+        if self.mcp_servers and not self.mcp_tools:
+            raise ValueError(
+                "an agent with mcpServers lists the tools it may call in mcp_tools "
+                "(glob patterns such as 'lovdata.*'); none are allowed by default"
+            )
+        return self
 
 
 class CorpusSpec(Spec):

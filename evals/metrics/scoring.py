@@ -6,6 +6,7 @@ import statistics
 from collections.abc import Sequence
 from typing import cast
 
+from kilab.core import telemetry
 from kilab.evals.datasets import Case
 from kilab.evals.metrics.base import AnyMetric, Metric, passes
 from kilab.evals.records import CaseOutput
@@ -18,6 +19,20 @@ async def score_case(
     value)."""
     values: dict[str, float | None] = {}
     samples: dict[str, list[float]] = {}
+    with telemetry.evaluation_span("evaluate") as span:
+        span.set_io(input=output.answer)
+        await _score(metrics, case, output, values, samples)
+        span.set_io(output={k: v for k, v in values.items() if v is not None})
+    return values, samples
+
+
+async def _score(
+    metrics: Sequence[AnyMetric],
+    case: Case,
+    output: CaseOutput,
+    values: dict[str, float | None],
+    samples: dict[str, list[float]],
+) -> None:
     for metric in metrics:
         # Sampled metrics (the judge) have ``ascore``; checking the runtime Protocol with
         # isinstance for every metric of every case cost more than scoring most metrics.
@@ -29,7 +44,6 @@ async def score_case(
             values[metric.name] = statistics.fmean(drawn) if drawn else None
         else:
             values[metric.name] = cast(Metric, metric).score(case, output)
-    return values, samples
 
 
 def case_passed(

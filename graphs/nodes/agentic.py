@@ -28,7 +28,7 @@ from kilab.agents.loop import (
     recursion_limit,
 )
 from kilab.agents.tools import Found, ToolEnv, found
-from kilab.graphs.agent_tools import build_tools
+from kilab.graphs.agent_tools import build_agent_tools
 from kilab.graphs.context import AgentBinding, BuildContext
 from kilab.graphs.registry import RefTo, role, tool
 from kilab.graphs.state import GraphState, Passage, ToolCall, Usage
@@ -257,7 +257,8 @@ def build_researcher(
         context.corpus_source(settings.corpus), settings.search_mode, context.cache_dir
     )
     env = ToolEnv(retriever, k=settings.k, document_chars=min(4000, settings.document_chars))
-    tools = build_tools(agent.spec.tools, env, agent.name)
+    folder = context.project.agents[agent.name].file.parent
+    tools = build_agent_tools(agent.spec, env, folder, agent.name)
     return ResearcherNode(
         agent.name,
         agent.prompt,

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from kilab.agents.types import ModelUsage
-from kilab.core.telemetry import content_enabled, tool_span
+from kilab.core.telemetry import Document, retrieval_span
 from kilab.graphs.context import BuildContext
 from kilab.graphs.inline import cpu_only
 from kilab.graphs.nodes.convert import usage_update
@@ -79,8 +79,9 @@ def build_search(context: BuildContext, params: SearchParams) -> Callable[[Graph
 
     def search(state: GraphState) -> GraphState:
         question = state["question"]
-        with tool_span(
-            "search",
+        with retrieval_span(
+            params.corpus,
+            question,
             {
                 "kilab.corpus": params.corpus,
                 "kilab.search.k": params.k,
@@ -88,13 +89,16 @@ def build_search(context: BuildContext, params: SearchParams) -> Callable[[Graph
             },
         ) as span:
             hits = retriever.search(question, params.k, params.filters or None)
-            span.set(
-                {
-                    "kilab.search.hits": len(hits),
-                    "kilab.search.ids": [h.chunk.id for h in hits],
-                    "kilab.search.query": question if content_enabled() else None,
-                }
-            )
+            if span.recording:
+                span.set(
+                    {"kilab.search.hits": len(hits), "kilab.search.ids": [h.chunk.id for h in hits]}
+                )
+                span.set_documents(
+                    [
+                        Document(h.chunk.id, float(h.score), h.chunk.text, h.chunk.title)
+                        for h in hits
+                    ]
+                )
         wanted = terms(question)
         found = [
             h.passage(statistics.coverage(wanted, f"{h.chunk.title} {h.chunk.text}")) for h in hits

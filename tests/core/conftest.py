@@ -4,6 +4,7 @@ husleie project whose roles talk to a respx-mocked OpenAI-compatible endpoint.""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import structlog
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from kilab.agents.resilience import reset_limits
+from kilab.agents.testing import completion
 from kilab.core.telemetry import TelemetrySettings
 from kilab.core.telemetry.logs import reset_logging
 from kilab.core.telemetry.traces import configure_tracing, shutdown_tracing
@@ -70,3 +72,21 @@ def mocked_configs(configs: Path) -> Path:
         encoding="utf-8",
     )
     return configs
+
+
+def husleie_reply(body: dict[str, object]) -> dict[str, object]:
+    """The chat completion an OpenAI-compatible model gives the husleie roles: the reviewer
+    (structured output) approves, the drafter answers citing the first source it was shown."""
+    if "response_format" in body or "tools" in body:
+        verdict = {"verdict": "approved", "findings": []}
+        return completion(
+            json.dumps(verdict),
+            tool_args=verdict if "tools" in body else None,
+            prompt_tokens=400,
+            completion_tokens=12,
+        )
+    messages = body["messages"]
+    assert isinstance(messages, list)
+    found = re.search(r'<kilde id="([^"]+)"', str(messages[-1]["content"]))
+    cited = f" [{found.group(1)}]" if found else ""
+    return completion(f"Seks måneders leie.{cited}", prompt_tokens=900, completion_tokens=60)

@@ -1,4 +1,4 @@
-"""OTLP over HTTP: a run's spans arrive at a real receiver on 127.0.0.1 as one full tree."""
+"""OTLP over HTTP: a run's spans arrive at a real receiver on 127.0.0.1, one trace per case."""
 
 from __future__ import annotations
 
@@ -68,6 +68,7 @@ class _Handler(BaseHTTPRequestHandler):
                             "id": span.span_id.hex(),
                             "parent": span.parent_span_id.hex(),
                             "trace": span.trace_id.hex(),
+                            "links": [link.span_id.hex() for link in span.links],
                             "attributes": {a.key: _value(a.value) for a in span.attributes},
                         }
                     )
@@ -93,7 +94,7 @@ def receiver() -> Iterator[Receiver]:
     thread.join()
 
 
-def test_a_run_exported_over_otlp_arrives_with_the_full_span_tree(
+def test_a_run_exported_over_otlp_arrives_as_one_trace_per_case(
     receiver: Receiver, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.endpoint)
@@ -112,16 +113,23 @@ def test_a_run_exported_over_otlp_arrives_with_the_full_span_tree(
     assert receiver.services == {"kilab-otlp-test"}
     spans = receiver.spans
     by_id = {s["id"]: s for s in spans}
-    assert len(by_id) == len(spans) == 1 + 2 * (1 + 3 + 1)  # run; per case: case, 3 nodes, search
-    assert len({s["trace"] for s in spans}) == 1
-    root = next(s for s in spans if s["parent"] == "")
-    assert root["name"] == "run husleie"
+    # run; per case: case, 3 nodes, retrieval, evaluate
+    assert len(by_id) == len(spans) == 1 + 2 * (1 + 3 + 1 + 1)
+    assert len({s["trace"] for s in spans}) == 3  # the run's, and one per case
+    roots = [s for s in spans if s["parent"] == ""]
+    (root,) = [s for s in roots if s["name"] == "run husleie"]
     assert root["attributes"]["kilab.run.id"] == report.run.id
 
     def children(span: dict[str, object]) -> list[dict[str, object]]:
         return [s for s in spans if s["parent"] == span["id"]]
 
-    cases = children(root)
+    assert children(root) == []
+    cases = [s for s in roots if s is not root]
+    assert all(c["links"] == [root["id"]] for c in cases)
+    assert {c["attributes"]["session.id"] for c in cases} == {report.run.id}  # type: ignore[index]
+    for case in cases:
+        trace = {s["id"] for s in spans if s["trace"] == case["trace"]}
+        assert len(trace) == 6
     assert sorted(c["attributes"]["kilab.case.id"] for c in cases) == [  # type: ignore[index]
         "husleie-001",
         "husleie-002",
@@ -129,19 +137,21 @@ def test_a_run_exported_over_otlp_arrives_with_the_full_span_tree(
     for case in cases:
         nodes = children(case)
         assert sorted(str(n["name"]) for n in nodes) == [
+            "evaluate",
             "node draft",
             "node retrieve",
             "node review",
         ]
         retrieve = next(n for n in nodes if n["name"] == "node retrieve")
         (search,) = children(retrieve)
-        assert search["name"] == "execute_tool search"
+        assert search["name"] == "retrieval eiendomslover"
+        assert search["attributes"]["openinference.span.kind"] == "RETRIEVER"  # type: ignore[index]
         assert search["attributes"]["kilab.search.hits"] == 5  # type: ignore[index]
         assert len(search["attributes"]["kilab.search.ids"]) == 5  # type: ignore[index, arg-type]
 
 
 @pytest.mark.integration
-def test_kilab_eval_with_kilab_traces_otlp_exports_before_it_exits(
+def test_kilab_eval_exports_over_otlp_with_only_the_standard_endpoint_variable(
     receiver: Receiver, tmp_path: Path
 ) -> None:
     dataset = write_dataset(tmp_path / "d.jsonl", 2)
@@ -149,11 +159,12 @@ def test_kilab_eval_with_kilab_traces_otlp_exports_before_it_exits(
         **os.environ,
         "KILAB_HOME": str(tmp_path),
         "KILAB_CACHE": str(tmp_path / "cache"),
-        "KILAB_TRACES": "otlp",
         "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
         "KILAB_LOG_FORMAT": "json",
         "NO_COLOR": "1",
     }
+    for name in ("KILAB_TRACES", "OTEL_TRACES_EXPORTER", "OTEL_SDK_DISABLED"):
+        env.pop(name, None)
     done = subprocess.run(
         [
             sys.executable,
@@ -179,9 +190,9 @@ def test_kilab_eval_with_kilab_traces_otlp_exports_before_it_exits(
     names = sorted(str(s["name"]) for s in receiver.spans)
     assert names == sorted(
         ["run husleie", "case husleie-001", "case husleie-002"]
-        + 2 * ["node retrieve", "node draft", "node review", "execute_tool search"]
+        + 2 * ["node retrieve", "node draft", "node review", "retrieval eiendomslover", "evaluate"]
     )
-    assert len({s["trace"] for s in receiver.spans}) == 1
+    assert len({s["trace"] for s in receiver.spans}) == 3
     store = SqliteRunStore(tmp_path / "runs.sqlite")
     try:
         (run,) = store.list_runs("husleie")
@@ -189,5 +200,5 @@ def test_kilab_eval_with_kilab_traces_otlp_exports_before_it_exits(
     finally:
         store.close()
     exported = {s["id"] for s in receiver.spans}
-    assert all(len(r.spans) == 5 for r in stored)
+    assert all(len(r.spans) == 6 for r in stored)
     assert all(s["span_id"] in exported for r in stored for s in r.spans)

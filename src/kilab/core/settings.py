@@ -20,9 +20,14 @@ applies on the next call. The one other use is the API key a model profile names
 | ``KILAB_LOG_KEY`` | the secret that signs promotion records (HMAC-SHA256) | unset (unsigned) |
 | ``KILAB_LOG_LEVEL`` | debug, info, warning, error, critical | ``warning`` |
 | ``KILAB_LOG_FORMAT`` | auto, console, json | ``auto`` |
-| ``KILAB_TRACES`` | none, or console, otlp, jsonl, store (comma-separated) | ``none`` |
+| ``KILAB_TRACES`` | none, or console, otlp, jsonl, store (comma-separated) | from ``OTEL_*`` |
 | ``KILAB_TRACES_FILE`` | the JSONL trace file | ``$KILAB_HOME/traces.jsonl`` |
 | ``KILAB_TRACE_CONTENT`` | message contents in spans | off |
+| ``OTEL_TRACES_EXPORTER`` | otlp, console, none (when ``KILAB_TRACES`` is unset) | unset |
+| ``OTEL_EXPORTER_OTLP_ENDPOINT`` | set alone (or ``…_TRACES_ENDPOINT``): export over OTLP | unset |
+| ``OTEL_EXPORTER_OTLP_PROTOCOL`` | http/protobuf, or grpc (needs its exporter) | http/protobuf |
+| ``OTEL_SDK_DISABLED`` | true: no spans, whatever else says | false |
+| ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`` | as ``KILAB_TRACE_CONTENT`` | off |
 | ``KILAB_DATABASE_URL`` | PostgreSQL for the shared service's stores | unset (SQLite) |
 | ``OTEL_SERVICE_NAME`` | the service name of exported spans | ``kilab`` |
 
@@ -115,13 +120,20 @@ class TelemetrySettings:
         log_level: ``KILAB_LOG_LEVEL``: debug, info, warning (default), error, critical.
         log_format: ``KILAB_LOG_FORMAT``: auto (pretty in a terminal, JSON otherwise),
             console or json.
-        traces: ``KILAB_TRACES``: none (default) or a comma-separated list of console, otlp,
-            jsonl and store. Any of them also stores each case's spans with its result;
-            ``store`` does only that.
+        traces: ``KILAB_TRACES``: none or a comma-separated list of console, otlp, jsonl
+            and store. Any of them also stores each case's spans with its result; ``store``
+            does only that. Unset, the standard variables decide: ``OTEL_TRACES_EXPORTER``
+            (otlp, console, none), else an ``OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT`` means
+            otlp; ``OTEL_SDK_DISABLED=true`` turns every exporter off.
         traces_file: ``KILAB_TRACES_FILE``: the JSONL file (default
             ``$KILAB_HOME/traces.jsonl``).
-        trace_content: ``KILAB_TRACE_CONTENT``: put message contents (prompts, replies,
-            questions) in spans; off by default, redacted either way.
+        trace_content: ``KILAB_TRACE_CONTENT`` (or the GenAI instrumentations'
+            ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT``): put message contents
+            (prompts, replies, questions, retrieved texts) in spans; off by default, redacted
+            either way.
+        otlp_protocol: ``OTEL_EXPORTER_OTLP_TRACES_PROTOCOL`` or ``…_OTLP_PROTOCOL``:
+            http/protobuf (default) or grpc. The exporter reads endpoint, headers, timeout
+            and compression from the standard variables itself.
     """
 
     log_level: str = "warning"
@@ -129,6 +141,7 @@ class TelemetrySettings:
     traces: tuple[TraceExporter, ...] = ()
     traces_file: Path = DEFAULT_HOME / "traces.jsonl"
     trace_content: bool = False
+    otlp_protocol: str = "http/protobuf"
 
     @property
     def tracing(self) -> bool:
@@ -174,6 +187,34 @@ def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
     return value
 
 
+# OTEL_TRACES_EXPORTER values kilab can honour, as kilab's own exporter names.
+_OTEL_EXPORTERS: tuple[str, ...] = ("otlp", "console", "none")
+
+
+def _trace_exporters(env: Mapping[str, str]) -> tuple[TraceExporter, ...]:
+    """``KILAB_TRACES`` when set; else what the standard OpenTelemetry variables say."""
+    if _flag(env.get("OTEL_SDK_DISABLED", "")):
+        return ()
+    given = env.get("KILAB_TRACES", "").strip()
+    allowed: tuple[str, ...]
+    if given:
+        name, allowed = "KILAB_TRACES", (*TRACE_EXPORTERS, "none")
+    elif env.get("OTEL_TRACES_EXPORTER", "").strip():
+        name, allowed = "OTEL_TRACES_EXPORTER", _OTEL_EXPORTERS
+        given = env["OTEL_TRACES_EXPORTER"]
+    elif env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or env.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
+        return ("otlp",)
+    else:
+        return ()
+    traces: list[TraceExporter] = []
+    for wanted in (t.strip().lower() for t in given.split(",")):
+        if wanted in ("none", "off", ""):
+            continue
+        _choice(name, wanted, allowed)
+        traces.append(wanted)  # type: ignore[arg-type]
+    return tuple(dict.fromkeys(traces))
+
+
 def telemetry_settings(env: Mapping[str, str] | None = None) -> TelemetrySettings:
     """How to log and trace, as the environment says now.
 
@@ -183,20 +224,26 @@ def telemetry_settings(env: Mapping[str, str] | None = None) -> TelemetrySetting
     env = os.environ if env is None else env
     level = _choice("KILAB_LOG_LEVEL", env.get("KILAB_LOG_LEVEL", "warning").lower(), LOG_LEVELS)
     fmt = _choice("KILAB_LOG_FORMAT", env.get("KILAB_LOG_FORMAT", "auto").lower(), LOG_FORMATS)
-    wanted = [t.strip().lower() for t in env.get("KILAB_TRACES", "none").split(",") if t.strip()]
-    traces: list[TraceExporter] = []
-    for name in wanted:
-        if name in ("none", "off", ""):
-            continue
-        _choice("KILAB_TRACES", name, (*TRACE_EXPORTERS, "none"))
-        traces.append(name)  # type: ignore[arg-type]
+    traces = _trace_exporters(env)
     home = Path(env.get("KILAB_HOME") or DEFAULT_HOME)
     return TelemetrySettings(
         log_level=level,
         log_format=fmt,  # type: ignore[arg-type]
-        traces=tuple(dict.fromkeys(traces)),
+        traces=traces,
         traces_file=Path(env.get("KILAB_TRACES_FILE") or home / "traces.jsonl"),
-        trace_content=_flag(env.get("KILAB_TRACE_CONTENT", "")),
+        trace_content=_flag(
+            env.get("KILAB_TRACE_CONTENT")
+            or env.get("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "")
+        ),
+        otlp_protocol=_choice(
+            "OTEL_EXPORTER_OTLP_PROTOCOL",
+            (
+                env.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
+                or env.get("OTEL_EXPORTER_OTLP_PROTOCOL")
+                or "http/protobuf"
+            ).strip(),
+            ("http/protobuf", "grpc"),
+        ),
     )
 
 

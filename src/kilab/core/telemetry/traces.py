@@ -20,6 +20,7 @@ from opentelemetry.sdk.trace.export import (
     SpanExporter,
 )
 
+from kilab.core.errors import UserError
 from kilab.core.settings import TelemetrySettings
 from kilab.core.settings import settings as current_settings
 from kilab.core.telemetry.export import CaseCollector, JsonlExporter, RedactingExporter
@@ -34,11 +35,29 @@ def _exporter(name: str, settings: TelemetrySettings) -> SpanExporter | None:
     if name == "jsonl":
         return JsonlExporter(settings.traces_file)
     if name == "otlp":
-        # Reads OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT and _HEADERS itself.
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-
-        return OTLPSpanExporter()
+        return _otlp(settings.otlp_protocol)
     return None  # "store": the collector alone
+
+
+def _otlp(protocol: str) -> SpanExporter:
+    """The OTLP exporter; it reads OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT, _HEADERS, _TIMEOUT
+    and _COMPRESSION itself."""
+    if protocol == "grpc":
+        try:
+            from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (  # type: ignore[import-not-found,unused-ignore]
+                OTLPSpanExporter as GrpcExporter,
+            )
+        except ImportError:
+            raise UserError(
+                "OTEL_EXPORTER_OTLP_PROTOCOL=grpc needs the gRPC exporter: "
+                "pip install opentelemetry-exporter-otlp-proto-grpc "
+                "(or use http/protobuf, which kilab ships with)"
+            ) from None
+        exporter: SpanExporter = GrpcExporter()
+        return exporter
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+    return OTLPSpanExporter()
 
 
 def configure_tracing(settings: TelemetrySettings, exporters: Sequence[SpanExporter] = ()) -> None:
