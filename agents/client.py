@@ -110,6 +110,10 @@ class ModelClient:
             self._model = chat_model(self.profile)
         return self._model
 
+    def set_up(self) -> None:
+        """Build the chat model and its HTTP client now rather than on the first call."""
+        _ = self.model
+
     # -- keys and bookkeeping ------------------------------------------------------------
 
     def _key(

@@ -60,6 +60,10 @@ class LLMDrafter:
         self.system_prompt = system_prompt
         self.client = client or ModelClient(profile, use_cache=use_cache, cache_dir=cache_dir)
 
+    def set_up(self) -> None:
+        """Start the model client before the first question."""
+        self.client.set_up()
+
     def _messages(
         self, question: str, passages: Sequence[Passage], feedback: Sequence[ReviewFinding]
     ) -> list:  # type: ignore[type-arg]
@@ -118,6 +122,10 @@ class LLMReviewer:
         self.settings = settings
         self.system_prompt = system_prompt
         self.client = client or ModelClient(profile, use_cache=use_cache, cache_dir=cache_dir)
+
+    def set_up(self) -> None:
+        """Start the model client before the first question."""
+        self.client.set_up()
 
     def _combined(
         self, rules: list[ReviewFinding], model: VerdictModel, usage: ModelUsage
@@ -181,6 +189,10 @@ class LLMJudge:
     ) -> None:
         self.profile = profile
         self.client = client or ModelClient(profile, use_cache=use_cache, cache_dir=cache_dir)
+
+    def set_up(self) -> None:
+        """Start the model client before the first question."""
+        self.client.set_up()
 
     def _params(self, index: int, samples: int) -> dict[str, float | int]:
         if samples == 1:

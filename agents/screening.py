@@ -44,6 +44,10 @@ class ModelInjectionClassifier:
     def __init__(self, profile: ModelProfile, *, use_cache: bool, cache_dir: Path) -> None:
         self._client = ModelClient(profile, use_cache=use_cache, cache_dir=cache_dir)
 
+    def set_up(self) -> None:
+        """Start the model client before the first passage."""
+        self._client.set_up()
+
     def classify(self, passage: Passage) -> tuple[InjectionVerdict, ModelUsage]:
         """The verdict on one passage and what asking cost."""
         return self._client.structured(self._messages(passage), InjectionVerdict)

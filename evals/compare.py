@@ -9,13 +9,11 @@ Cohen's d_z as effect size. Cases whose pass/fail flipped come first, regression
 
 from __future__ import annotations
 
-import itertools
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from kilab.core.errors import NotFoundError
@@ -23,14 +21,24 @@ from kilab.evals.harness import EvalReport, build_report
 from kilab.evals.metrics.base import Aggregate, Direction
 from kilab.evals.metrics.display import format_value
 from kilab.evals.records import CaseResult, RunInfo
-from kilab.evals.stats import RESAMPLES, Estimate, paired_difference, per_case_values
+from kilab.evals.stats import ALPHA as ALPHA
+from kilab.evals.stats import EXACT_MAX as EXACT_MAX
+from kilab.evals.stats import PERMUTATIONS as PERMUTATIONS
+from kilab.evals.stats import (
+    RESAMPLES,
+    Change,
+    Estimate,
+    cohens_dz,
+    paired_difference,
+    paired_differences,
+    paired_verdict,
+    per_case_values,
+    permutation_test,
+)
 from kilab.evals.store import RunStore, resolve_run
 
-EXACT_MAX = 16
-PERMUTATIONS = 20000
-ALPHA = 0.05
 OPERATIONAL = ("latency", "tokens", "cost")
-Verdict = Literal["better", "worse", "no significant difference", "no shared values"]
+Verdict = Literal[Change, "no shared values"]
 
 
 class _Model(BaseModel):
@@ -142,52 +150,6 @@ class Side:
         return [r for r in self.report.results if r.variant == self.variant]
 
 
-# ---------------------------------------------------------------- statistics
-
-
-def permutation_test(
-    diffs: Sequence[float], *, seed: int = 0, resamples: int = PERMUTATIONS
-) -> float:
-    """Two-sided paired permutation (sign-flip) test of mean difference 0.
-
-    Under the null, each case's difference is as likely to have the other sign. Exact (all
-    2^n sign patterns) for n ≤ ``EXACT_MAX``; otherwise Monte Carlo with ``resamples``
-    patterns, counting the observed one (so p is never 0).
-
-    Args:
-        diffs: Per-case differences.
-        seed: Seeds the Monte Carlo patterns.
-        resamples: Number of random sign patterns above ``EXACT_MAX`` cases.
-    """
-    data = np.asarray(diffs, dtype=float)
-    if data.size == 0:
-        raise ValueError("no differences")
-    observed = abs(data.mean())
-    if np.all(data == 0):
-        return 1.0
-    # Rounding would otherwise let equal means differ in the last bit.
-    tolerance = 1e-12 * max(1.0, observed)
-    if data.size <= EXACT_MAX:
-        signs = np.array(list(itertools.product((1.0, -1.0), repeat=data.size)))
-        means = np.abs((signs * data).mean(axis=1))
-        return float(np.mean(means >= observed - tolerance))
-    rng = np.random.default_rng(seed)
-    signs = rng.choice((1.0, -1.0), size=(resamples, data.size))
-    means = np.abs((signs * data).mean(axis=1))
-    return float((np.sum(means >= observed - tolerance) + 1) / (resamples + 1))
-
-
-def cohens_dz(diffs: Sequence[float]) -> float | None:
-    """Cohen's d_z: mean paired difference over its sample SD (None when the SD is 0)."""
-    data = np.asarray(diffs, dtype=float)
-    if data.size < 2:
-        return None
-    sd = float(data.std(ddof=1))
-    if sd <= 1e-12 * max(1.0, abs(float(data.mean()))):  # equal values, up to rounding
-        return None
-    return float(data.mean()) / sd
-
-
 # ---------------------------------------------------------------- loading
 
 
@@ -253,18 +215,6 @@ def _pass_rates(results: Sequence[CaseResult]) -> dict[str, float]:
     return {case_id: sum(ps) / len(ps) for case_id, ps in grouped.items()}
 
 
-def _verdict(direction: Direction, low: float, high: float, p_value: float) -> Verdict:
-    # Both must agree: with few cases a percentile bootstrap CI can exclude 0 on a
-    # handful of differences that the permutation test rightly calls chance.
-    if p_value >= ALPHA:
-        return "no significant difference"
-    if low > 0:
-        return "better" if direction == "higher" else "worse"
-    if high < 0:
-        return "worse" if direction == "higher" else "better"
-    return "no significant difference"
-
-
 def compare_metric(
     metric: str,
     direction: Direction,
@@ -298,8 +248,7 @@ def compare_metric(
             diff=None, low=None, high=None, n=0, p_value=None, effect_size=None,
             verdict="no shared values",
         )  # fmt: skip
-    shared = sorted(set(values_a) & set(values_b))
-    diffs = [values_b[c] - values_a[c] for c in shared]
+    _, diffs = paired_differences(values_b, values_a)
     p_value = permutation_test(diffs, seed=seed)
     return MetricComparison(
         metric=metric,
@@ -313,7 +262,7 @@ def compare_metric(
         n=n,
         p_value=p_value,
         effect_size=cohens_dz(diffs),
-        verdict=_verdict(direction, low, high, p_value),
+        verdict=paired_verdict(direction, low, high, p_value),
     )
 
 

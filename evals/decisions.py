@@ -6,13 +6,33 @@ from collections.abc import Sequence
 
 from kilab.core.errors import NotFoundError, UserError
 from kilab.evals.calibration import CalibrationLog, CalibrationRecord
-from kilab.evals.gates import Baseline, GateDecision, evaluate_gate
+from kilab.evals.gates import Baseline, GateDecision, RuleResult, evaluate_gate
 from kilab.evals.harness import EvalReport, build_report
 from kilab.evals.promotion import PromotionLog, PromotionRecord, RuleRecord, ScoreRecord, next_stage
 from kilab.evals.records import RunInfo
 from kilab.evals.store import RunStore, resolve_run
 from kilab.graphs.project import Project
-from kilab.graphs.specs import STAGES, Stage
+from kilab.graphs.specs import STAGES, PilotSpec, Stage
+
+# Stages whose gates judge held-out data only, when a pilot declares dev and test data.
+HELD_OUT_STAGES: tuple[Stage, ...] = ("pilot", "production")
+
+
+def split_rule(spec: PilotSpec, report: EvalReport, stage: Stage) -> RuleResult | None:
+    """For a pilot with dev and test data, the rule that its pilot and production gates
+    are judged on the test split alone (None: no such rule applies)."""
+    if not spec.split or stage not in HELD_OUT_STAGES:
+        return None
+    run = report.run
+    if run.split == "test":
+        return RuleResult("test split", True, f"judged on the test split ({run.dataset})")
+    used = "the dev split" if run.split == "dev" else f"another dataset ({run.dataset})"
+    return RuleResult(
+        "test split",
+        False,
+        f"the {stage} gate is judged on the test split only; this run used {used}: "
+        f"run kilab eval {spec.name} without --split or --dataset",
+    )
 
 
 def _baseline(
@@ -75,6 +95,7 @@ def decide(
     stage = target_stage(log, pilot, stage)
     gate = spec.gates.get(stage)
     calibrations = calibration_log().latest() if gate is not None and gate.judge else {}
+    held_out = split_rule(spec, report, stage) if gate is not None else None
     decisions = []
     for variant in variants or report.run.variants:
         if variant not in report.summaries:
@@ -85,18 +106,21 @@ def decide(
         baseline = None
         if gate is not None and gate.no_regression_vs:
             baseline = _baseline(store, log, pilot, gate.no_regression_vs, variant)
-        decisions.append(
-            evaluate_gate(
-                gate,
-                stage,
-                report.summaries[variant],
-                report.results,
-                baseline,
-                seed=report.run.seed,
-                judges=report.run.judges,
-                calibrations=calibrations,
-            )
+        decision = evaluate_gate(
+            gate,
+            stage,
+            report.summaries[variant],
+            report.results,
+            baseline,
+            seed=report.run.seed,
+            judges=report.run.judges,
+            calibrations=calibrations,
         )
+        if held_out is not None:
+            decision = GateDecision(
+                decision.stage, decision.variant, [held_out, *decision.rules], decision.declared
+            )
+        decisions.append(decision)
     return decisions
 
 

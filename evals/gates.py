@@ -16,7 +16,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from kilab.evals.records import CaseResult
-from kilab.evals.stats import Estimate, VariantSummary, paired_difference, per_case_values
+from kilab.evals.stats import (
+    Estimate,
+    VariantSummary,
+    paired_difference,
+    paired_differences,
+    paired_verdict,
+    per_case_values,
+    permutation_test,
+)
 from kilab.graphs.specs import GateSpec, JudgeGateSpec, Stage
 
 if TYPE_CHECKING:
@@ -128,14 +136,16 @@ def _regression_rules(
         if n == 0:
             rules.append(RuleResult(name, False, f"no case shared with {baseline.run_id}", metric))
             continue
-        lower_is_better = estimate is not None and estimate.direction == "lower"
-        worse = low > 0 if lower_is_better else high < 0
+        direction = estimate.direction if estimate is not None else "higher"
+        # The same evidence as `kilab compare`: CI and permutation test must both agree.
+        p_value = permutation_test(paired_differences(current, before)[1], seed=seed)
+        worse = paired_verdict(direction, low, high, p_value) == "worse"
         verdict = "significantly worse" if worse else "no significant drop"
         rules.append(
             RuleResult(
                 name,
                 not worse,
-                f"Δ {mean:+.3f} [{low:+.3f}, {high:+.3f}] vs {baseline.run_id}"
+                f"Δ {mean:+.3f} [{low:+.3f}, {high:+.3f}], p {p_value:.3f} vs {baseline.run_id}"
                 f"/{baseline.variant} over {n} shared cases: {verdict}",
                 metric,
             )

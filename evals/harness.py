@@ -5,24 +5,31 @@ hash (``kilab.evals.keys``). A case that raises is recorded with its error and t
 Resuming a run computes only the keys it lacks (errored ones are retried); a key already
 computed by any run in the store is copied instead of computed again unless ``use_cache`` is
 off.
+
+Comparisons between variants are fair by construction: every variant's set-up (compiling,
+loading indexes and models, starting clients) is done and timed before the first case and
+stored on the run as its set-up time, and the cases of all variants then run interleaved in
+an order drawn from the run's seed, counterbalanced (each variant runs first equally often),
+so that neither warm caches nor a loaded machine favour one variant.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel
 
 from kilab.core import telemetry
 from kilab.core.errors import UserError
-from kilab.evals import keys
+from kilab.evals import keys, leases
 from kilab.evals.datasets import Case, Dataset, load_dataset
 from kilab.evals.metrics import AnyMetric, resolve_metrics, score_case
 from kilab.evals.passing import PassRule, failed_rules, pass_rules, rule_metrics
@@ -32,6 +39,7 @@ from kilab.evals.records import (
     CaseResult,
     FindingRecord,
     RunInfo,
+    RunLease,
     ToolCallRecord,
     UsageRecord,
 )
@@ -41,7 +49,7 @@ from kilab.graphs.compiler import CompiledGraph, compile_graph
 from kilab.graphs.context import BuildContext, variant_of
 from kilab.graphs.project import Project
 from kilab.graphs.runner import GraphResult, arun_question
-from kilab.graphs.specs import PilotSpec
+from kilab.graphs.specs import PilotSpec, Split
 
 
 class ProgressSink(Protocol):
@@ -65,9 +73,11 @@ class EvalOptions:
         repeats: Runs of each case and variant.
         concurrency: Cases in flight at once.
         dataset: Another dataset of the same form than the pilot's.
+        split: ``dev`` or ``test`` of a pilot that declares both (None: test, which the
+            gates judge); ignored when ``dataset`` is given.
         resume: A run id to finish instead of starting a new run.
         use_cache: Reuse results of equal keys from earlier runs, and cached indexes.
-        seed: Seed of the bootstrap.
+        seed: Seed of the bootstrap and of the order the cases run in.
         cache_dir: Index cache folder (None: the settings' default).
         judge: The judge metric, when a judge profile is configured.
         correctness: The ``answer_correct`` metric, when a judge profile is configured.
@@ -77,6 +87,7 @@ class EvalOptions:
     repeats: int = 1
     concurrency: int = 8
     dataset: Path | None = None
+    split: Split | None = None
     resume: str | None = None
     use_cache: bool = True
     seed: int = 0
@@ -155,6 +166,27 @@ def quarantine_findings(quarantined: Sequence[Mapping[str, Any]]) -> list[Findin
         )
         for q in quarantined
     ]
+
+
+def interleaved(jobs: Sequence[_Job], seed: int) -> list[_Job]:
+    """The jobs in a counterbalanced order drawn from ``seed``.
+
+    The runs of one case and repeat form a block; blocks come in a random order, and within
+    block *i* the variants take turns in the order rotated by *i*, so every variant runs
+    first in as many blocks as every other. A variant thus neither pays more often for what
+    the first visit of a question warms (a query vector, a screened passage) nor meets a
+    different state of the machine than its rival, which runs beside it.
+    """
+    blocks: dict[tuple[str, int], list[_Job]] = {}
+    for job in jobs:
+        blocks.setdefault((job.case.id, job.repeat), []).append(job)
+    order = list(blocks.values())
+    random.Random(seed).shuffle(order)
+    mixed = []
+    for index, block in enumerate(order):
+        turn = index % len(block)
+        mixed.extend(block[turn:] + block[:turn])
+    return mixed
 
 
 def _variants(pilot: PilotSpec, wanted: Sequence[str] | None) -> list[str]:
@@ -242,19 +274,27 @@ class Harness:
         skipped_metrics: list[str],
         resumed: int,
         contexts: dict[str, BuildContext],
+        lease: RunLease | None = None,
     ) -> None:
         self.project, self.pilot, self.store, self.options = project, pilot, store, options
+        self.lease = lease
         self.run_info, self.jobs, self.metrics = run, jobs, metrics
         self.skipped_metrics, self.resumed = skipped_metrics, resumed
         self._contexts = contexts
         self._graphs: dict[str, CompiledGraph] = {}
         self.rules: list[PassRule] = pass_rules(project.pilot(pilot).pass_, metrics)
+        self._setup_s: dict[str, float] = {}
 
     @classmethod
     def prepare(
         cls, project: Project, pilot: str, store: RunStore, options: EvalOptions
     ) -> Harness:
-        """Load the dataset, work out every key, and create (or reopen) the run."""
+        """Load the dataset, work out every key, and create (or reopen) the run, holding its
+        lease (``kilab.evals.leases``) from before the run is touched.
+
+        Raises:
+            RunBusy: Another live process is computing the run.
+        """
         spec = project.pilot(pilot)
         # the pass rules read their metrics, listed or not (correctness by default)
         metrics = resolve_metrics(
@@ -276,10 +316,14 @@ class Harness:
                 )
             dataset = load_dataset(run.dataset)
             variants, repeats = run.variants, run.repeats
+            lease = leases.acquire(store, run.id)
             run = run.model_copy(update={"status": "running", "finished_at": None})
             store.update_run(run)
         else:
-            path = options.dataset or project.dataset_path(pilot)
+            path = options.dataset or project.dataset_path(pilot, options.split)
+            split: Literal["", "dev", "test"] = ""
+            if options.dataset is None and spec.split:
+                split = options.split or "test"
             dataset = load_dataset(path)
             variants = _variants(spec, options.variants)
             repeats = options.repeats
@@ -296,22 +340,45 @@ class Harness:
                 judges=_judges(metrics),
                 total=len(dataset.cases) * len(variants) * repeats,
                 seed=options.seed,
+                split=split,
             )
             store.create_run(run)
-        contexts = {
-            variant: BuildContext.for_pilot(
-                project, spec, variant, cache_dir=options.cache_dir, use_cache=options.use_cache
-            )
-            for variant in variants
-        }
-        jobs = _jobs(spec, contexts, dataset, repeats, options.judge, options.correctness)
+            lease = leases.acquire(store, run.id)
+        try:
+            contexts = {
+                variant: BuildContext.for_pilot(
+                    project, spec, variant, cache_dir=options.cache_dir, use_cache=options.use_cache
+                )
+                for variant in variants
+            }
+            jobs = _jobs(spec, contexts, dataset, repeats, options.judge, options.correctness)
+        except BaseException:
+            store.release_lease(run.id, lease.token)
+            raise
         resumed = len(store.result_keys(run.id)) if options.resume else 0
-        return cls(project, pilot, store, options, run, jobs, metrics, skipped, resumed, contexts)
+        return cls(
+            project, pilot, store, options, run, jobs, metrics, skipped, resumed, contexts, lease
+        )
 
     async def compile(self) -> None:
-        """Compile every variant's graph now (``run`` does it too, for the variants it needs)."""
-        for variant in dict.fromkeys(job.variant for job in self.jobs):
-            await asyncio.to_thread(self._compiled, variant)
+        """Set up every variant now (``run`` does it too, for the variants it needs)."""
+        await self.set_up(list(dict.fromkeys(job.variant for job in self.jobs)))
+
+    async def set_up(self, variants: Sequence[str]) -> dict[str, float]:
+        """Compile each variant's graph and run its nodes' set-up (``kilab.graphs.setup``),
+        one variant after the other, before any case; returns each variant's seconds.
+
+        Variants share what the process already holds (an index the first one loaded), so
+        a later variant's set-up can be shorter; none of it is inside a case's latency.
+        """
+        for variant in variants:
+            if variant in self._setup_s:
+                continue
+            started = time.perf_counter()
+            graph = await asyncio.to_thread(self._compiled, variant)
+            await asyncio.to_thread(graph.set_up)
+            self._setup_s[variant] = time.perf_counter() - started
+        return {v: self._setup_s[v] for v in variants}
 
     def _compiled(self, variant: str) -> CompiledGraph:
         if variant not in self._graphs:
@@ -386,14 +453,20 @@ class Harness:
         return remaining, reused
 
     async def run(self, progress: ProgressSink | None = None) -> EvalReport:
-        """Compute every missing key, then summarise the run."""
+        """Compute every missing key, then summarise the run; the run's lease is renewed
+        meanwhile and released at the end."""
+        lease, self.lease = self.lease or leases.acquire(self.store, self.run_info.id), None
+        async with leases.renewing(self.store, lease):
+            return await self._run(progress)
+
+    async def _run(self, progress: ProgressSink | None) -> EvalReport:
         started = time.perf_counter()
         done = self.store.result_keys(self.run_info.id)
         todo = [job for job in self.jobs if job.key not in done]
         if progress:
             progress.plan(len(self.jobs), len(self.jobs) - len(todo))
         todo, reused = self._reuse(todo, progress)
-        queue: Iterator[_Job] = iter(todo)
+        queue: Iterator[_Job] = iter(interleaved(todo, self.run_info.seed))
 
         async def worker() -> None:
             for job in queue:  # a shared iterator: each job is taken by exactly one worker
@@ -404,8 +477,11 @@ class Harness:
 
         status = "interrupted"
         try:
-            for variant in dict.fromkeys(job.variant for job in todo):
-                await asyncio.to_thread(self._compiled, variant)
+            setup_s = await self.set_up(list(dict.fromkeys(job.variant for job in todo)))
+            self.run_info = self.run_info.model_copy(
+                update={"setup_s": {**self.run_info.setup_s, **setup_s}}
+            )
+            self.store.update_run(self.run_info)
             workers = min(self.options.concurrency, max(1, len(todo)))
             with telemetry.run_span(self.run_info.id, self.pilot, self.run_info.variants):
                 await asyncio.gather(*(worker() for _ in range(workers)))

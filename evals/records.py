@@ -164,7 +164,11 @@ class RunInfo(_Record):
         status: running, finished or interrupted.
         created_at: When the run started.
         finished_at: When it finished (None while running).
-        seed: Seed of every bootstrap of this run.
+        seed: Seed of every bootstrap of this run, and of the order its cases run in.
+        split: ``dev`` or ``test`` when the run used that part of a pilot's data; "" for a
+            pilot with one dataset file or another dataset given for the run.
+        setup_s: Seconds each variant's set-up took (graph compiled, indexes and models
+            loaded, clients started), all before the first case, so never in a case's latency.
     """
 
     id: str
@@ -182,6 +186,8 @@ class RunInfo(_Record):
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     finished_at: datetime | None = None
     seed: int = 0
+    split: Literal["", "dev", "test"] = ""
+    setup_s: dict[str, float] = Field(default_factory=dict)
 
 
 class LogHead(_Record):
@@ -199,3 +205,40 @@ class LogHead(_Record):
     seq: int
     hash: str
     at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+
+class RunLease(_Record):
+    """Who computes a run now: taken at the start, renewed while it runs, released at the end.
+
+    A second ``kilab eval --resume`` of the same run sees the lease and refuses, naming its
+    holder; a lease that was not renewed in time (``expires_at`` passed), or whose process
+    on this host is gone, no longer holds the run.
+
+    Attributes:
+        run_id: The run.
+        token: Unique per holder; renewing and releasing need it.
+        host: The holder's host name.
+        pid: The holder's process id on that host.
+        acquired_at: When the holder took the run.
+        renewed_at: When it last said it is alive.
+        expires_at: When the lease lapses unless renewed.
+    """
+
+    run_id: str
+    token: str
+    host: str
+    pid: int
+    acquired_at: datetime
+    renewed_at: datetime
+    expires_at: datetime
+
+    def may_replace(self, current: RunLease | None, steal: str = "") -> bool:
+        """Whether this lease may take the place of ``current``: there is none, it has
+        lapsed (at this lease's ``renewed_at``), it is this holder's own (a renewal), or it is
+        the one the caller found dead and names in ``steal``."""
+        return (
+            current is None
+            or current.expires_at <= self.renewed_at
+            or current.token == self.token
+            or (bool(steal) and current.token == steal)
+        )

@@ -8,10 +8,12 @@ give the same numbers.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 
@@ -21,6 +23,13 @@ from kilab.evals.records import CaseResult
 
 RESAMPLES = 2000
 CONFIDENCE = 0.95
+EXACT_MAX = 16
+PERMUTATIONS = 20000
+ALPHA = 0.05
+# Paired values this close are equal: the same computation summed in another order (repeats
+# written back in a different order) differs in the last bits, and that is no difference.
+TIE_TOLERANCE = 1e-9
+Change = Literal["better", "worse", "no significant difference"]
 _QUANTILES = {"p50": 0.5, "p95": 0.95}
 
 
@@ -116,6 +125,23 @@ def bootstrap(
     return point, float(low), float(high)
 
 
+def paired_differences(
+    current: Mapping[str, float], baseline: Mapping[str, float]
+) -> tuple[list[str], list[float]]:
+    """The shared case ids (sorted) and (current − baseline) for each, equal values as 0.
+
+    Values within ``TIE_TOLERANCE`` (relative, at least absolute) count as exact ties, so
+    identical results never show a difference of rounding.
+    """
+    shared = sorted(set(current) & set(baseline))
+    diffs = []
+    for case_id in shared:
+        a, b = current[case_id], baseline[case_id]
+        tied = abs(a - b) <= TIE_TOLERANCE * max(1.0, abs(a), abs(b))
+        diffs.append(0.0 if tied else a - b)
+    return shared, diffs
+
+
 def paired_difference(
     current: Mapping[str, float],
     baseline: Mapping[str, float],
@@ -129,12 +155,70 @@ def paired_difference(
         (mean difference, lower bound, upper bound, number of shared cases); all NaN with
         n = 0 when no case is shared.
     """
-    shared = sorted(set(current) & set(baseline))
+    shared, diffs = paired_differences(current, baseline)
     if not shared:
         return math.nan, math.nan, math.nan, 0
-    diffs = [current[c] - baseline[c] for c in shared]
     mean, low, high = bootstrap(diffs, seed=seed, resamples=resamples)
     return mean, low, high, len(shared)
+
+
+def permutation_test(
+    diffs: Sequence[float], *, seed: int = 0, resamples: int = PERMUTATIONS
+) -> float:
+    """Two-sided paired permutation (sign-flip) test of mean difference 0.
+
+    Under the null, each case's difference is as likely to have the other sign. Exact (all
+    2^n sign patterns) for n ≤ ``EXACT_MAX``; otherwise Monte Carlo with ``resamples``
+    patterns, counting the observed one (so p is never 0).
+
+    Args:
+        diffs: Per-case differences.
+        seed: Seeds the Monte Carlo patterns.
+        resamples: Number of random sign patterns above ``EXACT_MAX`` cases.
+    """
+    data = np.asarray(diffs, dtype=float)
+    if data.size == 0:
+        raise ValueError("no differences")
+    observed = abs(data.mean())
+    if np.all(data == 0):
+        return 1.0
+    # Rounding would otherwise let equal means differ in the last bit.
+    tolerance = 1e-12 * max(1.0, observed)
+    if data.size <= EXACT_MAX:
+        signs = np.array(list(itertools.product((1.0, -1.0), repeat=data.size)))
+        means = np.abs((signs * data).mean(axis=1))
+        return float(np.mean(means >= observed - tolerance))
+    rng = np.random.default_rng(seed)
+    signs = rng.choice((1.0, -1.0), size=(resamples, data.size))
+    means = np.abs((signs * data).mean(axis=1))
+    return float((np.sum(means >= observed - tolerance) + 1) / (resamples + 1))
+
+
+def cohens_dz(diffs: Sequence[float]) -> float | None:
+    """Cohen's d_z: mean paired difference over its sample SD (None when the SD is 0)."""
+    data = np.asarray(diffs, dtype=float)
+    if data.size < 2:
+        return None
+    sd = float(data.std(ddof=1))
+    if sd <= 1e-12 * max(1.0, abs(float(data.mean()))):  # equal values, up to rounding
+        return None
+    return float(data.mean()) / sd
+
+
+def paired_verdict(direction: Direction, low: float, high: float, p_value: float) -> Change:
+    """better / worse (for the current side, by direction) or no significant difference.
+
+    Both the bootstrap CI and the permutation test must agree: with few cases, or many tied
+    ones, a percentile bootstrap CI can exclude 0 on a handful of differences that the
+    permutation test rightly calls chance.
+    """
+    if p_value >= ALPHA:
+        return "no significant difference"
+    if low > 0:
+        return "better" if direction == "higher" else "worse"
+    if high < 0:
+        return "worse" if direction == "higher" else "better"
+    return "no significant difference"
 
 
 def per_case_values(results: Sequence[CaseResult], metric: str) -> dict[str, float]:

@@ -79,14 +79,18 @@ def check_pilot(project: Project) -> list[Problem]:
                             key,
                         )
                     )
-        dataset = sourced.resolve(spec.dataset)
-        if not dataset.is_file():
-            problems.append(
-                Problem(sourced.locate("dataset"), f"no dataset file at {dataset}", "dataset")
-            )
-            continue
-        try:
-            load_dataset(dataset)
-        except ConfigError as exc:
-            problems.extend(exc.problems)
+        for role, file in spec.dataset_files().items():
+            dataset = sourced.resolve(file)
+            where: tuple[str, ...] = ("dataset",) if role == "dataset" else ("dataset", role)
+            if not dataset.is_file():
+                problems.append(
+                    Problem(
+                        sourced.locate(*where), f"no dataset file at {dataset}", ".".join(where)
+                    )
+                )
+                continue
+            try:
+                load_dataset(dataset)
+            except ConfigError as exc:
+                problems.extend(exc.problems)
     return problems

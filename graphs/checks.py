@@ -9,6 +9,7 @@ from pydantic import BaseModel, ValidationError
 from kilab.core.errors import Problem, did_you_mean
 from kilab.graphs import registry
 from kilab.graphs.agent_tools import agent_tool_names
+from kilab.graphs.overrides import OverrideError, resolve_override
 from kilab.graphs.paths import check_paths, is_outside
 from kilab.graphs.project import Project, Sourced, pydantic_problems
 from kilab.graphs.specs import END, START, AgentSpec, GraphSpec, PilotSpec
@@ -153,11 +154,18 @@ def _check_graph(project: Project, graph: Sourced[GraphSpec]) -> list[Problem]:
 def _check_pilot(project: Project, pilot: Sourced[PilotSpec]) -> list[Problem]:
     spec = pilot.spec
     problems = _name_problem(project, pilot, ("graph",), "graph", spec.graph)
-    if not is_outside(project, pilot, spec.dataset) and not pilot.resolve(spec.dataset).is_file():
-        problems.append(
-            Problem(pilot.locate("dataset"), f"dataset file {spec.dataset!r} not found", "dataset")
-        )
+    for role, file in spec.dataset_files().items():
+        if not is_outside(project, pilot, file) and not pilot.resolve(file).is_file():
+            where = ("dataset",) if role == "dataset" else ("dataset", role)
+            key = ".".join(where)
+            problems.append(Problem(pilot.locate(*where), f"dataset file {file!r} not found", key))
     graph = project.graphs.get(spec.graph)
+    if graph is not None:
+        for name, target in spec.tune.items():
+            try:
+                resolve_override(project, spec, target)
+            except OverrideError as exc:
+                problems.append(Problem(pilot.locate("tune", name), str(exc), f"tune.{name}"))
     for variant_name, variant in spec.variants.items():
         base = ("variants", variant_name)
         for node_name, overrides in variant.nodes.items():

@@ -22,6 +22,7 @@ from kilab.graphs import registry
 from kilab.graphs.context import BuildContext, variant_of
 from kilab.graphs.inline import InlinePolicy, is_cpu_only
 from kilab.graphs.project import Project
+from kilab.graphs.setup import SetUp, set_up_of
 from kilab.graphs.specs import END, START, GraphSpec
 from kilab.graphs.state import GraphState
 
@@ -33,12 +34,22 @@ _TERMINALS = {START: LG_START, END: LG_END}
 
 @dataclass(frozen=True, slots=True)
 class CompiledGraph:
-    """A runnable graph for one variant, with the spec it came from."""
+    """A runnable graph for one variant, with the spec it came from.
+
+    Attributes:
+        set_ups: What the nodes do once before their first visit (``kilab.graphs.setup``).
+    """
 
     spec: GraphSpec
     variant: str
     graph: CompiledStateGraph[Any, Any, Any, Any]
     recursion_limit: int
+    set_ups: tuple[SetUp, ...] = ()
+
+    def set_up(self) -> None:
+        """Load what every node loads on first use (indexes, models, clients), now."""
+        for set_up in self.set_ups:
+            set_up()
 
 
 def _node_impl(context: BuildContext, spec: GraphSpec, name: str) -> Any:
@@ -187,8 +198,12 @@ def compile_graph(
     """Build every node and wire edges, routes and loop limits into a LangGraph graph."""
     spec = context.project.graph(graph_name)
     builder: StateGraph[GraphState, Any, GraphState, GraphState] = StateGraph(GraphState)
+    set_ups: list[SetUp] = []
     for name in spec.nodes:
-        builder.add_node(name, _stamped(name, _node_impl(context, spec, name)))
+        impl = _node_impl(context, spec, name)
+        if (set_up := set_up_of(impl)) is not None:
+            set_ups.append(set_up)
+        builder.add_node(name, _stamped(name, impl))
     if spec.limits:
         builder.add_node(
             LIMIT_NODE, RunnableLambda(_limit_reached(dict(spec.limits)), name=LIMIT_NODE)
@@ -223,6 +238,7 @@ def compile_graph(
         context.variant_name,
         builder.compile(checkpointer=checkpointer, name=spec.name),
         recursion_limit=max(25, 4 * most_visits),
+        set_ups=tuple(set_ups),
     )
 
 

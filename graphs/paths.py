@@ -53,8 +53,10 @@ def check_paths(project: Project) -> list[Problem]:
             found = _outside(project, agent, ("prompt",), agent.spec.prompt)
             problems.extend([found] if found else [])
     for pilot in project.pilots.values():
-        found = _outside(project, pilot, ("dataset",), pilot.spec.dataset)
-        problems.extend([found] if found else [])
+        for role, file in pilot.spec.dataset_files().items():
+            where = ("dataset",) if role == "dataset" else ("dataset", role)
+            found = _outside(project, pilot, where, file)
+            problems.extend([found] if found else [])
     for corpus in project.corpora.values():
         for index, pattern in enumerate(corpus.spec.files):
             key = ("files", index)

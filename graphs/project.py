@@ -20,11 +20,21 @@ from kilab.core.errors import (
     Location,
     NotFoundError,
     Problem,
+    UserError,
     did_you_mean,
     suggesting,
 )
 from kilab.core.settings import settings
-from kilab.graphs.specs import KINDS, AgentSpec, CorpusSpec, GraphSpec, ModelsSpec, PilotSpec, Spec
+from kilab.graphs.specs import (
+    KINDS,
+    AgentSpec,
+    CorpusSpec,
+    GraphSpec,
+    ModelsSpec,
+    PilotSpec,
+    Spec,
+    Split,
+)
 from kilab.graphs.yamlsource import PathKey, SourceMap, load_yaml
 
 S = TypeVar("S", bound=Spec)
@@ -103,10 +113,27 @@ class Project:
         """The corpus of that name, or NotFoundError with a suggestion."""
         return _lookup(self.corpora, "corpus", name, self.root).spec
 
-    def dataset_path(self, pilot: str) -> Path:
-        """The dataset file a pilot names, resolved from the pilot's folder."""
+    def dataset_path(self, pilot: str, split: Split | None = None) -> Path:
+        """The dataset file a pilot names, resolved from the pilot's folder.
+
+        Args:
+            pilot: The pilot's name.
+            split: ``dev`` or ``test`` of a pilot that declares both; None: its only file,
+                or its test file (what the gates judge).
+
+        Raises:
+            UserError: A split is asked of a pilot with one dataset file.
+        """
         sourced = _lookup(self.pilots, "pilot", pilot, self.root)
-        return sourced.resolve(sourced.spec.dataset)
+        files = sourced.spec.dataset_files()
+        if "dataset" in files:
+            if split is not None:
+                raise UserError(
+                    f"pilot {pilot!r} has one dataset ({files['dataset']}), no {split} split: "
+                    "declare 'dataset: {dev: …, test: …}'"
+                )
+            return sourced.resolve(files["dataset"])
+        return sourced.resolve(files[split or "test"])
 
     def prompt_path(self, agent: str) -> Path | None:
         """The prompt file an agent names, resolved from the agent's folder (None: none)."""

@@ -14,6 +14,7 @@ from kilab.tools.settings import ChunkingSettings, IndexSettings
 
 Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
 Stage = Literal["experiment", "pilot", "production"]
+Split = Literal["dev", "test"]
 STAGES: tuple[Stage, ...] = ("experiment", "pilot", "production")
 START, END = "START", "END"
 
@@ -147,6 +148,15 @@ class PassSpec(Spec):
     )
 
 
+class DatasetSplits(Spec):
+    """A pilot's data in two parts, written to two files before anything was tuned."""
+
+    dev: str = Field(description="Tuning data (kilab tune reads only this), relative to the YAML.")
+    test: str = Field(
+        description="Held-out data: the pilot and production gates are judged on it alone."
+    )
+
+
 class PilotSpec(Spec):
     """A pilot case: a graph, a dataset, metrics, variants and gates."""
 
@@ -154,7 +164,13 @@ class PilotSpec(Spec):
     name: Name
     description: str = ""
     graph: str
-    dataset: str = Field(description="JSONL or YAML dataset, relative to this YAML.")
+    dataset: str | DatasetSplits = Field(
+        description="JSONL or YAML dataset relative to this YAML, or {dev: …, test: …}."
+    )
+    tune: dict[Name, str] = Field(
+        default_factory=dict,
+        description="Parameters kilab tune may sweep: name → NODE.PARAM or AGENT.SETTING.",
+    )
     variants: dict[Name, VariantSpec] = Field(default_factory=lambda: {"baseline": VariantSpec()})
     metrics: list[str] = Field(default_factory=list)
     gates: dict[Stage, GateSpec] = Field(default_factory=dict)
@@ -163,6 +179,17 @@ class PilotSpec(Spec):
         alias="pass",
         description="What a passing case is (default: metrics' pass marks and correctness).",
     )
+
+    @property
+    def split(self) -> bool:
+        """Whether the pilot declares dev and test data."""
+        return isinstance(self.dataset, DatasetSplits)
+
+    def dataset_files(self) -> dict[str, str]:
+        """Each declared dataset file by its role: ``dataset`` alone, or ``dev`` and ``test``."""
+        if isinstance(self.dataset, DatasetSplits):
+            return {"dev": self.dataset.dev, "test": self.dataset.test}
+        return {"dataset": self.dataset}
 
 
 KINDS: dict[str, type[Spec]] = {

@@ -56,6 +56,7 @@ class RunView:
     graph: GraphView | None = None
     bars: Markup = field(default_factory=Markup)
     latency: Markup = field(default_factory=Markup)
+    judges: dict[str, str] = field(default_factory=dict)  # judged metric → calibration note
 
     @property
     def run_id(self) -> str:
@@ -137,6 +138,16 @@ def _decisions(
         return [], f"gate not evaluated: {exc}"
 
 
+def _judge_notes(report: EvalReport) -> dict[str, str]:
+    """ "uncalibrated judge", or the judge's κ, for each judged metric of the run."""
+    from kilab.evals.decisions import judge_calibrations
+
+    return {
+        metric: "uncalibrated judge" if found is None else f"judge κ {found.kappa:.2f}, n={found.n}"
+        for metric, found in judge_calibrations(report.run).items()
+    }
+
+
 def _bounded(name: str) -> bool:
     return describe(name).high is not None
 
@@ -163,6 +174,7 @@ def run_view(
     if gates:
         view.decisions, view.gate_note = _decisions(report, variants, store, configs, log)
     view.graph = graph_view(configs, info.pilot, results)
+    view.judges = _judge_notes(report)
     groups = {
         metric.name: [
             Bar(v, est.value, est.low, est.high)

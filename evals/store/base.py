@@ -12,6 +12,7 @@ Semantics every implementation keeps:
 * ``find_result`` returns the newest error-free result with a key from *any* run, so that a
   computation whose inputs are unchanged is never done twice.
 * Runs list newest first.
+* ``acquire_lease`` is atomic (compare and set): of two callers at once, one holds the run.
 * ``log_head`` returns what ``set_log_head`` last wrote for that log (None before), so the
   promotion log's end is known to something the log file's writer cannot rewrite with it.
 """
@@ -21,7 +22,7 @@ from __future__ import annotations
 from typing import Protocol, runtime_checkable
 
 from kilab.core.errors import NotFoundError
-from kilab.evals.records import CaseResult, LogHead, RunInfo
+from kilab.evals.records import CaseResult, LogHead, RunInfo, RunLease
 
 
 @runtime_checkable
@@ -58,6 +59,19 @@ class RunStore(Protocol):
 
     def find_result(self, key: str) -> CaseResult | None:
         """The newest error-free result with this key in any run, or None."""
+        ...
+
+    def acquire_lease(self, lease: RunLease, *, steal: str = "") -> RunLease:
+        """Take or renew the lease of ``lease.run_id`` if ``lease.may_replace`` the current
+        one; return the lease that holds the run afterwards (``lease``, or the other holder)."""
+        ...
+
+    def get_lease(self, run_id: str) -> RunLease | None:
+        """The run's lease, lapsed or not (None: nobody took it, or it was released)."""
+        ...
+
+    def release_lease(self, run_id: str, token: str) -> None:
+        """Drop the run's lease if ``token`` still holds it."""
         ...
 
     def log_head(self, log: str) -> LogHead | None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+
 from kilab.core.errors import NotFoundError
-from kilab.evals.records import CaseResult, LogHead, RunInfo
+from kilab.evals.records import CaseResult, LogHead, RunInfo, RunLease
 
 
 class MemoryRunStore:
@@ -14,6 +16,8 @@ class MemoryRunStore:
         self._results: dict[str, dict[str, CaseResult]] = {}
         self._by_key: dict[str, list[CaseResult]] = {}
         self._heads: dict[str, LogHead] = {}
+        self._leases: dict[str, RunLease] = {}
+        self._lease_lock = threading.Lock()
 
     def create_run(self, run: RunInfo) -> None:
         if run.id in self._runs:
@@ -52,6 +56,24 @@ class MemoryRunStore:
             if not result.error:
                 return result
         return None
+
+    def acquire_lease(self, lease: RunLease, *, steal: str = "") -> RunLease:
+        with self._lease_lock:
+            current = self._leases.get(lease.run_id)
+            if not lease.may_replace(current, steal):
+                assert current is not None
+                return current
+            self._leases[lease.run_id] = lease
+            return lease
+
+    def get_lease(self, run_id: str) -> RunLease | None:
+        return self._leases.get(run_id)
+
+    def release_lease(self, run_id: str, token: str) -> None:
+        with self._lease_lock:
+            current = self._leases.get(run_id)
+            if current is not None and current.token == token:
+                del self._leases[run_id]
 
     def log_head(self, log: str) -> LogHead | None:
         return self._heads.get(log)

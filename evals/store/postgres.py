@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from kilab.core.errors import NotFoundError, UserError
-from kilab.evals.records import CaseResult, LogHead, RunInfo
+from kilab.evals.records import CaseResult, LogHead, RunInfo, RunLease
 from kilab.evals.store.columns import (
     JSON_COLUMNS,
     RESULT_COLUMNS,
@@ -85,6 +85,16 @@ MIGRATIONS = (
             seq BIGINT NOT NULL,
             hash TEXT NOT NULL,
             at TIMESTAMPTZ NOT NULL
+        );
+        """,
+    ),
+    Migration(
+        4,
+        "run leases",
+        """
+        CREATE TABLE run_leases (
+            run_id TEXT PRIMARY KEY,
+            lease JSONB NOT NULL
         );
         """,
     ),
@@ -251,6 +261,41 @@ class PostgresRunStore:
                 (key,),
             ).fetchone()
         return None if row is None else result_from_columns(row)
+
+    def acquire_lease(self, lease: RunLease, *, steal: str = "") -> RunLease:
+        with self._pool.connection() as conn, conn.transaction():
+            # Create the row if missing, then lock it: concurrent callers queue on the lock.
+            conn.execute(
+                "INSERT INTO run_leases (run_id, lease) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                (lease.run_id, _jsonb(None)),
+            )
+            row = conn.execute(
+                "SELECT lease FROM run_leases WHERE run_id = %s FOR UPDATE", (lease.run_id,)
+            ).fetchone()
+            current = None if row["lease"] is None else RunLease.model_validate(row["lease"])
+            if not lease.may_replace(current, steal):
+                assert current is not None
+                return current
+            conn.execute(
+                "UPDATE run_leases SET lease = %s WHERE run_id = %s",
+                (_jsonb(lease.model_dump(mode="json")), lease.run_id),
+            )
+        return lease
+
+    def get_lease(self, run_id: str) -> RunLease | None:
+        with self._pool.connection() as conn:
+            row = conn.execute(
+                "SELECT lease FROM run_leases WHERE run_id = %s", (run_id,)
+            ).fetchone()
+        if row is None or row["lease"] is None:
+            return None
+        return RunLease.model_validate(row["lease"])
+
+    def release_lease(self, run_id: str, token: str) -> None:
+        with self._pool.connection() as conn:
+            conn.execute(
+                "DELETE FROM run_leases WHERE run_id = %s AND lease->>'token' = %s", (run_id, token)
+            )
 
     def log_head(self, log: str) -> LogHead | None:
         with self._pool.connection() as conn:

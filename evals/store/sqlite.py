@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from kilab.core.errors import NotFoundError
-from kilab.evals.records import CaseResult, LogHead, RunInfo
+from kilab.evals.records import CaseResult, LogHead, RunInfo, RunLease
 from kilab.evals.store.columns import (
     JSON_COLUMNS,
     RESULT_COLUMNS,
@@ -26,7 +26,7 @@ from kilab.evals.store.columns import (
     result_from_columns,
 )
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS runs (
@@ -74,6 +74,10 @@ CREATE TABLE IF NOT EXISTS log_heads (      -- schema 4: the promotion log's las
     seq INTEGER NOT NULL,
     hash TEXT NOT NULL,
     at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS run_leases (      -- schema 5: who computes a run now
+    run_id TEXT PRIMARY KEY,
+    lease TEXT NOT NULL             -- RunLease as JSON
 );
 """
 
@@ -203,6 +207,30 @@ class SqliteRunStore:
             "SELECT * FROM results WHERE key = ? AND error = '' ORDER BY seq DESC LIMIT 1", (key,)
         ).fetchone()
         return None if row is None else _result(row)
+
+    def acquire_lease(self, lease: RunLease, *, steal: str = "") -> RunLease:
+        with self._transaction():  # BEGIN IMMEDIATE: one writer decides at a time
+            current = self.get_lease(lease.run_id)
+            if not lease.may_replace(current, steal):
+                assert current is not None
+                return current
+            self._db.execute(
+                "INSERT OR REPLACE INTO run_leases VALUES (?, ?)",
+                (lease.run_id, lease.model_dump_json()),
+            )
+        return lease
+
+    def get_lease(self, run_id: str) -> RunLease | None:
+        row = self._db.execute(
+            "SELECT lease FROM run_leases WHERE run_id = ?", (run_id,)
+        ).fetchone()
+        return None if row is None else RunLease.model_validate_json(row["lease"])
+
+    def release_lease(self, run_id: str, token: str) -> None:
+        with self._transaction():
+            current = self.get_lease(run_id)
+            if current is not None and current.token == token:
+                self._db.execute("DELETE FROM run_leases WHERE run_id = ?", (run_id,))
 
     def log_head(self, log: str) -> LogHead | None:
         row = self._db.execute(

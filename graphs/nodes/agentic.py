@@ -175,6 +175,12 @@ class ResearcherNode:
         self.loop = build_loop(model, tools, self.limits, profile, name=name)
         self.config: RunnableConfig = {"recursion_limit": recursion_limit(self.limits)}
 
+    def set_up(self) -> None:
+        """Load the retriever's models before the first task."""
+        warm_up = getattr(self.retriever, "warm_up", None)
+        if warm_up is not None:
+            warm_up()
+
     def _input(self, state: GraphState) -> dict[str, Any]:
         question = state["question"]
         comments = [f["message"] for f in state.get("feedback", []) if f["message"]]

@@ -16,6 +16,7 @@ from kilab.graphs.context import AgentBinding, BuildContext
 from kilab.graphs.inline import cpu_only
 from kilab.graphs.nodes.convert import findings_of, to_finding, usage_update
 from kilab.graphs.registry import role
+from kilab.graphs.setup import set_up_of
 from kilab.graphs.state import GraphState
 from kilab.tools.citations import cited_ids
 
@@ -25,6 +26,11 @@ class DraftNode:
 
     def __init__(self, drafter: Drafter) -> None:
         self.drafter = drafter
+
+    def set_up(self) -> None:
+        """The drafter's own set-up (a model client), if it has one."""
+        if (set_up := set_up_of(self.drafter)) is not None:
+            set_up()
 
     def invoke(self, state: GraphState) -> GraphState:
         return self._update(
@@ -54,6 +60,11 @@ class ReviewNode:
 
     def __init__(self, reviewer: Reviewer) -> None:
         self.reviewer = reviewer
+
+    def set_up(self) -> None:
+        """The reviewer's own set-up (a model client), if it has one."""
+        if (set_up := set_up_of(self.reviewer)) is not None:
+            set_up()
 
     def invoke(self, state: GraphState) -> GraphState:
         return self._update(state, self.reviewer.review(*self._args(state)))

@@ -14,6 +14,7 @@ from kilab.graphs.context import BuildContext
 from kilab.graphs.inline import cpu_only
 from kilab.graphs.nodes.convert import usage_update
 from kilab.graphs.registry import RefTo, tool
+from kilab.graphs.setup import with_set_up
 from kilab.graphs.state import GraphState, QuarantinedPassage
 from kilab.tools.checks.injection import EXCERPT_CHARS, screen_text
 from kilab.tools.retrieval.derived import per_retriever
@@ -129,4 +130,10 @@ def build_search(context: BuildContext, params: SearchParams) -> Callable[[Graph
         }
 
     # Without a model screen the node only computes: it may run inline on the event loop.
+    def set_up() -> None:
+        retriever.warm_up()
+        if classifier is not None:
+            classifier.set_up()
+
+    with_set_up(search, set_up)
     return search if classifier is not None else cpu_only(search)

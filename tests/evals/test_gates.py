@@ -135,3 +135,25 @@ def test_a_gate_can_require_calibrated_judges() -> None:
     below = rules({"fact_recall": good, judges["answer_correct"]: weak})
     assert below["judge calibrated answer_correct"][0] is False
     assert "< 0.6" in below["judge calibrated answer_correct"][1]
+
+
+def test_a_few_tied_regressions_are_chance_for_the_gate_as_for_compare() -> None:
+    # 84 of 88 cases tie exactly and 4 drop: the bootstrap CI alone excludes 0, but four
+    # signs out of four happen by chance one time in eight (permutation p ≈ 0.125)
+    spec = GateSpec(min={"recall@5": 0.0}, no_regression_vs="promoted")
+    before = Baseline("before", "baseline", _results([1.0] * 88, run_id="before"))
+    few = _decide(spec, _results([0.0] * 4 + [1.0] * 84), before)["no regression recall@5"]
+    assert few[0] and "no significant drop" in few[1] and "p 0.12" in few[1]
+    many = _decide(spec, _results([0.0] * 12 + [1.0] * 76), before)["no regression recall@5"]
+    assert not many[0] and "significantly worse" in many[1]
+
+
+def test_identical_results_summed_in_another_order_are_no_regression() -> None:
+    # the same values written back in another order differ in their last bits
+    spec = GateSpec(max={"recall@5": 1.0}, no_regression_vs="promoted")
+    values = [(0.1 + 0.2) * i / 7 for i in range(40)]
+    rounded = [0.3 * i / 7 for i in range(40)]
+    assert values != rounded
+    before = Baseline("before", "baseline", _results(rounded, run_id="before"))
+    rule = _decide(spec, _results(values), before)["no regression recall@5"]
+    assert rule[0] and "Δ +0.000 [+0.000, +0.000], p 1.000" in rule[1]

@@ -101,7 +101,8 @@ def test_answer_correct_is_scored_and_its_judge_marked_uncalibrated(
     skipped = run_eval(project, "mini", MemoryRunStore(), EvalOptions(cache_dir=tmp_path / "c"))
     assert "answer_correct" in skipped.skipped_metrics
     options = EvalOptions(cache_dir=tmp_path / "c", correctness=CorrectnessMetric(HalfRight()))
-    report = run_eval(project, "mini", MemoryRunStore(), options)
+    store = MemoryRunStore()
+    report = run_eval(project, "mini", store, options)
     answerable = [r for r in report.results if r.case.expect == "answer" and r.case.answers]
     answered = [r for r in answerable if not r.output.declined]
     assert answered and all(r.samples["answer_correct"] == [0.5, 0.5] for r in answered)
@@ -114,3 +115,7 @@ def test_answer_correct_is_scored_and_its_judge_marked_uncalibrated(
         "kappa_ci95": None,
         "labels": None,
     }
+    from kilab.evals.report import render_report
+
+    html, _ = render_report(store, report.run.id, configs=tmp_path / "configs")
+    assert 'answer_correct <span class="judge">(uncalibrated judge)</span>' in html

@@ -13,44 +13,12 @@ import time
 from pathlib import Path
 
 import pytest
+from slow_eval import CASES, SCRIPT
 
-from kilab.evals.testing import PASSAGES, write_mini_project
+from kilab.evals.testing import write_mini_project
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
-CASES = [
-    {
-        "id": f"slow-{i:02d}",
-        "question": f"Hva sier loven om {title.lower()}? ({i})",
-        "gold_ids": [pid],
-    }
-    for i, (pid, title, _) in enumerate(PASSAGES * 2)
-]
-SCRIPT = """
-import os, sys, time
-from pydantic import BaseModel, ConfigDict
-from kilab.graphs import registry
-from kilab.graphs.nodes.search import SearchParams, build_search
-
-class Params(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    corpus: str
-    k: int = 3
-
-@registry.tool("test-slow-search", Params)
-def build(context, params):
-    search = build_search(context, SearchParams(corpus=params.corpus, k=params.k, mode="bm25"))
-    def run(state):
-        time.sleep(0.25)
-        with open(os.environ["CALLS"], "a", encoding="utf-8") as handle:
-            handle.write(state["question"] + "\\n")
-        return search(state)
-    return run
-
-from kilab.cli import main
-sys.argv = ["kilab", *sys.argv[1:]]
-main()
-"""
 
 
 def _count(store: Path) -> int:

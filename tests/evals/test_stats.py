@@ -78,3 +78,19 @@ def test_repeats_give_pass_rates_and_unstable_cases() -> None:
     assert flaky.varying == ("decline_accuracy",)
     # the estimate averages repeats per case first: (1 + 2/3) / 2
     assert summary.estimates["decline_accuracy"].value == pytest.approx(5 / 6)
+
+
+def test_values_equal_up_to_rounding_are_exact_ties() -> None:
+    from kilab.evals.stats import paired_differences, paired_verdict, permutation_test
+
+    current = {f"c{i}": (0.1 + 0.2) * i / 7 for i in range(40)}
+    baseline = {f"c{i}": 0.3 * i / 7 for i in range(40)}
+    assert current != baseline
+    shared, diffs = paired_differences(current, baseline)
+    assert len(shared) == 40 and set(diffs) == {0.0}
+    mean, low, high, n = paired_difference(current, baseline)
+    assert (mean, low, high, n) == (0.0, 0.0, 0.0, 40)
+    assert permutation_test(diffs) == 1.0
+    assert paired_verdict("lower", low, high, 1.0) == "no significant difference"
+    # a real difference, however small against the values, is kept
+    assert paired_differences({"a": 1.0 + 1e-6}, {"a": 1.0})[1][0] > 0

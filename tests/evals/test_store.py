@@ -16,6 +16,7 @@ from kilab.evals.records import (
     CaseOutput,
     CaseResult,
     RunInfo,
+    RunLease,
     ToolCallRecord,
     UsageRecord,
 )
@@ -236,3 +237,65 @@ def test_the_promotion_log_head_is_kept_per_log_and_replaced(store: RunStore) ->
     assert store.log_head("/logs/a.jsonl") == second
     kept = store.log_head("/logs/b.jsonl")
     assert kept is not None and kept.seq == 7
+
+
+def _lease(token: str, at: datetime = T0, seconds: int = 60, run_id: str = "r") -> RunLease:
+    return RunLease(
+        run_id=run_id,
+        token=token,
+        host="h",
+        pid=1,
+        acquired_at=T0,
+        renewed_at=at,
+        expires_at=at + timedelta(seconds=seconds),
+    )
+
+
+def test_a_lease_holds_a_run_until_released_lapsed_or_stolen_by_name(store: RunStore) -> None:
+    assert store.get_lease("r") is None
+    first = _lease("first")
+    assert store.acquire_lease(first) == first
+    assert store.acquire_lease(_lease("second", T0 + timedelta(seconds=30))) == first  # held
+    renewed = _lease("first", T0 + timedelta(seconds=50))
+    assert store.acquire_lease(renewed) == renewed and store.get_lease("r") == renewed
+    assert store.acquire_lease(_lease("other", T0 + timedelta(seconds=60)), steal="nope") == renewed
+    stolen = _lease("thief", T0 + timedelta(seconds=60))
+    assert store.acquire_lease(stolen, steal="first") == stolen  # the caller found it dead
+    lapsed = _lease("late", T0 + timedelta(seconds=120))  # the thief's lease ran out at 120 s
+    assert store.acquire_lease(lapsed) == lapsed
+    store.release_lease("r", "thief")  # not the holder: nothing happens
+    assert store.get_lease("r") == lapsed
+    store.release_lease("r", "late")
+    assert store.get_lease("r") is None
+    assert store.acquire_lease(_lease("again")).token == "again"
+    assert store.get_lease("other-run") is None
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.integration)]
+)
+def test_of_many_stores_acquiring_at_once_exactly_one_holds_the_run(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    import threading
+
+    location = (
+        request.getfixturevalue("postgres_url") if backend == "postgres" else tmp_path / "r.sqlite"
+    )
+    stores = [open_store(location) for _ in range(6)]
+    start = threading.Barrier(len(stores))
+    holders: list[str] = []
+
+    def take(number: int) -> None:
+        start.wait()
+        held = stores[number].acquire_lease(_lease(f"t{number}"))
+        holders.append(held.token)
+
+    threads = [threading.Thread(target=take, args=(n,)) for n in range(len(stores))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for made in stores:
+        made.close()
+    assert len(set(holders)) == 1 and len(holders) == len(stores)

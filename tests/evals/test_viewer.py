@@ -63,6 +63,8 @@ def test_run_page_has_summary_gate_graph_and_cases(client: TestClient, demo: Dem
     text = page.text
     assert "<th>baseline [95 % CI]</th><th>k1 [95 % CI]</th>" in text
     assert "Gate → " in text and "min_cases" in text
+    # the default pass scores fact_recall; no calibration lies in this KILAB_HOME
+    assert 'fact_recall <span class="judge">(uncalibrated judge)</span>' in text
     assert "review · 22×" in text and "flowchart TD" in text
     assert text.count('class="case-link"') == 22
     one = client.get(f"/runs/{demo.first}", params={"variant": "k1"}).text

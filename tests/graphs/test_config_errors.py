@@ -258,8 +258,8 @@ CASES: list[tuple[str, str, object, int | str, list[str]]] = [
     (
         "pilot-missing-dataset",
         "pilots/husleie.yaml",
-        lambda t: replace(t, "husleie.jsonl", "missing.jsonl"),
-        "dataset:",
+        lambda t: replace(t, "husleie-test.jsonl", "missing.jsonl"),
+        "test: ../datasets/missing.jsonl",
         ["dataset file", "not found"],
     ),
     (

@@ -100,7 +100,7 @@ HOSTILE: dict[str, tuple[Change, list[str]]] = {
         lambda c: (
             _write(
                 c,
-                "datasets/husleie.jsonl",
+                "datasets/husleie-test.jsonl",
                 '{"id": "a", "question": "Hva er depositum?"}\n'
                 '{"id": "b", "question": "Når må utleier betale?"}\n'.encode("latin-1"),
             ),
@@ -109,7 +109,7 @@ HOSTILE: dict[str, tuple[Change, list[str]]] = {
         ["dataset is not UTF-8"],
     ),
     "binary-dataset": (
-        lambda c: (_write(c, "datasets/husleie.jsonl", b"\x1f\x8b\x08\x00\x00\x00\x00\x00"), 1),
+        lambda c: (_write(c, "datasets/husleie-test.jsonl", b"\x1f\x8b\x08\x00\x00\x00\x00\x00"), 1),
         ["binary file"],
     ),
     "prompt-outside": (
@@ -150,10 +150,10 @@ HOSTILE: dict[str, tuple[Change, list[str]]] = {
             _edit(
                 c,
                 "pilots/husleie.yaml",
-                "dataset: ../datasets/husleie.jsonl",
-                "dataset: /etc/passwd",
+                "test: ../datasets/husleie-test.jsonl",
+                "test: /etc/passwd",
             ),
-            8,
+            12,
         ),
         ["outside the project folder"],
     ),

@@ -33,6 +33,8 @@ from kilab.tools.retrieval.units import dense_texts
 Mask = npt.NDArray[np.bool_]
 DENSE_FILE = "dense.npy"
 VECTORS_FILE = "vectors/e5-small-q4.sqlite"
+# Searched once before an evaluation's first case; any ordinary words do.
+WARM_UP_QUERY = "oppsigelse av leieavtale"
 
 
 __all__ = ["CorpusRetriever", "document_id", "forget_retrievers", "open_retriever", "resolve_mode"]
@@ -90,6 +92,10 @@ class CorpusRetriever:
         texts = dense_texts(self._chunks, self.source.index.dense_units).all()
         cache = VectorCache(self.cache_dir / VECTORS_FILE)
         return export_seeds(self.source.files[0], texts, cache), len(texts)
+
+    def warm_up(self) -> None:
+        """Do once what the first search would: load the embedding model, page the index in."""
+        self.scores(WARM_UP_QUERY)
 
     def get(self, chunk_id: str) -> Chunk | None:
         """A chunk by id, or None."""

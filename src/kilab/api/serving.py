@@ -52,12 +52,12 @@ class ServedPilot:
 
 def differences(project: Project, record: PromotionRecord) -> list[str]:
     """What differs between a pilot as it is now and its promotion record."""
-    pilot = project.get("pilot", record.pilot)
+    project.pilot(record.pilot)  # an unknown pilot is an error with a suggestion
     found = []
     config = keys.config_hash(project, project.pilot(record.pilot))
     if config != record.config_hash:
         found.append(f"config hash {config[:12]} ≠ promoted {record.config_hash[:12]}")
-    dataset = load_dataset(pilot.resolve(pilot.spec.dataset)).content_hash()
+    dataset = load_dataset(project.dataset_path(record.pilot)).content_hash()
     if dataset != record.dataset_hash:
         found.append(f"dataset hash {dataset[:12]} ≠ promoted {record.dataset_hash[:12]}")
     code = keys.code_version()

@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "kilab.cli.evals",
     "kilab.cli.compare",
     "kilab.cli.judge",
+    "kilab.cli.tuning",
     "kilab.cli.human",
     "kilab.cli.models",
     "kilab.cli.api",

@@ -62,9 +62,15 @@ def print_report(
         f"[bold]{run.pilot}[/bold] · run [cyan]{run.id}[/cyan] · {n_cases} cases × "
         f"{len(run.variants)} variant{'s' if len(run.variants) != 1 else ''} × "
         f"{run.repeats} repeat{'s' if run.repeats != 1 else ''} · "
-        f"{report.computed} computed, {report.reused} reused"
+        + (f"{run.split} split · " if run.split else "")
+        + f"{report.computed} computed, {report.reused} reused"
         + (f", {report.resumed} resumed" if report.resumed else "")
         + (f" · {report.wall_s:.1f}s" if report.wall_s else "")
+        + (
+            f" (set-up {sum(run.setup_s.values()):.1f}s, before the first case)"
+            if run.setup_s
+            else ""
+        )
     )
     if report.skipped_metrics:
         console.print(

@@ -67,6 +67,13 @@ def eval_(
         Path | None,
         typer.Option(help="Another dataset of the same form.", exists=True, dir_okay=False),
     ] = None,
+    split: Annotated[
+        str | None,
+        typer.Option(
+            help="dev or test, of a pilot with dev and test data (default test: the gates "
+            "judge only test)."
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     store: StoreOption = DEFAULT_STORE,
     log: LogOption = DEFAULT_LOG,
@@ -103,6 +110,7 @@ def eval_(
         repeats=repeats,
         concurrency=concurrency,
         dataset=dataset,
+        split=parse_split(split),
         resume=resume,
         use_cache=not no_cache,
         seed=seed,
@@ -180,6 +188,19 @@ def parse_stage(stage: str | None) -> Literal["experiment", "pilot", "production
     return stage
 
 
+def parse_split(split: str | None) -> Literal["dev", "test"] | None:
+    """A split named on the command line (None stays None)."""
+    from kilab.core.errors import UserError
+
+    if split is None:
+        return None
+    if split == "dev":
+        return "dev"
+    if split == "test":
+        return "test"
+    raise UserError(f"--split is dev or test, not {split!r}")
+
+
 def runs(
     pilot: Annotated[str | None, typer.Option(help="Only runs of this pilot.")] = None,
     limit: Annotated[int, typer.Option(min=1, help="Show at most this many.")] = 20,
@@ -190,18 +211,31 @@ def runs(
     from rich import box
     from rich.table import Table
 
+    from kilab.evals.leases import shown_status
     from kilab.evals.store import open_store
 
     run_store = open_store(store)
     try:
         found = run_store.list_runs(pilot)[:limit]
         counts = {r.id: len(run_store.result_keys(r.id, include_errors=True)) for r in found}
+        # a stored "running" whose process is gone shows as interrupted
+        found = [r.model_copy(update={"status": shown_status(run_store, r)}) for r in found]
+        holders = {r.id: run_store.get_lease(r.id) for r in found if r.status == "running"}
     finally:
         run_store.close()
     if as_json:
         print(
             json.dumps(
-                [r.model_dump(mode="json") | {"results": counts[r.id]} for r in found],
+                [
+                    r.model_dump(mode="json")
+                    | {"results": counts[r.id]}
+                    | (
+                        {"held_by": {"host": lease.host, "pid": lease.pid}}
+                        if (lease := holders.get(r.id))
+                        else {}
+                    )
+                    for r in found
+                ],
                 ensure_ascii=False,
                 indent=2,
             )
@@ -218,6 +252,8 @@ def runs(
             "finished": "[green]finished[/green]",
             "interrupted": "[yellow]interrupted[/yellow]",
         }.get(r.status, r.status)
+        if (lease := holders.get(r.id)) is not None:
+            status += f" (host {lease.host}, pid {lease.pid})"
         table.add_row(
             r.id,
             r.created_at.strftime("%Y-%m-%d %H:%M"),
