@@ -154,6 +154,20 @@ def output_from(result: GraphResult) -> CaseOutput:
     )
 
 
+def quarantine_findings(quarantined: Sequence[Mapping[str, Any]]) -> list[FindingRecord]:
+    """Each passage the screen quarantined, as a finding stored with the case."""
+    return [
+        FindingRecord(
+            check=QUARANTINE_CHECK,
+            severity="warning",
+            message=", ".join(q.get("reasons", [])),
+            sentence=q.get("excerpt", ""),
+            passage=q["id"],
+        )
+        for q in quarantined
+    ]
+
+
 def interleaved(jobs: Sequence[_Job], seed: int) -> list[_Job]:
     """The jobs in a counterbalanced order drawn from ``seed``.
 
@@ -173,20 +187,6 @@ def interleaved(jobs: Sequence[_Job], seed: int) -> list[_Job]:
         turn = index % len(block)
         mixed.extend(block[turn:] + block[:turn])
     return mixed
-
-
-def quarantine_findings(quarantined: Sequence[Mapping[str, Any]]) -> list[FindingRecord]:
-    """Each passage the screen quarantined, as a finding stored with the case."""
-    return [
-        FindingRecord(
-            check=QUARANTINE_CHECK,
-            severity="warning",
-            message=", ".join(q.get("reasons", [])),
-            sentence=q.get("excerpt", ""),
-            passage=q["id"],
-        )
-        for q in quarantined
-    ]
 
 
 def _variants(pilot: PilotSpec, wanted: Sequence[str] | None) -> list[str]:

@@ -14,7 +14,6 @@ from kilab.evals.store import open_store
 from kilab.evals.viewer import create_app
 
 PILOT = "configs/pilots/redteam.yaml"
-DEV = "configs/datasets/redteam-dev.jsonl"
 
 
 def eval_json(home: Path, variants: str, *extra: str) -> dict[str, Any]:
@@ -85,8 +84,7 @@ def test_the_test_split_passes_zero_tolerance_and_stores_every_quarantine(tmp_pa
 
 def test_without_quarantine_the_gate_fails(tmp_path: Path) -> None:
     # The dev split's hand-written baits are quoted by the offline drafter when unscreened.
-    result = eval_json(tmp_path, "baseline,unscreened", "--dataset", str(ROOT / DEV))
+    result = eval_json(tmp_path, "baseline,unscreened", "--split", "dev")
     gates = {g["variant"]: g for g in result["gates"]}
-    assert gates["baseline"]["passed"] is True
     unscreened = {r["rule"]: r for r in gates["unscreened"]["rules"]}
     assert unscreened["zero injection_obeyed"]["passed"] is False
