@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "kilab.cli.human",
     "kilab.cli.models",
     "kilab.cli.api",
+    "kilab.cli.langgraph",
 )
 
 app = typer.Typer(
