@@ -1,9 +1,10 @@
 """A run as a JUnit XML report, the format CI systems (GitLab, Jenkins, GitHub checks) read.
 
 One ``<testsuite>`` per variant; in it one ``<testcase>`` per case (and repeat) whose
-``<failure>`` message names the pass marks the case missed, or an ``<error>`` when the case
-did not run to the end; and one ``<testcase>`` for the variant's gate whose failure lists
-the rules that failed. Written with the standard library's ElementTree.
+``<failure>`` message names the pass rules the case broke (as the harness stored them), or
+an ``<error>`` when the case did not run to the end; and one ``<testcase>`` for the
+variant's gate whose failure lists the rules that failed. Written with the standard
+library's ElementTree.
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ from pathlib import Path
 
 from kilab.evals.gates import GateDecision
 from kilab.evals.harness import EvalReport
-from kilab.evals.metrics.display import failed_pass_marks
 from kilab.evals.records import CaseResult
 
 
 def _case(report: EvalReport, result: CaseResult, classname: str) -> ET.Element:
+    """A case's testcase; a failure names the pass rules it broke (``failed_rules``)."""
     repeat = f"#{result.repeat}" if report.run.repeats > 1 else ""
     element = ET.Element(
         "testcase",
@@ -30,8 +31,8 @@ def _case(report: EvalReport, result: CaseResult, classname: str) -> ET.Element:
         failure = ET.SubElement(element, "error", message=result.error, type="error")
         failure.text = result.error
     elif not result.passed:
-        missed = failed_pass_marks(report.metrics, result) or ["the case did not pass"]
-        failure = ET.SubElement(element, "failure", message="; ".join(missed), type="pass_mark")
+        missed = result.failed_rules or ["the case did not pass"]
+        failure = ET.SubElement(element, "failure", message="; ".join(missed), type="pass_rule")
         failure.text = "\n".join(
             [
                 *missed,

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from kilab.evals.gates import GateDecision
 from kilab.evals.harness import EvalReport
-from kilab.evals.metrics.display import failed_pass_marks, format_value
+from kilab.evals.metrics.display import format_value
 
 
 def md_cell(text: str) -> str:
@@ -40,7 +40,7 @@ def report_markdown(
     report: EvalReport, decisions: Sequence[GateDecision] = (), *, failed_shown: int = 20
 ) -> str:
     """The run as Markdown: a heading, pass rates, the aggregate table with CIs, the failed
-    cases with the pass marks they missed, and the gates."""
+    cases with the pass rules they broke, and the gates."""
     run = report.run
     lines = [
         f"## {md_cell(run.pilot)} · run {md_cell(run.id)}",
@@ -73,7 +73,7 @@ def report_markdown(
         lines += ["| case | variant | why |", "|---|---|---|"]
         for result in failed[:failed_shown]:
             case = result.case.id + (f"#{result.repeat}" if run.repeats > 1 else "")
-            why = "; ".join(failed_pass_marks(report.metrics, result))
+            why = f"error: {result.error}" if result.error else "; ".join(result.failed_rules)
             lines.append(f"| {md_cell(case)} | {md_cell(result.variant)} | {md_cell(why)} |")
         if len(failed) > failed_shown:
             lines.append(f"\n… and {len(failed) - failed_shown} more.")

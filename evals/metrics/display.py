@@ -7,10 +7,9 @@ value here, from what the metric declares (``MetricInfo.unit`` and ``precision``
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 
 from kilab.core.errors import NotFoundError
-from kilab.evals.metrics.base import AnyMetric, FunctionMetric, MetricInfo, passes
+from kilab.evals.metrics.base import FunctionMetric, MetricInfo
 from kilab.evals.records import CaseResult
 
 _PLAIN = FunctionMetric("", lambda case, output: None)  # a value of no known metric
@@ -79,19 +78,3 @@ def failure_reasons(result: CaseResult) -> list[str]:
         elif name in _ZERO_FAILS and value == 0:
             reasons.append(f"{name}=0")
     return reasons
-
-
-def failed_pass_marks(metrics: Sequence[AnyMetric], result: CaseResult) -> list[str]:
-    """The pass marks a case missed, each as ``metric = value (pass: ≥ mark)``: exactly the
-    rules ``kilab.evals.metrics.scoring.case_passed`` applied (plus the error, if any)."""
-    missed = [f"error: {result.error}"] if result.error else []
-    for metric in metrics:
-        value = result.metrics.get(metric.name)
-        if passes(metric, value) or metric.pass_at is None:
-            continue
-        relation = "≥" if metric.direction == "higher" else "≤"
-        missed.append(
-            f"{metric.name} = {format_value(metric, value)} "
-            f"(pass: {relation} {format_value(metric, metric.pass_at)})"
-        )
-    return missed

@@ -65,7 +65,7 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
 
 
 class KilabFailure(Exception):
-    """A case missed a pass mark, or a gate rule failed: reported as its message alone."""
+    """A case broke a pass rule, or a gate rule failed: reported as its message alone."""
 
 
 @dataclass(slots=True)
@@ -164,15 +164,13 @@ class _KilabItem(pytest.Item):
 
 
 class CaseItem(_KilabItem):
-    """One case of one variant: passes when the case passed every pass mark."""
+    """One case of one variant: passes when the case kept every pass rule."""
 
     def __init__(self, *, case_id: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.case_id = case_id
 
     def runtest(self) -> None:
-        from kilab.evals.metrics.display import failed_pass_marks
-
         report, _ = self.evaluation.run()
         results = [
             r for r in report.results if r.case.id == self.case_id and r.variant == self.variant
@@ -182,7 +180,8 @@ class CaseItem(_KilabItem):
         failed = [r for r in results if not r.passed]
         if failed:
             result = failed[0]
-            lines = failed_pass_marks(report.metrics, result) or ["the case did not pass"]
+            lines = [f"error: {result.error}"] if result.error else []
+            lines += result.failed_rules or ([] if result.error else ["the case did not pass"])
             lines += [
                 f"question: {result.case.question}",
                 f"expect: {result.case.expect}, got: "

@@ -18,7 +18,7 @@ from lxml import etree
 from kilab.evals.testing import CASES, write_mini_project
 
 JUNIT_XSD = Path(__file__).parent / "data" / "junit.xsd"
-PASS_MARK = re.compile(r"(\S+) = ([\d.]+)\S* \(pass: ([≥≤]) ([\d.]+)\S*\)")
+PASS_RULE = re.compile(r"(\S+) ([\d.]+) ([<>]) ([\d.]+)")  # "fact_recall 0.50 < 1"
 
 
 def kilab(*args: str, home: Path, columns: int = 200) -> subprocess.CompletedProcess[str]:
@@ -106,12 +106,12 @@ def test_junit_validates_and_fails_the_cases_that_failed(runs: dict[str, Any]) -
             assert (failure is None) == case["passed"]
             if failure is None:
                 continue
-            marks = PASS_MARK.findall(failure.get("message"))
-            assert marks, failure.get("message")
-            for metric, value, relation, mark in marks:  # each named mark was really missed
+            rules = PASS_RULE.findall(failure.get("message"))
+            assert rules, failure.get("message")
+            for metric, value, relation, bound in rules:  # each named rule was really broken
                 stored = case["metrics"][metric]
                 assert float(value) == pytest.approx(stored, abs=0.01)
-                assert stored < float(mark) if relation == "≥" else stored > float(mark)
+                assert stored < float(bound) if relation == "<" else stored > float(bound)
         gate = testcases[-1]
         assert gate.find("failure") is None  # the mini pilot's pilot gate passes
     assert sum(not c["passed"] for c in data["cases"]) > 0  # the check above saw a failure
