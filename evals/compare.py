@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict
 
 from kilab.core.errors import NotFoundError
 from kilab.evals.harness import EvalReport, build_report
+from kilab.evals.markdown import md_cell as _md
 from kilab.evals.metrics.base import Aggregate, Direction
 from kilab.evals.metrics.display import format_value
 from kilab.evals.records import CaseResult, RunInfo
@@ -347,10 +348,6 @@ def fmt_p(p: float | None) -> str:
     if p is None:
         return "–"
     return "<0.001" if p < 0.001 else f"{p:.3f}"
-
-
-def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def to_markdown(comparison: Comparison) -> str:

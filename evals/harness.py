@@ -189,7 +189,9 @@ def interleaved(jobs: Sequence[_Job], seed: int) -> list[_Job]:
     return mixed
 
 
-def _variants(pilot: PilotSpec, wanted: Sequence[str] | None) -> list[str]:
+def select_variants(pilot: PilotSpec, wanted: Sequence[str] | None) -> list[str]:
+    """The variants a run covers: the first when none is named, every one not run on
+    request for ``["all"]``, else the named ones (an unknown name is an error)."""
     if not wanted:
         return list(pilot.variants)[:1]
     if list(wanted) == ["all"]:
@@ -325,7 +327,7 @@ class Harness:
             if options.dataset is None and spec.split:
                 split = options.split or "test"
             dataset = load_dataset(path)
-            variants = _variants(spec, options.variants)
+            variants = select_variants(spec, options.variants)
             repeats = options.repeats
             run = RunInfo(
                 id=keys.new_run_id(pilot),

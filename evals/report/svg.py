@@ -26,8 +26,21 @@ class Bar:
     high: float | None
 
 
+LEGEND_ROW = 16  # one legend entry per line, so a long run and variant name is never cut
+
+
 def _num(value: float) -> str:
     return f"{value:.1f}"
+
+
+def _legend(series: Sequence[str], colour: Mapping[str, str], *, x: float, y: float) -> str:
+    """A legend below a chart: one line per series with its whole name."""
+    return "".join(
+        f'<g class="legend"><rect x="{_num(x)}" y="{_num(y + i * LEGEND_ROW + 3)}" width="10" '
+        f'height="10" fill="{colour[name]}"/><text x="{_num(x + 14)}" '
+        f'y="{_num(y + i * LEGEND_ROW + 12)}">{escape(name)}</text></g>'
+        for i, name in enumerate(series)
+    )
 
 
 def metric_bars(
@@ -43,7 +56,8 @@ def metric_bars(
     label_w, bar_h, gap = 150, 12, 10
     plot_w = width - label_w - 60
     rows = sum(len(bars) for bars in groups.values())
-    height = 30 + rows * (bar_h + 3) + len(groups) * gap + 20
+    plot_bottom = 30 + rows * (bar_h + 3) + len(groups) * gap
+    height = plot_bottom + LEGEND_ROW * len(series) + 4
     colour = {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(series)}
     parts = [
         f'<svg class="chart metric-bars" xmlns="http://www.w3.org/2000/svg" width="{width}" '
@@ -54,15 +68,10 @@ def metric_bars(
     for tick in (0, 0.25, 0.5, 0.75, 1.0):
         x = x0 + tick * plot_w
         parts.append(
-            f'<line x1="{_num(x)}" y1="20" x2="{_num(x)}" y2="{height - 20}" stroke="#ddd"/>'
+            f'<line x1="{_num(x)}" y1="20" x2="{_num(x)}" y2="{plot_bottom}" stroke="#ddd"/>'
             f'<text x="{_num(x)}" y="14" text-anchor="middle" fill="#555">{tick:g}</text>'
         )
-    for i, name in enumerate(series):
-        parts.append(
-            f'<rect x="{x0 + i * 130}" y="{height - 14}" width="10" height="10" '
-            f'fill="{colour[name]}"/><text x="{x0 + i * 130 + 14}" y="{height - 5}">'
-            f"{escape(name[:20])}</text>"
-        )
+    parts.append(_legend(series, colour, x=x0, y=plot_bottom))
     y = 26
     for metric, bars in groups.items():
         parts.append(
@@ -154,6 +163,8 @@ def latency_histogram(
     top_value = max(values, default=0.0) or 1.0
     left, top, bottom = 40, 10, 28
     plot_w, plot_h = width - left - 10, height - top - bottom
+    legend_y = height
+    height += LEGEND_ROW * len(series) + 4
     counts = {}
     for name, vs in series.items():
         row = [0] * bins
@@ -167,8 +178,8 @@ def latency_histogram(
         f'aria-label="latency distribution" {FONT}>',
         f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" '
         f'stroke="#999"/>',
-        f'<text x="{left}" y="{height - 12}" fill="#555">0 s</text>',
-        f'<text x="{left + plot_w}" y="{height - 12}" text-anchor="end" fill="#555">'
+        f'<text x="{left}" y="{legend_y - 12}" fill="#555">0 s</text>',
+        f'<text x="{left + plot_w}" y="{legend_y - 12}" text-anchor="end" fill="#555">'
         f"{top_value:.2f} s</text>",
     ]
     for i, (name, row) in enumerate(counts.items()):
@@ -183,11 +194,8 @@ def latency_histogram(
             f'stroke="{colour}" stroke-width="2" opacity="0.85"><title>{escape(name)}</title>'
             f"</polyline>"
         )
-        parts.append(
-            f'<rect x="{left + 120 + i * 130}" y="{height - 10}" width="10" height="8" '
-            f'fill="{colour}"/><text x="{left + 134 + i * 130}" y="{height - 3}">'
-            f"{escape(name[:20])}</text>"
-        )
+    colours = {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(counts)}
+    parts.append(_legend(list(counts), colours, x=left, y=legend_y))
     parts.append("</svg>")
     return Markup("".join(parts))
 

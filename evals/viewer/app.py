@@ -189,12 +189,16 @@ def create_app(
         variant = variant or found[0].variant
         chosen = [r for r in found if r.variant == variant and r.repeat == repeat] or found[:1]
         result: CaseResult = chosen[0]
+        timeline = _timeline(result)
         return page(
             "case.html.j2",
             run=info,
             r=result,
             siblings=found,
-            timeline=_timeline(result),
+            timeline=timeline,
+            trace_total=max(
+                ((s.offset or 0.0) + (s.duration or 0.0) for s in timeline), default=0.0
+            ),
         )
 
     @app.get("/compare", response_class=HTMLResponse)
@@ -294,33 +298,41 @@ def _same_origin(request: Request, allowed_hosts: set[str]) -> None:
 
 @dataclass(frozen=True, slots=True)
 class TimelineStep:
-    """One step of a case's trace: a span (with timing) or a node of the path."""
+    """One step of a case's trace: a span (with timing, in seconds from the case's first
+    span, and its depth under the case) or a node of the path (no timing)."""
 
     name: str
     detail: str
     offset: float | None = None
     duration: float | None = None
+    depth: int = 0
 
 
 def _timeline(result: CaseResult) -> list[TimelineStep]:
-    """The trace as steps: spans when telemetry recorded them, else the graph path."""
-    steps: list[TimelineStep] = []
+    """The trace as steps: spans when telemetry recorded them, else the graph path.
+
+    Stored spans carry ``start_ns`` (epoch nanoseconds) and ``duration_ms``
+    (``kilab.core.telemetry.export.span_record``).
+    """
     spans = result.spans
     if spans:
-        starts = [float(s.get("start", s.get("start_time", 0)) or 0) for s in spans]
-        origin = min(starts) if starts else 0.0
+        starts = [int(s.get("start_ns") or 0) for s in spans]
+        origin = min(starts)
+        parents = {str(s.get("span_id", "")): str(s.get("parent_id", "")) for s in spans}
+        steps = []
         for span, start in zip(spans, starts, strict=True):
-            end = float(span.get("end", span.get("end_time", start)) or start)
             attributes = span.get("attributes") or {}
             steps.append(
                 TimelineStep(
                     name=str(span.get("name", "span")),
                     detail=", ".join(f"{k}={v}" for k, v in attributes.items()),
-                    offset=start - origin,
-                    duration=max(end - start, 0.0),
+                    offset=(start - origin) / 1e9,
+                    duration=max(float(span.get("duration_ms") or 0.0), 0.0) / 1e3,
+                    depth=_depth(str(span.get("span_id", "")), parents),
                 )
             )
         return steps
+    steps = []
     for name in result.output.path:
         usage = result.output.usage.get(name)
         detail = (
@@ -331,3 +343,13 @@ def _timeline(result: CaseResult) -> list[TimelineStep]:
         )
         steps.append(TimelineStep(name=name, detail=detail))
     return steps
+
+
+def _depth(span_id: str, parents: dict[str, str]) -> int:
+    """How many of the case's spans lie above this one (its parent chain within the case)."""
+    depth, seen = 0, {span_id}
+    parent = parents.get(span_id, "")
+    while parent in parents and parent not in seen:
+        depth, seen = depth + 1, seen | {parent}
+        parent = parents[parent]
+    return depth

@@ -83,6 +83,20 @@ def test_report_has_comparison_gate_graph_and_cases(compared: str, demo: Demo) -
         assert f'class="chart {chart}"' in compared
 
 
+def test_a_vs_report_opens_with_the_comparison(compared: str, demo: Demo) -> None:
+    comparison = compared.index('<h2 id="comparison">')
+    assert comparison < compared.index("summary</h2>") < compared.index("<h2>Gate</h2>")
+    assert compared.index('class="summary-grid"') > comparison
+    assert compared.index('<table class="metrics">') > comparison  # its table comes first
+
+
+def test_chart_legends_name_run_and_variant_whole(compared: str, demo: Demo) -> None:
+    legends = re.findall(r'<g class="legend">.*?<text[^>]*>([^<]*)</text></g>', compared)
+    a, b = f"A {demo.first}:baseline", f"B {demo.second}:k1"
+    assert len(a) > 20 and len(b) > 20  # longer than the old legends' cut
+    assert legends.count(a) == 2 and legends.count(b) == 2  # the bars and the latency chart
+
+
 def test_report_without_vs_shows_every_variant(demo: Demo) -> None:
     store = open_store(demo.store)
     try:
@@ -105,6 +119,30 @@ def test_cli_report_writes_the_file(demo: Demo, tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.exit_code == 0, done.output
     assert target.read_text(encoding="utf-8").startswith("<!doctype html>")
+
+
+@needs_chromium
+def test_report_fits_a_390_px_phone(compared: str, tmp_path: Path) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    file = tmp_path / "report.html"
+    file.write_text(compared, encoding="utf-8")
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 390, "height": 844})
+            page.goto(file.as_uri())
+            # The comparison starts on the first screen, above the run's own summary.
+            top = page.evaluate("document.getElementById('comparison').offsetTop")
+            assert top < 844
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "report-390.png"), full_page=False)
+            verdict = page.locator("table.metrics td.verdict").first.bounding_box()
+            assert verdict is not None and verdict["x"] + verdict["width"] <= 390
+            for case in page.locator("details.case > summary").all():
+                case.click()  # open every case: their tables must fit too
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        finally:
+            browser.close()
 
 
 @needs_chromium

@@ -168,3 +168,35 @@ def test_click_approve_on_the_review_page(served: tuple[str, Demo]) -> None:
             assert page.locator("a.thread-link").count() == 0
         finally:
             browser.close()
+
+
+def test_every_page_fits_a_390_px_phone(served: tuple[str, Demo]) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    base, demo = served
+    pages = {
+        "runs": "/",
+        "run": f"/runs/{demo.first}",
+        "case": f"/runs/{demo.first}/cases/mini-xss?variant=k1",
+        "compare": f"/compare?runs={demo.first}:baseline&runs={demo.second}:k1",
+        "review": "/review",
+        "history": "/pilots/mini/history",
+    }
+    ARTIFACTS.mkdir(exist_ok=True)
+    wide: dict[str, int] = {}
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 390, "height": 844})
+            for name, path in pages.items():
+                page.goto(base + path)
+                assert page.locator("main h1").count() == 1, name
+                width = page.evaluate("document.documentElement.scrollWidth")
+                if width > 390:
+                    wide[name] = width
+                page.screenshot(path=str(ARTIFACTS / f"viewer-390-{name}.png"), full_page=True)
+            page.goto(base + pages["compare"])
+            cell = page.locator("table.metrics td.verdict").first.bounding_box()
+            assert cell is not None and cell["x"] + cell["width"] <= 390
+        finally:
+            browser.close()
+    assert wide == {}, f"pages wider than the phone: {wide}"

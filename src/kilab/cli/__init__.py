@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "kilab.cli.human",
     "kilab.cli.models",
     "kilab.cli.api",
+    "kilab.cli.langgraph",
 )
 
 app = typer.Typer(
@@ -32,6 +33,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    epilog="Exit codes: 0 done; 1 a check failed (a gate, verify-log, --fail-on-gate, "
+    "--fail-on-worse); 2 bad input (unknown option, config error, run not found).",
 )
 for module_name in COMMAND_MODULES:
     importlib.import_module(module_name).register(app)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from kilab.cli.options import DEFAULT_STORE, StoreOption
-from kilab.cli.output import console
+from kilab.cli.output import EXIT_FAILED, console, error_console, exit_codes
 from kilab.core.settings import settings
 
 if TYPE_CHECKING:
@@ -26,7 +26,7 @@ SIDE_HELP = "Run id, unique prefix or 'latest', optionally ':VARIANT' (default: 
 
 
 def register(app: typer.Typer) -> None:
-    app.command()(compare)
+    app.command(epilog=exit_codes("B is worse on a metric and --fail-on-worse was given"))(compare)
     app.command()(report)
     app.command()(serve)
 
@@ -50,7 +50,11 @@ def _require_store(store: str) -> None:
 
 
 def print_comparison(comparison: Comparison) -> None:
-    """The comparison as rich tables: metrics with CIs, then flipped cases."""
+    """The comparison as rich tables: metrics with CIs, then flipped cases.
+
+    Readable at 80 columns (a CI log): metric names and case ids are never cut; a CI
+    wraps below its value, and a long question wraps within its column.
+    """
     from rich import box
     from rich.markup import escape
     from rich.table import Table
@@ -73,23 +77,28 @@ def print_comparison(comparison: Comparison) -> None:
         "(n.s.: not significant)",
         title_justify="left",
         box=box.SIMPLE_HEAD,
-        pad_edge=False,
+        padding=(0, 1, 0, 0),  # with the box's blank divider: two spaces between columns
         show_edge=False,
     )
-    for column in ("metric", "A", "B", "Δ B−A", "p", "d_z", "verdict"):
-        table.add_column(column, no_wrap=column != "metric")
+    table.add_column("metric", no_wrap=True)
+    for column in ("A", "B", "Δ B−A"):
+        table.add_column(column, overflow="fold")  # "value [low, high]" wraps at its spaces
+    for column in ("p", "d_z", "verdict"):
+        table.add_column(column, no_wrap=True)
     colours = {"better": "green", "worse": "red"}
     short = {"no significant difference": "n.s.", "no shared values": "–"}
+
+    def ci(low: float | None, high: float | None, metric: str, signed: bool = False) -> str:
+        low_text, high_text = (fmt(v, metric, signed=signed) for v in (low, high))
+        return f"[dim]\\[{low_text}, {high_text}][/dim]"
+
     for m in comparison.metrics:
         colour = colours.get(m.verdict, "dim")
         table.add_row(
             escape(m.metric),
-            f"{fmt(m.a.value, m.metric)}\n[dim]{fmt(m.a.low, m.metric)}–"
-            f"{fmt(m.a.high, m.metric)}[/dim]",
-            f"{fmt(m.b.value, m.metric)}\n[dim]{fmt(m.b.low, m.metric)}–"
-            f"{fmt(m.b.high, m.metric)}[/dim]",
-            f"{fmt(m.diff, m.metric, signed=True)}\n[dim]{fmt(m.low, m.metric, signed=True)}–"
-            f"{fmt(m.high, m.metric, signed=True)}[/dim]",
+            f"{fmt(m.a.value, m.metric)} {ci(m.a.low, m.a.high, m.metric)}",
+            f"{fmt(m.b.value, m.metric)} {ci(m.b.low, m.b.high, m.metric)}",
+            f"{fmt(m.diff, m.metric, signed=True)} {ci(m.low, m.high, m.metric, True)}",
             fmt_p(m.p_value),
             fmt(m.effect_size),
             f"[{colour}]{short.get(m.verdict, m.verdict)}[/{colour}]",
@@ -100,12 +109,12 @@ def print_comparison(comparison: Comparison) -> None:
             title=f"Flipped cases ({len(comparison.flips)})",
             title_justify="left",
             box=box.SIMPLE_HEAD,
-            pad_edge=False,
+            padding=(0, 1, 0, 0),
             show_edge=False,
         )
         flips.add_column("case", no_wrap=True)
         flips.add_column("change", no_wrap=True)
-        flips.add_column("question", overflow="ellipsis", no_wrap=True)
+        flips.add_column("question", ratio=1)  # takes what is left, and wraps
         for flip in comparison.flips:
             change = (
                 "[red]pass → fail[/red]"
@@ -123,6 +132,13 @@ def compare(
     run_b: Annotated[str, typer.Argument(help="Side B, under test. " + SIDE_HELP)],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     markdown: Annotated[bool, typer.Option("--markdown", help="Print Markdown.")] = False,
+    fail_on_worse: Annotated[
+        bool,
+        typer.Option(
+            help="Exit 1 when B is significantly worse than A on any metric (CI excludes 0 "
+            "and p < 0.05)."
+        ),
+    ] = False,
     store: StoreOption = DEFAULT_STORE,
 ) -> None:
     """Compare two runs case by case: CIs, paired differences, p-values and flipped cases."""
@@ -144,6 +160,10 @@ def compare(
         print(to_markdown(comparison), end="")
     else:
         print_comparison(comparison)
+    worse = [m.metric for m in comparison.metrics if m.verdict == "worse"]
+    if fail_on_worse and worse:
+        error_console.print(f"B is worse than A on {', '.join(worse)}", markup=False)
+        raise SystemExit(EXIT_FAILED)
 
 
 def report(

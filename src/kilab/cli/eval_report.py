@@ -77,15 +77,20 @@ def print_report(
             f"[yellow]skipped[/yellow] {', '.join(report.skipped_metrics)}: "
             "no judge profile configured (use --judge PROFILE or a judge agent)"
         )
+    # One strip of pass/fail marks per variant, under the variant's whole name when the
+    # name is too long to stand in front of it.
+    label_width = min(max((len(v) for v in run.variants), default=0), 16)
     for variant in run.variants:
         mine = [r for r in report.results if r.variant == variant]
         passed = sum(r.passed for r in mine)
-        width = max(20, console.width - 14)
+        if len(variant) > label_width:
+            console.print(variant, soft_wrap=True, markup=False)
+        width = max(20, console.width - label_width - 14)
         rows = [mine[i : i + width] for i in range(0, len(mine), width)] or [[]]
         for index, row in enumerate(rows):
-            label = variant[:10] if index == 0 else ""
+            label = variant if index == 0 and len(variant) <= label_width else ""
             tail = f" {passed}/{len(mine)} pass" if index == len(rows) - 1 else ""
-            console.print(f"{label:>10}  {_strip(row)}{tail}", soft_wrap=True)
+            console.print(f"{label:>{label_width}}  {_strip(row)}{tail}", soft_wrap=True)
     if cases != "none":
         shown = [r for r in report.results if cases == "all" or not r.passed]
         if shown:
@@ -100,7 +105,7 @@ def print_report(
                 title=title,
                 title_justify="left",
                 box=box.SIMPLE_HEAD,
-                pad_edge=False,
+                padding=(0, 1, 0, 0),
                 show_edge=False,
             )
             names = [m.name for m in report.metrics]
@@ -116,12 +121,11 @@ def print_report(
                 "why",
             ]
             for column in columns:
-                table.add_column(
-                    column,
-                    overflow="ellipsis",
-                    no_wrap=True,
-                    max_width=40 if column == "why" else None,
-                )
+                # Every column keeps its values whole; "why" takes what is left, and wraps.
+                if column == "why":
+                    table.add_column(column, ratio=1, overflow="fold")
+                else:
+                    table.add_column(column, no_wrap=True)
             for result in shown[:limit]:
                 got = "declined" if result.output.declined else "answered"
                 got = "error" if result.error else got
@@ -138,13 +142,14 @@ def print_report(
         title="Aggregate (mean, 95 % bootstrap CI)",
         title_justify="left",
         box=box.SIMPLE_HEAD,
-        pad_edge=False,
+        padding=(0, 1, 0, 0),
         show_edge=False,
     )
-    table.add_column("metric")
+    # Metric names stay whole (a CI log is 80 columns wide); a CI wraps below its value.
+    table.add_column("metric", no_wrap=True)
     for variant in run.variants:
-        table.add_column(variant, no_wrap=True)
-    table.add_column("n", justify="right")
+        table.add_column(variant, overflow="fold")
+    table.add_column("n", justify="right", no_wrap=True)
     from kilab.evals.decisions import judge_calibrations
 
     calibrations = judge_calibrations(run)
@@ -186,9 +191,18 @@ def print_decision(decision: GateDecision, run_id: str) -> None:
     console.print(
         f"Gate → [bold]{decision.stage}[/bold] for {run_id}/{decision.variant}: {verdict}"
     )
+    from rich.markup import escape
+    from rich.table import Table
+
+    rules = Table.grid(padding=(0, 1))  # the evidence wraps under itself at 80 columns
+    rules.add_column(width=1)
+    rules.add_column(no_wrap=True)
+    rules.add_column(no_wrap=True)
+    rules.add_column(ratio=1, overflow="fold")
     for rule in decision.rules:
         mark = "[green]✓[/green]" if rule.passed else "[red]✗[/red]"
-        console.print(f"  {mark} {rule.rule:<26} {rule.evidence}", soft_wrap=True)
+        rules.add_row("", mark, escape(rule.rule), escape(rule.evidence))
+    console.print(rules)
 
 
 # ---------------------------------------------------------------- progress bar

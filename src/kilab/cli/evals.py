@@ -14,7 +14,7 @@ import typer
 
 from kilab.cli.eval_report import Progress, print_decision, print_report
 from kilab.cli.options import DEFAULT_STORE, StoreOption
-from kilab.cli.output import console
+from kilab.cli.output import EXIT_FAILED, console, exit_codes
 from kilab.core.settings import settings
 
 if TYPE_CHECKING:
@@ -28,8 +28,8 @@ DEFAULT_LOG = settings().promotions
 def register(app: typer.Typer) -> None:
     from kilab.cli.promotions import history, promote, verify_log
 
-    app.command("eval")(eval_)
-    app.command()(gate)
+    app.command("eval", epilog=exit_codes("a gate failed and --fail-on-gate was given"))(eval_)
+    app.command(epilog=exit_codes("the gate failed (FAIL) for a variant"))(gate)
     app.command()(promote)
     app.command()(history)
     app.command("verify-log")(verify_log)
@@ -75,6 +75,17 @@ def eval_(
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="Print the result as Markdown (CI logs).")
+    ] = False,
+    junit: Annotated[
+        Path | None,
+        typer.Option(
+            "--junit",
+            help="Also write JUnit XML: a testcase per case and variant, and one per gate.",
+            dir_okay=False,
+        ),
+    ] = None,
     store: StoreOption = DEFAULT_STORE,
     log: LogOption = DEFAULT_LOG,
     fail_on_gate: Annotated[
@@ -127,12 +138,22 @@ def eval_(
         decisions = decide(project, run_store, PromotionLog(log), report)
     finally:
         run_store.close()
+    if junit is not None:
+        from kilab.evals.junit import write_junit
+
+        write_junit(junit, report, decisions)
     if as_json:
         print(json.dumps(report_data(report, decisions), ensure_ascii=False, indent=2))
+    elif markdown:
+        from kilab.evals.markdown import report_markdown
+
+        print(report_markdown(report, decisions), end="")
     else:
         print_report(report, decisions, cases)  # type: ignore[arg-type]
+    if junit is not None and not as_json:
+        console.print(f"wrote {junit}", markup=False)
     if fail_on_gate and not all(d.passed for d in decisions):
-        raise SystemExit(1)  # typer.Exit is swallowed by app(standalone_mode=False)
+        raise SystemExit(EXIT_FAILED)  # typer.Exit is swallowed by app(standalone_mode=False)
 
 
 def gate(
@@ -143,10 +164,12 @@ def gate(
     variant: Annotated[str | None, typer.Option(help="Only this variant.")] = None,
     configs: Annotated[Path | None, typer.Option(help="Config folder (default ./configs).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    markdown: Annotated[bool, typer.Option("--markdown", help="Print Markdown.")] = False,
     store: StoreOption = DEFAULT_STORE,
     log: LogOption = DEFAULT_LOG,
 ) -> None:
-    """Print every rule of a stage's gate for a run, with pass or fail and its evidence."""
+    """Print every rule of a stage's gate for a run, with pass or fail and its evidence;
+    exit 1 when any variant's gate fails."""
     from kilab.evals.decisions import decide
     from kilab.evals.export import report_data
     from kilab.evals.harness import build_report
@@ -171,9 +194,15 @@ def gate(
         run_store.close()
     if as_json:
         print(json.dumps(report_data(report, decisions)["gates"], ensure_ascii=False, indent=2))
-        return
-    for decision in decisions:
-        print_decision(decision, info.id)
+    elif markdown:
+        from kilab.evals.markdown import gate_markdown
+
+        print(gate_markdown(decisions, info.id), end="")
+    else:
+        for decision in decisions:
+            print_decision(decision, info.id)
+    if not all(d.passed for d in decisions):
+        raise SystemExit(EXIT_FAILED)
 
 
 def parse_stage(stage: str | None) -> Literal["experiment", "pilot", "production"] | None:

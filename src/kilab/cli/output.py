@@ -9,6 +9,18 @@ from rich.console import Console
 from kilab.core.errors import ConfigError, UserError
 
 console = Console(highlight=False)
+# Exit codes every command shares (CI reads them); each command's --help lists its own.
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def exit_codes(failed: str) -> str:
+    """The epilog of a command's --help: what each exit code means."""
+    return (
+        f"Exit codes: {EXIT_OK} done; {EXIT_FAILED} {failed}; "
+        f"{EXIT_USAGE} bad input (unknown option, config error, run not found)."
+    )
+
+
 error_console = Console(stderr=True, highlight=False)
 
 
