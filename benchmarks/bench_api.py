@@ -55,16 +55,20 @@ async def _load(urls: list[str], secret: str, model: str, n: int, concurrency: i
     import httpx
 
     headers = {"Authorization": f"Bearer {secret}"}
+
     # The model pilot's fake model always cites the deposit section, so it is asked about
-    # that (other questions would be sent back by the reviewer); each question is new, so
-    # no model response comes from the cache.
-    questions = QUESTIONS if model == "mini" else QUESTIONS[:1]
+    # that (the reviewer would send other answers back), each time with a new case number so
+    # that no model response comes from the cache. The offline pilot has no cache; extra
+    # words would lower its coverage of the question, so it is asked the plain questions.
+    def question(i: int) -> str:
+        return QUESTIONS[i % len(QUESTIONS)] if model == "mini" else f"{QUESTIONS[0]} (sak {i})"
+
     latencies: list[float] = []
 
     async def one(client: httpx.AsyncClient, i: int) -> None:
         body = {
             "model": model,
-            "messages": [{"role": "user", "content": f"{questions[i % len(questions)]} (sak {i})"}],
+            "messages": [{"role": "user", "content": question(i)}],
         }
         started = time.perf_counter()
         response = await client.post(
@@ -134,8 +138,7 @@ def _measure(
     rows = []
     with ExitStack() as stack:
         replicas = [
-            stack.enter_context(serving(promoted, home, env, name=f"r{i}"))
-            for i in range(count)
+            stack.enter_context(serving(promoted, home, env, name=f"r{i}")) for i in range(count)
         ]
         urls = [r.v1 for r in replicas]
         for pilot in ("mini", "mini-modell"):
