@@ -13,6 +13,7 @@ the graphs are compiled from the same configs on every replica.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import socket
 import time
@@ -93,10 +94,6 @@ class _Runtime:
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _question_parts(result: GraphResult) -> tuple[str, list[dict[str, str]]]:
-    return result.answer, citation_objects(result.citations, result.passages)
 
 
 def create_app(config: ServiceConfig) -> FastAPI:
@@ -235,8 +232,7 @@ def create_app(config: ServiceConfig) -> FastAPI:
         }
         if paused:
             return PENDING_MESSAGE.format(thread=result.thread_id), [], meta, usage
-        content, citations = _question_parts(result)
-        return content, citations, meta, usage
+        return result.answer, citation_objects(result.citations, result.passages), meta, usage
 
     async def run_graph(
         pilot: ServedPilot, question: str, tenant: str, thread_id: str, resume: Any = None
@@ -351,7 +347,7 @@ def create_app(config: ServiceConfig) -> FastAPI:
     ) -> AsyncIterator[str]:
         """The answer as server-sent events: the role at once, the text once the graph has
         finished (nothing unreviewed goes out), then citations and metadata, then [DONE].
-        The audit row is committed before the last event, so a finished request is logged."""
+        The audit row is committed before the text is sent, so a finished request is logged."""
         started = time.perf_counter()
         request_id = entry.request_id
         done = False
@@ -362,14 +358,17 @@ def create_app(config: ServiceConfig) -> FastAPI:
             except Exception as exc:
                 await failed(entry, exc, started)
                 done = True
-                yield f"data: {_json(error_body(f'the pilot failed: {exc}', 'server_error'))}\n\n"
+                failure = error_body(f"the pilot failed: {exc}", "server_error")
+                yield f"data: {json.dumps(failure, ensure_ascii=False)}\n\n"
                 return
             content, citations, meta, usage = answer_parts(pilot, result, paused)
-            for piece in _pieces(content):
-                yield chunk(request_id, model, {"content": piece})
+            # Logged before the first word goes out: an answer a client received, even in
+            # part, is in the audit log whatever happens to this replica afterwards.
             finish(entry, result, paused, started)
             await call(runtime().store.audit_finish, entry)
             done = True
+            for piece in _pieces(content):
+                yield chunk(request_id, model, {"content": piece})
             yield chunk(request_id, model, {}, "stop", citations=citations, kilab=meta, usage=usage)
             yield DONE
         finally:
@@ -510,12 +509,6 @@ def create_app(config: ServiceConfig) -> FastAPI:
         return {"object": "feedback", "id": body.id, "rating": body.rating}
 
     return app
-
-
-def _json(value: Any) -> str:
-    import json
-
-    return json.dumps(value, ensure_ascii=False)
 
 
 def _pieces(text: str, size: int = 4) -> list[str]:

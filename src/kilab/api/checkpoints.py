@@ -3,7 +3,8 @@
 The SQLite file is the one ``kilab run``, ``kilab review`` and the viewer use, so a thread the
 API paused can be decided from any of them. With ``KILAB_DATABASE_URL`` the checkpoints live
 in PostgreSQL (langgraph-checkpoint-postgres on an async psycopg pool), so a thread paused
-through one replica is resumed through another.
+through one replica is resumed through another. Both mask what they write, with the
+serializer of ``kilab run``'s checkpoints: no personal data at rest.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 from kilab.core.errors import UserError
 from kilab.evals.store import is_postgres_url
+from kilab.graphs.checkpoints import MaskingSerializer, mask_state
 
 
 @asynccontextmanager
@@ -36,14 +38,27 @@ async def open_checkpointer(location: str | Path, *, pool_size: int = 8) -> Asyn
             kwargs={"autocommit": True, "prepare_threshold": None, "row_factory": dict_row},
             open=False,
         ) as pool:
-            yield AsyncPostgresSaver(pool)  # type: ignore[arg-type]
+            yield _masking(AsyncPostgresSaver)(pool, serde=MaskingSerializer())
         return
+    import aiosqlite
     from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
     path = Path(location)
     path.parent.mkdir(parents=True, exist_ok=True)
-    async with AsyncSqliteSaver.from_conn_string(str(path)) as saver:
-        yield saver
+    async with aiosqlite.connect(str(path)) as conn:
+        yield AsyncSqliteSaver(conn, serde=MaskingSerializer())
+
+
+def _masking(saver: Any) -> Any:
+    """The PostgreSQL saver, masking a checkpoint's plain values too: it keeps strings and
+    numbers as JSON in the checkpoint row, past the serializer (which sees only the blobs)."""
+
+    class MaskingPostgresSaver(saver):  # type: ignore[misc]
+        async def aput(self, config: Any, checkpoint: Any, metadata: Any, versions: Any) -> Any:
+            masked = {**checkpoint, "channel_values": mask_state(checkpoint["channel_values"])}
+            return await super().aput(config, masked, metadata, versions)
+
+    return MaskingPostgresSaver
 
 
 async def upgrade_checkpoints(url: str) -> None:
