@@ -144,11 +144,8 @@ class RayExecutor:
         lost = _lost(ray)
         from kilab.evals.executors.ray_limits import ClusterLimiter
 
-        limiter = (
-            ray.remote(ClusterLimiter)
-            .options(num_cpus=0, max_concurrency=10_000, name=f"kilab-limits-{runner.run_info.id}")
-            .remote()
-        )
+        # One per run, owned by this driver: it ends with the run, or with the driver.
+        limiter = ray.remote(ClusterLimiter).options(num_cpus=0, max_concurrency=10_000).remote()
         workers = self.workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
         size = self.shard_size or max(1, min(64, math.ceil(len(jobs) / (workers * 4))))
         root, absolute = _portable_root(runner.project.root)

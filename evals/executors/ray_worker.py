@@ -134,6 +134,7 @@ def _setup(spec: ShardSpec) -> _Setup:
         _LOOP = _LOOP or asyncio.new_event_loop()
         runner = _build(spec)
         _LOOP.run_until_complete(runner.compile())
+        _SETUPS.clear()  # a worker serves one run at a time: let the last one's go
         setup = _SETUPS[spec.identity] = _Setup(_LOOP, runner)
     return setup
 
