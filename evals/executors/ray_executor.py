@@ -23,10 +23,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kilab.agents.profiles import ModelProfile
 from kilab.core.errors import UserError
 from kilab.core.settings import environment_value
 from kilab.evals.executors.base import Write
-from kilab.evals.executors.ray_worker import ShardSpec, run_shard
+from kilab.evals.executors.ray_worker import JudgeRecipe, ShardSpec, run_shard
 from kilab.evals.records import CaseOutput, CaseResult
 
 if TYPE_CHECKING:
@@ -74,15 +75,35 @@ def _portable_root(root: Path) -> tuple[str, str]:
         return str(absolute), str(absolute)
 
 
-def _portable_judge(judge: Any) -> Any:
-    if judge is None:
-        return None
-    from kilab.agents.llm import LLMJudge
-    from kilab.evals.metrics.judge import JudgeMetric
+def _profile_of(metric: Any) -> ModelProfile | None:
+    """The model profile inside a judging metric (metric → judge → model …)."""
+    found: Any = metric
+    for _ in range(4):
+        profile = getattr(found, "profile", None)
+        if isinstance(profile, ModelProfile):
+            return profile
+        found = getattr(found, "judge", None) or getattr(found, "model", None)
+    return None
 
-    if isinstance(judge, JudgeMetric) and isinstance(judge.judge, LLMJudge):
-        return (judge.judge.profile, judge.samples)
-    raise UserError("the Ray executor ships only the model judge (JudgeMetric over LLMJudge)")
+
+def _judges(runner: CaseRunner) -> JudgeRecipe | None:
+    """How a worker rebuilds the run's judging metrics: the judge profile's name, the number
+    of samples, and which of the two metrics the driver has (model clients do not travel)."""
+    options = runner.options
+    metrics = [m for m in (options.judge, options.correctness) if m is not None]
+    if not metrics:
+        return None
+    profile = _profile_of(metrics[0])
+    known = runner.project.models.spec.profiles if runner.project.models else {}
+    names = [name for name, candidate in known.items() if candidate == profile]
+    if not names:
+        raise UserError("the Ray executor ships judges by model profile name; none matched")
+    return JudgeRecipe(
+        profile=names[0],
+        samples=int(getattr(metrics[0], "samples", 1)),
+        judge=options.judge is not None,
+        correctness=options.correctness is not None,
+    )
 
 
 class RayExecutor:
@@ -157,7 +178,7 @@ class RayExecutor:
             concurrency=self.concurrency or max(1, runner.options.concurrency // workers),
             cache_dir=str(runner.options.cache_dir) if runner.options.cache_dir else None,
             use_cache=runner.options.use_cache,
-            judge=_portable_judge(runner.options.judge),
+            judges=_judges(runner),
             limiter=limiter,
         )
         task = ray.remote(run_shard).options(

@@ -11,16 +11,32 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from kilab.agents.profiles import ModelProfile
 from kilab.core.errors import UserError
 from kilab.evals import keys
 from kilab.evals.executors.ray_limits import cluster_limits, set_holder
 from kilab.evals.harness import CaseRunner, EvalOptions, Job
 from kilab.evals.records import CaseResult, RunInfo
+
+
+@dataclass(frozen=True, slots=True)
+class JudgeRecipe:
+    """The run's judging metrics as a worker rebuilds them (``--judge``, ``--judge-samples``).
+
+    Attributes:
+        profile: The judge's model profile, by name.
+        samples: Samples per case.
+        judge: Whether the run scores the ``judge`` metric.
+        correctness: Whether it scores ``answer_correct`` with a model judge.
+    """
+
+    profile: str
+    samples: int
+    judge: bool
+    correctness: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +53,7 @@ class ShardSpec:
         concurrency: Cases in flight at once in each worker.
         cache_dir: The index cache (None: each node's settings decide).
         use_cache: Reuse cached indexes and model replies.
-        judge: The judge's model profile and samples, when a judge scores the run.
+        judges: How to rebuild the run's judging metrics (None: no model judges).
         limiter: The run's ``ClusterLimiter`` actor.
     """
 
@@ -48,7 +64,7 @@ class ShardSpec:
     concurrency: int
     cache_dir: str | None
     use_cache: bool
-    judge: tuple[ModelProfile, int] | None
+    judges: JudgeRecipe | None
     limiter: Any = field(compare=False, hash=False)
 
     @property
@@ -61,8 +77,7 @@ class ShardSpec:
                 self.run.id,
                 self.cache_dir,
                 self.use_cache,
-                self.judge[0].model_dump(mode="json") if self.judge else None,
-                self.judge[1] if self.judge else None,
+                repr(self.judges),
             ]
         )
 
@@ -80,17 +95,6 @@ _LOOP: asyncio.AbstractEventLoop | None = None
 def _config_root(spec: ShardSpec) -> Path:
     relative = Path(spec.config_root)
     return relative if relative.is_dir() else Path(spec.config_root_absolute)
-
-
-def _judge(spec: ShardSpec) -> Any:
-    if spec.judge is None:
-        return None
-    from kilab.agents.llm import LLMJudge
-    from kilab.evals.metrics.judge import JudgeMetric
-
-    profile, samples = spec.judge
-    cache = Path(spec.cache_dir) if spec.cache_dir else None
-    return JudgeMetric(LLMJudge(profile, use_cache=spec.use_cache, cache_dir=cache), samples)
 
 
 def _build(spec: ShardSpec) -> CaseRunner:
@@ -121,8 +125,31 @@ def _build(spec: ShardSpec) -> CaseRunner:
         concurrency=spec.concurrency,
         use_cache=spec.use_cache,
         cache_dir=Path(spec.cache_dir) if spec.cache_dir else None,
-        judge=_judge(spec),
     )
+    if spec.judges:  # as the CLI builds them from --judge and --judge-samples
+        from kilab.evals.metrics.correctness import correctness_for
+        from kilab.evals.metrics.judge import judge_for
+
+        recipe, cache = spec.judges, options.cache_dir
+        judge = judge_for(
+            project,
+            recipe.profile,
+            samples=recipe.samples,
+            use_cache=spec.use_cache,
+            cache_dir=cache,
+        )
+        correctness = correctness_for(
+            project,
+            spec.pilot,
+            recipe.profile,
+            samples=recipe.samples,
+            use_cache=spec.use_cache,
+        )
+        options = replace(
+            options,
+            judge=judge if recipe.judge else None,
+            correctness=correctness if recipe.correctness else None,
+        )
     return CaseRunner.build(project, spec.pilot, spec.run, options)
 
 
