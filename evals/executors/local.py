@@ -19,8 +19,9 @@ class LocalExecutor:
         self.concurrency = concurrency  # None: the run's options decide
 
     async def execute(self, runner: CaseRunner, jobs: Sequence[Job], write: Write) -> None:
-        """Compile the variants the jobs need, then compute them and write each result."""
-        await runner.compile(job.variant for job in jobs)
+        """Set up the variants the jobs need (done already when the harness did), then compute
+        the jobs and write each result."""
+        await runner.set_up(list(dict.fromkeys(job.variant for job in jobs)))
         queue: Iterator[Job] = iter(jobs)
 
         async def worker() -> None:

@@ -160,7 +160,7 @@ def _setup(spec: ShardSpec) -> _Setup:
         # One loop for the process: the compiled graphs' model clients belong to it.
         _LOOP = _LOOP or asyncio.new_event_loop()
         runner = _build(spec)
-        _LOOP.run_until_complete(runner.compile())
+        _LOOP.run_until_complete(runner.set_up(runner.run_info.variants))
         _SETUPS.clear()  # a worker serves one run at a time: let the last one's go
         setup = _SETUPS[spec.identity] = _Setup(_LOOP, runner)
     return setup
