@@ -150,8 +150,17 @@ class ProfileLimits:
     structured_method: str | None = None  # the structured-output method the server accepted
 
 
+LimitsFactory = Callable[[ModelProfile], ProfileLimits]
+
 _LIMITS: dict[ModelProfile, ProfileLimits] = {}
 _LIMITS_LOCK = threading.Lock()
+_FACTORY: LimitsFactory | None = None
+
+
+def process_limits(profile: ModelProfile) -> ProfileLimits:
+    """New limits of a profile that hold within this process (the default)."""
+    rate = RateLimiter(profile.requests_per_minute) if profile.requests_per_minute else None
+    return ProfileLimits(ConcurrencyLimit(profile.max_concurrency), rate)
 
 
 def limits_for(profile: ModelProfile) -> ProfileLimits:
@@ -159,10 +168,22 @@ def limits_for(profile: ModelProfile) -> ProfileLimits:
     with _LIMITS_LOCK:
         limits = _LIMITS.get(profile)
         if limits is None:
-            rate = RateLimiter(profile.requests_per_minute) if profile.requests_per_minute else None
-            limits = ProfileLimits(ConcurrencyLimit(profile.max_concurrency), rate)
+            limits = (_FACTORY or process_limits)(profile)
             _LIMITS[profile] = limits
         return limits
+
+
+def use_limits(factory: LimitsFactory | None) -> None:
+    """Make every profile's limits with ``factory`` from now on (None: ``process_limits``).
+
+    A distributed executor installs limits shared by a whole cluster here (ConcurrencyLimit
+    and RateLimiter subclasses that ask a coordinator), so that a profile's rate limit and
+    concurrency hold for all workers together; clients built later pick them up.
+    """
+    global _FACTORY
+    with _LIMITS_LOCK:
+        _FACTORY = factory
+        _LIMITS.clear()
 
 
 def reset_limits() -> None:

@@ -19,11 +19,11 @@ import asyncio
 import contextlib
 import random
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pydantic import BaseModel
 
@@ -32,7 +32,7 @@ from kilab.core.errors import UserError
 from kilab.evals import keys, leases
 from kilab.evals.datasets import Case, Dataset, load_dataset
 from kilab.evals.metrics import AnyMetric, resolve_metrics, score_case
-from kilab.evals.passing import PassRule, evaluations, failed_rules, pass_rules, rule_metrics
+from kilab.evals.passing import PassRule, failed_rules, pass_rules, rule_metrics
 from kilab.evals.records import (
     QUARANTINE_CHECK,
     CaseOutput,
@@ -50,6 +50,9 @@ from kilab.graphs.context import BuildContext, variant_of
 from kilab.graphs.project import Project
 from kilab.graphs.runner import GraphResult, arun_question
 from kilab.graphs.specs import PilotSpec, Split
+
+if TYPE_CHECKING:
+    from kilab.evals.executors import Executor
 
 
 class ProgressSink(Protocol):
@@ -112,7 +115,9 @@ class EvalReport:
 
 
 @dataclass(frozen=True, slots=True)
-class _Job:
+class Job:
+    """One computation of the plan: a case, a variant, a repeat and its content-hash key."""
+
     case: Case
     variant: str
     repeat: int
@@ -168,7 +173,7 @@ def quarantine_findings(quarantined: Sequence[Mapping[str, Any]]) -> list[Findin
     ]
 
 
-def interleaved(jobs: Sequence[_Job], seed: int) -> list[_Job]:
+def interleaved(jobs: Sequence[Job], seed: int) -> list[Job]:
     """The jobs in a counterbalanced order drawn from ``seed``.
 
     The runs of one case and repeat form a block; blocks come in a random order, and within
@@ -177,7 +182,7 @@ def interleaved(jobs: Sequence[_Job], seed: int) -> list[_Job]:
     the first visit of a question warms (a query vector, a screened passage) nor meets a
     different state of the machine than its rival, which runs beside it.
     """
-    blocks: dict[tuple[str, int], list[_Job]] = {}
+    blocks: dict[tuple[str, int], list[Job]] = {}
     for job in jobs:
         blocks.setdefault((job.case.id, job.repeat), []).append(job)
     order = list(blocks.values())
@@ -242,7 +247,7 @@ def _jobs(
     repeats: int,
     judge: AnyMetric | None = None,
     correctness: AnyMetric | None = None,
-) -> list[_Job]:
+) -> list[Job]:
     code = keys.code_version()
     jobs = []
     for variant, context in contexts.items():
@@ -257,11 +262,123 @@ def _jobs(
                 key = keys.result_key(
                     variant_hash=inputs, case=case, variant=variant, repeat=repeat, code=code
                 )
-                jobs.append(_Job(case, variant, repeat, key))
+                jobs.append(Job(case, variant, repeat, key))
     return jobs
 
 
-class Harness:
+def run_metrics(spec: PilotSpec, options: EvalOptions) -> list[AnyMetric]:
+    """The metrics a run scores: the pilot's, and those its pass rules read (listed or not:
+    correctness by default)."""
+    return resolve_metrics(
+        [*spec.metrics, *rule_metrics(spec.pass_)], options.judge, options.correctness
+    )
+
+
+class CaseRunner:
+    """What computes one job: the pilot's build contexts, metrics, pass rules and set-up
+    graphs.
+
+    Set up once per process (the driver's, or each worker's of a distributed executor) and
+    shared by every job it computes; ``Harness`` adds the plan, the store and the lease.
+    """
+
+    def __init__(
+        self,
+        project: Project,
+        pilot: str,
+        run: RunInfo,
+        options: EvalOptions,
+        metrics: list[AnyMetric],
+        contexts: dict[str, BuildContext],
+    ) -> None:
+        self.project, self.pilot, self.run_info, self.options = project, pilot, run, options
+        self.metrics = metrics
+        self._contexts = contexts
+        self._graphs: dict[str, CompiledGraph] = {}
+        self.rules: list[PassRule] = pass_rules(project.pilot(pilot).pass_, metrics)
+        self._setup_s: dict[str, float] = {}
+
+    @classmethod
+    def build(cls, project: Project, pilot: str, run: RunInfo, options: EvalOptions) -> CaseRunner:
+        """The runner of an existing run (its variants), as a worker sets it up."""
+        spec = project.pilot(pilot)
+        contexts = {
+            variant: BuildContext.for_pilot(
+                project, spec, variant, cache_dir=options.cache_dir, use_cache=options.use_cache
+            )
+            for variant in run.variants
+        }
+        return cls(project, pilot, run, options, run_metrics(spec, options), contexts)
+
+    async def set_up(self, variants: Sequence[str]) -> dict[str, float]:
+        """Compile each variant's graph and run its nodes' set-up (``kilab.graphs.setup``),
+        one variant after the other, before any case; returns each variant's seconds.
+
+        Variants share what the process already holds (an index the first one loaded), so
+        a later variant's set-up can be shorter; none of it is inside a case's latency.
+        """
+        for variant in variants:
+            if variant in self._setup_s:
+                continue
+            started = time.perf_counter()
+            graph = await asyncio.to_thread(self._compiled, variant)
+            await asyncio.to_thread(graph.set_up)
+            self._setup_s[variant] = time.perf_counter() - started
+        return {v: self._setup_s[v] for v in variants}
+
+    def _compiled(self, variant: str) -> CompiledGraph:
+        if variant not in self._graphs:
+            graph = self.project.pilot(self.pilot).graph
+            self._graphs[variant] = compile_graph(self._contexts[variant], graph)
+        return self._graphs[variant]
+
+    async def execute(self, job: Job) -> CaseResult:
+        """Compute one job in a case span; the result as stored: with its spans, and with
+        secrets and identity numbers masked."""
+        with telemetry.case_span(
+            self.run_info.id, job.case.id, job.variant, job.repeat, job.key
+        ) as span:
+            result = await self._compute(job)
+            span.set({"kilab.case.passed": result.passed})
+            span.fail(result.error)
+        if span.spans:
+            result = result.model_copy(update={"spans": span.spans})
+        return telemetry.redact_model(result)
+
+    async def _compute(self, job: Job) -> CaseResult:
+        started = time.perf_counter()
+        error = ""
+        try:
+            graph = self._compiled(job.variant)
+            thread = f"{self.run_info.id}/{job.case.id}/{job.variant}/{job.repeat}"
+            output = output_from(await arun_question(graph, job.case.question, thread))
+        except Exception as exc:  # a failing case is data, not the end of the run
+            error = f"{type(exc).__name__}: {exc}"
+            output = CaseOutput(errors=[error], latency_s=time.perf_counter() - started)
+        values: dict[str, float | None] = {m.name: None for m in self.metrics}
+        samples: dict[str, list[float]] = {}
+        if not error:  # an errored case has no answer to score: it counts via the error rule
+            try:
+                values, samples = await score_case(self.metrics, job.case, output)
+            except Exception as exc:
+                error = f"scoring failed: {type(exc).__name__}: {exc}"
+        failed = [] if error else failed_rules(self.rules, values)
+        return CaseResult(
+            run_id=self.run_info.id,
+            key=job.key,
+            case=job.case,
+            variant=job.variant,
+            repeat=job.repeat,
+            output=output,
+            metrics=values,
+            samples=samples,
+            passed=not error and not failed,
+            failed_rules=failed,
+            error=error,
+        )
+
+
+class Harness(CaseRunner):
     """Runs one pilot's jobs against a store; build with ``prepare``, then ``await run()``."""
 
     def __init__(
@@ -271,21 +388,16 @@ class Harness:
         store: RunStore,
         options: EvalOptions,
         run: RunInfo,
-        jobs: list[_Job],
+        jobs: list[Job],
         metrics: list[AnyMetric],
         skipped_metrics: list[str],
         resumed: int,
         contexts: dict[str, BuildContext],
         lease: RunLease | None = None,
     ) -> None:
-        self.project, self.pilot, self.store, self.options = project, pilot, store, options
-        self.lease = lease
-        self.run_info, self.jobs, self.metrics = run, jobs, metrics
+        super().__init__(project, pilot, run, options, metrics, contexts)
+        self.store, self.jobs, self.lease = store, jobs, lease
         self.skipped_metrics, self.resumed = skipped_metrics, resumed
-        self._contexts = contexts
-        self._graphs: dict[str, CompiledGraph] = {}
-        self.rules: list[PassRule] = pass_rules(project.pilot(pilot).pass_, metrics)
-        self._setup_s: dict[str, float] = {}
 
     @classmethod
     def prepare(
@@ -298,10 +410,7 @@ class Harness:
             RunBusy: Another live process is computing the run.
         """
         spec = project.pilot(pilot)
-        # the pass rules read their metrics, listed or not (correctness by default)
-        metrics = resolve_metrics(
-            [*spec.metrics, *rule_metrics(spec.pass_)], options.judge, options.correctness
-        )
+        metrics = run_metrics(spec, options)
         skipped = [n for n in spec.metrics if n not in {m.name for m in metrics}]
         if options.repeats < 1 or options.concurrency < 1:
             raise UserError("--repeats and --concurrency must be at least 1")
@@ -366,77 +475,7 @@ class Harness:
         """Set up every variant now (``run`` does it too, for the variants it needs)."""
         await self.set_up(list(dict.fromkeys(job.variant for job in self.jobs)))
 
-    async def set_up(self, variants: Sequence[str]) -> dict[str, float]:
-        """Compile each variant's graph and run its nodes' set-up (``kilab.graphs.setup``),
-        one variant after the other, before any case; returns each variant's seconds.
-
-        Variants share what the process already holds (an index the first one loaded), so
-        a later variant's set-up can be shorter; none of it is inside a case's latency.
-        """
-        for variant in variants:
-            if variant in self._setup_s:
-                continue
-            started = time.perf_counter()
-            graph = await asyncio.to_thread(self._compiled, variant)
-            await asyncio.to_thread(graph.set_up)
-            self._setup_s[variant] = time.perf_counter() - started
-        return {v: self._setup_s[v] for v in variants}
-
-    def _compiled(self, variant: str) -> CompiledGraph:
-        if variant not in self._graphs:
-            graph = self.project.pilot(self.pilot).graph
-            self._graphs[variant] = compile_graph(self._contexts[variant], graph)
-        return self._graphs[variant]
-
-    async def _execute(self, job: _Job) -> CaseResult:
-        """Compute one job in a case span; the result as stored: with its spans, and with
-        secrets and identity numbers masked."""
-        with telemetry.case_span(
-            self.run_info.id, job.case.id, job.variant, job.repeat, job.key
-        ) as span:
-            result = await self._compute(job)
-            span.set({"kilab.case.passed": result.passed})
-            span.fail(result.error)
-            if span.recording:  # the case trace shows question, answer and every metric
-                span.set_io(input=job.case.question, output=result.output.answer)
-                span.set_evaluations(evaluations(self.metrics, result.metrics, self.rules))
-        if span.spans:
-            result = result.model_copy(update={"spans": span.spans})
-        return telemetry.redact_model(result)
-
-    async def _compute(self, job: _Job) -> CaseResult:
-        started = time.perf_counter()
-        error = ""
-        try:
-            graph = self._compiled(job.variant)
-            thread = f"{self.run_info.id}/{job.case.id}/{job.variant}/{job.repeat}"
-            output = output_from(await arun_question(graph, job.case.question, thread))
-        except Exception as exc:  # a failing case is data, not the end of the run
-            error = f"{type(exc).__name__}: {exc}"
-            output = CaseOutput(errors=[error], latency_s=time.perf_counter() - started)
-        values: dict[str, float | None] = {m.name: None for m in self.metrics}
-        samples: dict[str, list[float]] = {}
-        if not error:  # an errored case has no answer to score: it counts via the error rule
-            try:
-                values, samples = await score_case(self.metrics, job.case, output)
-            except Exception as exc:
-                error = f"scoring failed: {type(exc).__name__}: {exc}"
-        failed = [] if error else failed_rules(self.rules, values)
-        return CaseResult(
-            run_id=self.run_info.id,
-            key=job.key,
-            case=job.case,
-            variant=job.variant,
-            repeat=job.repeat,
-            output=output,
-            metrics=values,
-            samples=samples,
-            passed=not error and not failed,
-            failed_rules=failed,
-            error=error,
-        )
-
-    def _reuse(self, todo: list[_Job], progress: ProgressSink | None) -> tuple[list[_Job], int]:
+    def _reuse(self, todo: list[Job], progress: ProgressSink | None) -> tuple[list[Job], int]:
         if not self.options.use_cache:
             return todo, 0
         remaining, reused = [], 0
@@ -457,28 +496,29 @@ class Harness:
                 progress.advance(copy)
         return remaining, reused
 
-    async def run(self, progress: ProgressSink | None = None) -> EvalReport:
-        """Compute every missing key, then summarise the run; the run's lease is renewed
-        meanwhile and released at the end."""
+    async def run(
+        self, progress: ProgressSink | None = None, executor: Executor | None = None
+    ) -> EvalReport:
+        """Compute every missing key (on ``executor``, default: this process), then summarise
+        the run; the run's lease is renewed meanwhile and released at the end."""
         lease, self.lease = self.lease or leases.acquire(self.store, self.run_info.id), None
         async with leases.renewing(self.store, lease):
-            return await self._run(progress)
+            return await self._run(progress, executor)
 
-    async def _run(self, progress: ProgressSink | None) -> EvalReport:
+    async def _run(self, progress: ProgressSink | None, executor: Executor | None) -> EvalReport:
+        from kilab.evals.executors.local import LocalExecutor
+
         started = time.perf_counter()
         done = self.store.result_keys(self.run_info.id)
         todo = [job for job in self.jobs if job.key not in done]
         if progress:
             progress.plan(len(self.jobs), len(self.jobs) - len(todo))
         todo, reused = self._reuse(todo, progress)
-        queue: Iterator[_Job] = iter(interleaved(todo, self.run_info.seed))
 
-        async def worker() -> None:
-            for job in queue:  # a shared iterator: each job is taken by exactly one worker
-                result = await self._execute(job)
-                self.store.put_result(result)
-                if progress:
-                    progress.advance(result)
+        def write(result: CaseResult) -> None:
+            self.store.put_result(result)
+            if progress:
+                progress.advance(result)
 
         status = "interrupted"
         try:
@@ -487,9 +527,10 @@ class Harness:
                 update={"setup_s": {**self.run_info.setup_s, **setup_s}}
             )
             self.store.update_run(self.run_info)
-            workers = min(self.options.concurrency, max(1, len(todo)))
             with telemetry.run_span(self.run_info.id, self.pilot, self.run_info.variants):
-                await asyncio.gather(*(worker() for _ in range(workers)))
+                await (executor or LocalExecutor()).execute(
+                    self, interleaved(todo, self.run_info.seed), write
+                )
             status = "finished"
         finally:
             self.run_info = self.run_info.model_copy(
@@ -542,6 +583,7 @@ async def arun_eval(
     store: RunStore,
     options: EvalOptions | None = None,
     progress: ProgressSink | None = None,
+    executor: Executor | None = None,
 ) -> EvalReport:
     """Run (or resume) a pilot's evaluation on the event loop.
 
@@ -551,9 +593,10 @@ async def arun_eval(
         store: Where results go, one transaction each.
         options: What to run (defaults: first variant, one repeat, concurrency 8).
         progress: Told about every result as it is written.
+        executor: Where the cases are computed (default: this process, on its event loop).
     """
     harness = Harness.prepare(project, pilot, store, options or EvalOptions())
-    return await harness.run(progress)
+    return await harness.run(progress, executor)
 
 
 def run_eval(

@@ -33,8 +33,10 @@ class TermStatistics:
     def coverage(self, question_terms: Collection[str], text: str) -> float:
         """IDF-weighted share of the question's distinct terms found in a text."""
         wanted = set(question_terms)
-        total = sum(self.idf(t) for t in wanted)
+        # Summed in sorted order: a set's order changes with each process's string hashing,
+        # and the last bits of a float sum with it (results must not depend on the process).
+        total = sum(self.idf(t) for t in sorted(wanted))
         if not total:
             return 0.0
         found = matched_in(wanted, text)
-        return sum(self.idf(t) for t in found) / total
+        return sum(self.idf(t) for t in sorted(found)) / total

@@ -18,6 +18,7 @@ from kilab.cli.output import EXIT_FAILED, console, exit_codes
 from kilab.core.settings import settings
 
 if TYPE_CHECKING:
+    from kilab.evals.executors import Executor
     from kilab.graphs.project import Project
 
 LogOption = Annotated[Path, typer.Option("--log", help="Promotion log (JSONL).")]
@@ -100,6 +101,13 @@ def eval_(
     ] = None,
     judge_samples: Annotated[int, typer.Option(min=1, help="Judge samples per case.")] = 3,
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap.")] = 0,
+    executor: Annotated[
+        str, typer.Option(help="Where cases run: local (this process) or ray (a Ray cluster).")
+    ] = "local",
+    ray_address: Annotated[
+        str | None,
+        typer.Option(help="Ray cluster to join (host:port or auto; default: start Ray here)."),
+    ] = None,
 ) -> None:
     """Run a pilot's dataset, score every case and check the next stage's gate."""
     import asyncio
@@ -115,6 +123,10 @@ def eval_(
 
     if cases not in ("failed", "all", "none"):
         raise UserError(f"--cases is failed, all or none, not {cases!r}")
+    if executor not in ("local", "ray"):
+        raise UserError(f"--executor is local or ray, not {executor!r}")
+    if ray_address and executor != "ray":
+        raise UserError("--ray-address needs --executor ray")
     project, name = open_pilot(pilot)
     options = EvalOptions(
         variants=[v.strip() for v in variants.split(",") if v.strip()] if variants else None,
@@ -134,7 +146,11 @@ def eval_(
     progress = Progress()
     try:
         with progress.bar:
-            report = asyncio.run(arun_eval(project, name, run_store, options, progress))
+            report = asyncio.run(
+                arun_eval(
+                    project, name, run_store, options, progress, runs_on(executor, ray_address)
+                )
+            )
         decisions = decide(project, run_store, PromotionLog(log), report)
     finally:
         run_store.close()
@@ -154,6 +170,15 @@ def eval_(
         console.print(f"wrote {junit}", markup=False)
     if fail_on_gate and not all(d.passed for d in decisions):
         raise SystemExit(EXIT_FAILED)  # typer.Exit is swallowed by app(standalone_mode=False)
+
+
+def runs_on(executor: str, address: str | None) -> Executor | None:
+    """The executor named by ``--executor`` (None: the harness's local default)."""
+    if executor == "local":
+        return None
+    from kilab.evals.executors import RayExecutor
+
+    return RayExecutor(address)
 
 
 def gate(
