@@ -100,5 +100,6 @@ def test_promoted_pilot_answers_with_citations(promoted: Promoted, backend: Back
     assert [e.status for e in entries] == ["completed"] * 4
     assert [e.stream for e in entries] == [False, True, True, False]
     assert entries[0].request_id == answer.id and entries[0].record_hash == records["mini"]["hash"]
-    assert entries[0].citations == ["mini#1"] and entries[0].tenant == "kd"
+    assert entries[0].citations == [c["id"] for c in extra["citations"]]  # what the user was given
+    assert entries[0].citations[0] == "mini#1" and entries[0].tenant == "kd"
     assert entries[3].declined and all(e.latency_s > 0 for e in entries)
