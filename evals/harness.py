@@ -32,7 +32,7 @@ from kilab.core.errors import UserError
 from kilab.evals import keys, leases
 from kilab.evals.datasets import Case, Dataset, load_dataset
 from kilab.evals.metrics import AnyMetric, resolve_metrics, score_case
-from kilab.evals.passing import PassRule, failed_rules, pass_rules, rule_metrics
+from kilab.evals.passing import PassRule, evaluations, failed_rules, pass_rules, rule_metrics
 from kilab.evals.records import (
     QUARANTINE_CHECK,
     CaseOutput,
@@ -341,6 +341,9 @@ class CaseRunner:
             result = await self._compute(job)
             span.set({"kilab.case.passed": result.passed})
             span.fail(result.error)
+            if span.recording:  # the case trace shows question, answer and every metric
+                span.set_io(input=job.case.question, output=result.output.answer)
+                span.set_evaluations(evaluations(self.metrics, result.metrics, self.rules))
         if span.spans:
             result = result.model_copy(update={"spans": span.spans})
         return telemetry.redact_model(result)

@@ -142,5 +142,5 @@ def test_a_run_whose_process_is_gone_is_listed_as_interrupted(demo: Demo, tmp_pa
             for run_id in ("mini-gone", "mini-alive")
             if f"/runs/{run_id}" in row
         }
-    assert "<td>interrupted</td>" in rows["mini-gone"]
-    assert "<td>running</td>" in rows["mini-alive"]
+    assert '<td data-label="status">interrupted</td>' in rows["mini-gone"]
+    assert '<td data-label="status">running</td>' in rows["mini-alive"]

@@ -64,7 +64,7 @@ def test_the_timeline_shows_each_stored_spans_offset_and_duration(
         assert float(offset) == pytest.approx((span["start_ns"] - origin) / 1e6, abs=0.051)
         assert float(duration) == pytest.approx(span["duration_ms"], abs=0.051)
         expected_depth = 0 if span["name"].startswith("case ") else 1
-        expected_depth += span["name"].startswith("execute_tool")
+        expected_depth += span["name"].startswith(("execute_tool", "retrieval "))
         assert int(depth) == expected_depth
     # The case span holds the others: it lasts longest, and later spans start later.
     durations = [float(d) for _, _, _, d in steps]
