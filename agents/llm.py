@@ -36,6 +36,14 @@ JUDGE_SAMPLE_TEMPERATURE = 0.7
 _DECLINES = re.compile(rf"{DECLINE_MARKER}|^\s*jeg kan ikke svare", re.IGNORECASE)
 
 
+def sample_params(profile: ModelProfile, index: int, samples: int) -> dict[str, float | int]:
+    """Call parameters of a judge's sample ``index`` of ``samples``: one sample as the profile
+    says; several at a temperature that lets them differ, each cached on its own."""
+    if samples == 1:
+        return {}
+    return {"temperature": max(profile.temperature, JUDGE_SAMPLE_TEMPERATURE), "sample": index}
+
+
 def _draft_of(text: str, usage: ModelUsage) -> Draft:
     text = text.strip()
     if not text or _DECLINES.search(text):
@@ -195,10 +203,7 @@ class LLMJudge:
         self.client.set_up()
 
     def _params(self, index: int, samples: int) -> dict[str, float | int]:
-        if samples == 1:
-            return {}
-        temperature = max(self.profile.temperature, JUDGE_SAMPLE_TEMPERATURE)
-        return {"temperature": temperature, "sample": index}  # each sample cached on its own
+        return sample_params(self.profile, index, samples)
 
     def score(
         self,
@@ -276,10 +281,7 @@ class LLMCorrectnessJudge:
         self.client = client or ModelClient(profile, use_cache=use_cache, cache_dir=cache_dir)
 
     def _params(self, index: int, samples: int) -> dict[str, float | int]:
-        if samples == 1:
-            return {}
-        temperature = max(self.profile.temperature, JUDGE_SAMPLE_TEMPERATURE)
-        return {"temperature": temperature, "sample": index}  # each sample cached on its own
+        return sample_params(self.profile, index, samples)
 
     async def ascore(
         self,
