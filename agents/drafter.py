@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -9,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from kilab.agents.types import Draft, ReviewFinding
 from kilab.core.pii import redact
-from kilab.tools.compose import FOCUS_WEIGHT, Source, compose
+from kilab.tools.compose import DECLINE_MESSAGE, FOCUS_WEIGHT, Source, compose
 from kilab.tools.retrieval.types import Passage
 
 
@@ -26,6 +27,14 @@ class DrafterSettings(BaseModel):
         description="Offline: decline unless a passage holds this IDF-weighted share of the "
         "question's terms.",
     )
+    min_agreement: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="Offline: decline unless this share of the passages comes from one source "
+        "(one law): a question the corpus answers finds its passages in one place, an "
+        "off-topic one scatters them over many.",
+    )
     focus_weight: float = Field(
         FOCUS_WEIGHT,
         ge=0,
@@ -39,6 +48,22 @@ class DrafterSettings(BaseModel):
     max_passage_chars: int = Field(
         1500, ge=100, description="Model drafters: passages are cut to this many characters."
     )
+
+
+def source_agreement(passages: Sequence[Passage]) -> float:
+    """The largest share of the passages that come from one source (0 without passages).
+
+    Word overlap cannot tell an off-topic question from an in-scope one when ordinary words
+    are shared ("Hvordan lager jeg lapskaus?" shares "lage" with many laws), but where the
+    matches lie can: the passages of a question a law answers come mostly from that law,
+    while loose matches on common words fall anywhere in the corpus. It needs no corpus
+    statistics and no retrieval scores, so it means the same under BM25, dense and hybrid
+    search. A corpus whose passages all share one source always agrees (1.0).
+    """
+    if not passages:
+        return 0.0
+    counts = Counter(p.get("source", "") for p in passages)
+    return max(counts.values()) / len(passages)
 
 
 class Drafter(Protocol):
@@ -64,12 +89,12 @@ class ExtractiveDrafter:
         passages: Sequence[Passage],
         feedback: Sequence[ReviewFinding] = (),
     ) -> Draft:
+        shown = passages[: self.settings.max_passages]
+        if source_agreement(shown) < self.settings.min_agreement:
+            return Draft(DECLINE_MESSAGE, True)
         composition = compose(
             question,
-            [
-                Source(p["id"], p["text"], p.get("coverage"))
-                for p in passages[: self.settings.max_passages]
-            ],
+            [Source(p["id"], p["text"], p.get("coverage")) for p in shown],
             max_sentences=self.settings.max_sentences,
             min_coverage=self.settings.min_coverage,
             exclude={f.sentence for f in feedback if f.sentence},

@@ -5,6 +5,13 @@ its data as ``dataset: {dev: …, test: …}``. ``tune`` runs the pilot's base v
 value of the parameter on the dev file, in one run (so the values are compared on the same
 cases, interleaved like any variants), and picks the value with the best mean of one metric.
 The test file is never read: choosing on it would leave no honest figure to report.
+
+A plain mean counts every case alike, so on dev data with few questions to decline it
+rewards answering over declining. An objective may weigh cases by what they expect:
+``decline_accuracy(decline=3)`` counts a case that should be declined three times (the best
+value then has the fewest ``3 × off-topic questions answered + answerable questions
+declined``), ``decline_accuracy(balanced)`` weighs both kinds of case equally however many
+of each there are (balanced accuracy).
 """
 
 from __future__ import annotations
@@ -12,19 +19,25 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import get_args
 
 from kilab.core.errors import UserError, suggesting
+from kilab.evals.datasets import Expect
 from kilab.evals.harness import EvalOptions, EvalReport, ProgressSink, arun_eval
 from kilab.evals.metrics import get_metric
+from kilab.evals.records import CaseResult
 from kilab.evals.store import RunStore
 from kilab.graphs.context import variant_of
 from kilab.graphs.overrides import Override, OverrideError, resolve_override
 from kilab.graphs.project import Project, Sourced
 
 _RANGE = re.compile(r"^(?P<low>[-+0-9.eE]+)\.\.(?P<high>[-+0-9.eE]+):(?P<step>[-+0-9.eE]+)$")
+_WEIGHTED = re.compile(r"^(?P<metric>[^()]+)\((?P<weights>[^()]*)\)$")
 MAX_VALUES = 50
+EXPECTS: tuple[str, ...] = get_args(Expect)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +78,74 @@ class Sweep:
 
 
 @dataclass(frozen=True, slots=True)
+class Objective:
+    """What picks the best value: a metric's mean, its cases weighed by what they expect.
+
+    Attributes:
+        text: As written: ``decline_accuracy``, ``decline_accuracy(decline=3)``,
+            ``decline_accuracy(balanced)``.
+        metric: The metric.
+        weights: Expected outcome → weight of its cases (absent: 1).
+        balanced: Each expected outcome weighs the same in total, however many cases it has.
+    """
+
+    text: str
+    metric: str
+    weights: Mapping[str, float] = dataclasses.field(default_factory=dict)
+    balanced: bool = False
+
+    @property
+    def weighted(self) -> bool:
+        return self.balanced or bool(self.weights)
+
+    @classmethod
+    def parse(cls, text: str) -> Objective:
+        """Read ``METRIC``, ``METRIC(EXPECT=WEIGHT,…)`` or ``METRIC(balanced)``.
+
+        Raises:
+            UserError: Brackets that hold neither form, an unknown outcome, a weight that is
+                not a positive number.
+        """
+        match = _WEIGHTED.match(text.strip())
+        if match is None:
+            if "(" in text or ")" in text:
+                raise UserError(f"--metric {text!r}: write METRIC(decline=3) or METRIC(balanced)")
+            return cls(text.strip(), text.strip())
+        metric, spec = match["metric"].strip(), match["weights"].strip()
+        if spec == "balanced":
+            return cls(text.strip(), metric, balanced=True)
+        weights: dict[str, float] = {}
+        for item in spec.split(","):
+            outcome, equals, weight = (part.strip() for part in item.partition("="))
+            if not equals or outcome not in EXPECTS:
+                raise UserError(
+                    f"--metric {text!r}: weigh cases by what they expect, as "
+                    f"{'=W, '.join(EXPECTS)}=W (or balanced)"
+                )
+            try:
+                weights[outcome] = float(weight)
+            except ValueError:
+                raise UserError(f"--metric {text!r}: {weight!r} is not a number") from None
+            if not weights[outcome] > 0 or math.isinf(weights[outcome]):
+                raise UserError(f"--metric {text!r}: weights must be positive")
+        return cls(text.strip(), metric, weights)
+
+    def value(self, results: Sequence[CaseResult]) -> float | None:
+        """The weighted mean of the metric over one variant's results (None: no values)."""
+        valued = [
+            (r.case.expect, v) for r in results if (v := r.metrics.get(self.metric)) is not None
+        ]
+        if not valued:
+            return None
+        counts = Counter(expect for expect, _ in valued)
+        if self.balanced:
+            weight = {e: 1 / n for e, n in counts.items()}
+        else:
+            weight = {e: self.weights.get(e, 1.0) for e in counts}
+        return sum(weight[e] * v for e, v in valued) / sum(weight[e] * n for e, n in counts.items())
+
+
+@dataclass(frozen=True, slots=True)
 class TuneRow:
     """One value of the parameter and the variant that ran it."""
 
@@ -82,11 +163,23 @@ class TuneReport:
     rows: list[TuneRow]
     best: TuneRow | None
     report: EvalReport
+    objective: Objective | None = None
 
     def mean(self, row: TuneRow, metric: str) -> float | None:
-        """A row's mean of a metric over the dev cases (None: no case had a value)."""
+        """A row's mean of a metric over the dev cases (None: no case had a value); the
+        objective's own text (``decline_accuracy(decline=3)``) gives its weighted mean."""
+        if self.objective is not None and metric == self.objective.text:
+            return objective_value(self.report, row.variant, self.objective)
         estimate = self.report.summaries[row.variant].estimates.get(metric)
         return None if estimate is None else estimate.value
+
+
+def objective_value(report: EvalReport, variant: str, objective: Objective) -> float | None:
+    """A variant's value of the objective: the summary's mean, or the weighted mean."""
+    if not objective.weighted:
+        estimate = report.summaries[variant].estimates.get(objective.metric)
+        return None if estimate is None else estimate.value
+    return objective.value([r for r in report.results if r.variant == variant])
 
 
 def _target(project: Project, pilot: str, name: str) -> tuple[str, Override]:
@@ -141,14 +234,18 @@ async def atune(
         pilot: The pilot's name; it must declare ``dataset: {dev, test}`` and the parameter.
         store: Where the run goes (its split is recorded as dev).
         sweep: The parameter and its values.
-        metric: One of the pilot's metrics; its direction says whether more is better.
+        metric: One of the pilot's metrics, its cases optionally weighed by what they
+            expect (``decline_accuracy(decline=3)``, see ``Objective``); the metric's
+            direction says whether more is better.
         base: The variant the values are applied to.
         options: Repeats, concurrency, seed …; variants and dataset are the sweep's.
         progress: Told about every result.
 
     Raises:
-        UserError: No dev data, an unknown parameter or metric.
+        UserError: No dev data, an unknown parameter or metric, a malformed weighting.
     """
+    objective = Objective.parse(metric)
+    metric = objective.metric
     spec = project.pilot(pilot)
     if not spec.split:
         raise UserError(
@@ -167,12 +264,12 @@ async def atune(
     )
     report = await arun_eval(tuned, pilot, store, chosen, progress)
     lower = get_metric(metric).direction == "lower"
-    scored = [(r, report.summaries[r.variant].estimates[metric].value) for r in rows]
+    scored = [(r, objective_value(report, r.variant, objective)) for r in rows]
     valued = [(r, v) for r, v in scored if v is not None]
     # ties go to the first value in the sweep's order
     best = min(valued, key=lambda rv: rv[1] if lower else -rv[1])[0] if valued else None
     target, _ = _target(project, pilot, sweep.name)
-    return TuneReport(sweep, target, metric, rows, best, report)
+    return TuneReport(sweep, target, objective.text, rows, best, report, objective)
 
 
 def metric_names(report: TuneReport) -> Sequence[str]:
