@@ -103,7 +103,7 @@ class Objective:
         """Read ``METRIC``, ``METRIC(EXPECT=WEIGHT,…)`` or ``METRIC(balanced)``.
 
         Raises:
-            UserError: Brackets that hold neither form, an unknown outcome, a weight that is
+            UserError: Parentheses that hold neither form, an unknown outcome, a weight that is
                 not a positive number.
         """
         match = _WEIGHTED.match(text.strip())
