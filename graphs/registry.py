@@ -67,7 +67,8 @@ def _register(
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     def decorator(build: Callable[..., Any]) -> Callable[..., Any]:
         key = (category, name)
-        if key in _kinds and _kinds[key].build is not build:
+        # Equal, not identical: declaring the same "module:function" again is no clash.
+        if key in _kinds and _kinds[key].build != build:
             raise ValueError(f"{category} {name!r} is registered twice")
         doc = "" if isinstance(build, _Deferred) else build.__doc__ or ""
         summary = description or doc.strip().split("\n")[0]
