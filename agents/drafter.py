@@ -6,48 +6,11 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
-
+from kilab.agents.role_settings import DrafterSettings as DrafterSettings  # re-exported
 from kilab.agents.types import Draft, ReviewFinding
 from kilab.core.pii import redact
-from kilab.tools.compose import DECLINE_MESSAGE, FOCUS_WEIGHT, Source, compose
+from kilab.tools.compose import DECLINE_MESSAGE, Source, compose
 from kilab.tools.retrieval.types import Passage
-
-
-class DrafterSettings(BaseModel):
-    """Settings of the drafter role (any model profile)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    max_sentences: int = Field(3, ge=1, le=20, description="Most sentences in an answer.")
-    min_coverage: float = Field(
-        0.2,
-        ge=0,
-        le=1,
-        description="Offline: decline unless a passage holds this IDF-weighted share of the "
-        "question's terms.",
-    )
-    min_agreement: float = Field(
-        0.0,
-        ge=0,
-        le=1,
-        description="Offline: decline unless this share of the passages comes from one source "
-        "(one law): a question the corpus answers finds its passages in one place, an "
-        "off-topic one scatters them over many.",
-    )
-    focus_weight: float = Field(
-        FOCUS_WEIGHT,
-        ge=0,
-        description="Offline: how much more a sentence counts when it states what the question "
-        "asks for (a number, a deadline, a right or duty).",
-    )
-    max_passages: int = Field(5, ge=1, description="Most passages put before the drafter.")
-    redact_personal_data: bool = Field(
-        True, description="Offline: mask identity numbers, phones, e-mails and accounts it quotes."
-    )
-    max_passage_chars: int = Field(
-        1500, ge=100, description="Model drafters: passages are cut to this many characters."
-    )
 
 
 def source_agreement(passages: Sequence[Passage]) -> float:

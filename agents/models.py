@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
-from langchain_core.language_models.chat_models import BaseChatModel
-from langchain_openai import AzureChatOpenAI, ChatOpenAI
 from pydantic import SecretStr
 
 from kilab.agents.profiles import ModelProfile
 from kilab.core.errors import UserError
 from kilab.core.settings import environment_value, settings
+
+if TYPE_CHECKING:
+    from langchain_core.language_models.chat_models import BaseChatModel
 
 
 class _Client(httpx.Client):
@@ -108,6 +109,9 @@ def chat_model(profile: ModelProfile, *, base_url: str | None = None) -> BaseCha
     Raises:
         UserError: For the offline profile, a missing variable or a missing base URL.
     """
+    # Here, not at the top: endpoint_of (cache keys) needs none of it.
+    from langchain_openai import AzureChatOpenAI, ChatOpenAI
+
     # A local server costs nothing to reconnect to; without keep-alive no socket outlives
     # the event loop that opened it.
     limits = httpx.Limits(max_keepalive_connections=0 if profile.provider == "local" else 20)

@@ -5,32 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
-
+from kilab.agents.role_settings import REJECTING_RULES
+from kilab.agents.role_settings import ReviewerSettings as ReviewerSettings  # re-exported
 from kilab.agents.types import Draft, Review, ReviewFinding
 from kilab.tools.checks.contacts import foreign_contacts
 from kilab.tools.grounding import check_answer
 from kilab.tools.retrieval.types import Passage
-
-RuleName = Literal["citations", "grounding", "personal-data", "contacts"]
-ALL_RULES: tuple[RuleName, ...] = ("citations", "grounding", "personal-data", "contacts")
-# A rule whose finding means the draft is not to be given out at all, not revised: a URL or
-# contact detail that no cited source holds is what an obeyed injection leaves behind.
-REJECTING_RULES: frozenset[str] = frozenset({"contacts"})
-
-
-class ReviewerSettings(BaseModel):
-    """Settings of the reviewer role."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    rules: list[RuleName] = Field(
-        default_factory=lambda: list(ALL_RULES),
-        description="Rule-based checks to apply.",
-    )
-    min_support: float = Field(
-        0.6, ge=0, le=1, description="Share of a sentence's terms its cited passages must hold."
-    )
 
 
 class Reviewer(Protocol):

@@ -1,25 +1,25 @@
 """The tools an agent may name: kilab's built-ins and those plugins register.
 
-The built-ins live in ``kilab.agents.tools``; here they join the node registry under the
-category ``agent-tool``, so plugins add more with ``@kilab.graphs.registry.agent_tool(name)``
-(loaded like every other kind: built-ins on first lookup, plugins through the ``kilab.nodes``
-entry points).
+The built-ins live in ``kilab.agents.tools`` and are declared in the node registry under the
+category ``agent-tool`` (``kilab.graphs.nodes``, by name, so that validating an agent does not
+import LangChain); plugins add more with ``@kilab.graphs.registry.agent_tool(name)`` (loaded like
+every other kind: built-ins on first lookup, plugins through the ``kilab.nodes`` entry points).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from langchain_core.tools import BaseTool
-
-from kilab.agents.tools import BUILTIN_TOOLS, ToolEnv, traced
 from kilab.core.errors import UserError, suggesting
 from kilab.graphs import registry
 from kilab.graphs.specs import AgentSpec
 
-for _name, _build in BUILTIN_TOOLS.items():
-    registry.agent_tool(_name)(_build)
+if TYPE_CHECKING:
+    from langchain_core.tools import BaseTool
+
+    from kilab.agents.tools import ToolEnv
 
 
 def agent_tool_names() -> list[str]:
@@ -38,6 +38,8 @@ def build_tools(names: Sequence[str], env: ToolEnv, agent: str = "") -> list[Bas
     if unknown:
         message = f"agent {agent!r}: tool {unknown[0]!r} cannot be called by an agent"
         raise UserError(suggesting(message, unknown[0], known, "agent tools"))
+    from kilab.agents.tools import traced
+
     return [traced(_build_one(name, env)) for name in names]
 
 

@@ -3,6 +3,10 @@
 Built-in kinds live in ``kilab.graphs.nodes``; other packages add kinds through the entry-point
 group ``kilab.nodes`` (each entry names a module that registers on import). Both are loaded
 on the first lookup, never at import time, and YAML can only name what is registered.
+
+A kind may be *declared* with its builder named as ``"module:function"`` (``declare``): its
+parameters validate configs at once, while the builder, which may import LangGraph or
+LangChain, is imported only when a graph is compiled. The built-ins are declared so.
 """
 
 from __future__ import annotations
@@ -43,6 +47,17 @@ _kinds: dict[tuple[Category, str], NodeKind] = {}
 _loaded = False
 
 
+@dataclass(frozen=True, slots=True)
+class _Deferred:
+    """A builder named ``module:function``, imported on its first call."""
+
+    target: str
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        module, _, function = self.target.partition(":")
+        return getattr(importlib.import_module(module), function)(*args, **kwargs)
+
+
 def _register(
     category: Category,
     name: str,
@@ -52,9 +67,11 @@ def _register(
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     def decorator(build: Callable[..., Any]) -> Callable[..., Any]:
         key = (category, name)
-        if key in _kinds and _kinds[key].build is not build:
+        # Equal, not identical: declaring the same "module:function" again is no clash.
+        if key in _kinds and _kinds[key].build != build:
             raise ValueError(f"{category} {name!r} is registered twice")
-        summary = description or (build.__doc__ or "").strip().split("\n")[0]
+        doc = "" if isinstance(build, _Deferred) else build.__doc__ or ""
+        summary = description or doc.strip().split("\n")[0]
         _kinds[key] = NodeKind(category, name, params, build, outcomes, summary)
         return build
 
@@ -84,6 +101,22 @@ def agent_tool(
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a tool an agent may list in ``tools``: ``build(env) -> langchain BaseTool``."""
     return _register("agent-tool", name, NoParams, (), description)
+
+
+def declare(
+    category: Category,
+    name: str,
+    params: type[BaseModel],
+    builder: str,
+    *,
+    outcomes: tuple[str, ...] = (),
+    description: str = "",
+) -> None:
+    """Register a kind whose builder (``"module:function"``, the signature of ``tool``,
+    ``role`` or ``agent_tool``) is imported on its first call, not now."""
+    if ":" not in builder:
+        raise ValueError(f"{category} {name!r}: builder must be 'module:function', not {builder!r}")
+    _register(category, name, params, outcomes, description)(_Deferred(builder))
 
 
 def _load() -> None:

@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Annotated, Any, Literal
+from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_core.runnables import RunnableConfig
-from pydantic import BaseModel, ConfigDict, Field
 
 from kilab.agents.loop import (
     ChatLike,
@@ -30,38 +29,15 @@ from kilab.agents.loop import (
 from kilab.agents.tools import Found, ToolEnv, found
 from kilab.graphs.agent_tools import build_agent_tools
 from kilab.graphs.context import AgentBinding, BuildContext
-from kilab.graphs.registry import RefTo, role, tool
+from kilab.graphs.nodes.params import ChangesParams, FetchParams, ResearcherSettings
 from kilab.graphs.state import GraphState, Passage, ToolCall, Usage
 from kilab.tools.compose import DECLINE_MESSAGE, coverage
 from kilab.tools.notes import topic_of
 from kilab.tools.retrieval.derived import documents
-from kilab.tools.retrieval.types import Retriever, SearchMode, passage
+from kilab.tools.retrieval.types import Retriever, passage
 from kilab.tools.text import terms
 
 RESULT_CHARS = 300  # of a tool's reply kept in the recorded trace
-
-
-class ResearcherSettings(BaseModel):
-    """Settings of the ``researcher`` role."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    corpus: Annotated[str, RefTo("corpus")] = Field(description="Corpus its tools search.")
-    search_mode: SearchMode = Field(default="bm25", description="bm25, dense, hybrid or auto.")
-    k: int = Field(default=8, ge=1, le=50, description="Passages per search.")
-    max_steps: int = Field(default=6, ge=1, le=50, description="Most model turns in one run.")
-    token_budget: int = Field(default=20_000, ge=1, description="Most model tokens in one run.")
-    mode: Literal["tools", "router"] = Field(
-        default="tools",
-        description="tools: native tool calls; router: a structured choice.",
-    )
-    fetch_top: int = Field(
-        default=2, ge=0, le=10, description="Offline: documents the planner fetches."
-    )
-    max_documents: int = Field(default=6, ge=1, le=50, description="Most documents handed on.")
-    document_chars: int = Field(
-        default=6000, ge=200, description="Most characters of each document."
-    )
 
 
 class OfflinePlanner:
@@ -246,7 +222,6 @@ def _model(
     return bound
 
 
-@role("researcher", ResearcherSettings, outcomes=("found", "nothing"))
 def build_researcher(
     context: BuildContext, agent: AgentBinding, settings: ResearcherSettings
 ) -> ResearcherNode:
@@ -270,16 +245,6 @@ def build_researcher(
     )
 
 
-class FetchParams(BaseModel):
-    """Parameters of the ``fetch`` node (agents call ``fetch`` with an id instead)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    corpus: Annotated[str, RefTo("corpus")] = Field(description="Name of a corpus config.")
-    ids: list[str] = Field(min_length=1, description="Document ids to add to the passages.")
-
-
-@tool("fetch", FetchParams)
 def build_fetch(context: BuildContext, params: FetchParams) -> Any:
     """Add whole documents, by id, to the passages."""
     from kilab.tools.retrieval import open_retriever
@@ -295,19 +260,6 @@ def build_fetch(context: BuildContext, params: FetchParams) -> Any:
     return fetch
 
 
-class ChangesParams(BaseModel):
-    """Parameters of the ``changes`` node: documents published between two dates."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    corpus: Annotated[str, RefTo("corpus")] = Field(description="Name of a corpus config.")
-    since: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
-    until: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
-    filters: dict[str, str] = Field(default_factory=dict)
-    k: int = Field(default=10, ge=1, le=100)
-
-
-@tool("changes", ChangesParams)
 def build_changes(context: BuildContext, params: ChangesParams) -> Any:
     """List documents published between two dates as passages, newest first."""
     from kilab.tools.retrieval import open_retriever

@@ -15,31 +15,13 @@ from typing import Any, Literal
 
 from langgraph.config import get_config
 from langgraph.types import interrupt
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
-from kilab.graphs.registry import tool
+from kilab.graphs.nodes.params import HumanParams
 from kilab.graphs.state import Finding, GraphState, HumanDecision, Verdict
 
 OUTCOMES: dict[str, Verdict] = {"approve": "approved", "revise": "revise", "reject": "reject"}
 _CHECKPOINTER_KEY = "__pregel_checkpointer"  # where LangGraph puts the run's checkpointer
-
-
-class HumanParams(BaseModel):
-    """Parameters of the ``human-approval`` node."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    prompt: str = Field(
-        default="Godkjenn utkastet før det sendes ut.", description="Shown to the reviewer."
-    )
-    eval_policy: Literal["approve", "reject", "revise-once"] = Field(
-        default="approve",
-        description="Evaluations: approve, reject, or revise once, then approve.",
-    )
-    eval_comment: str = Field(
-        default="Gjør notatet kortere og tydeligere.",
-        description="The scripted comment.",
-    )
 
 
 class Decision(BaseModel):
@@ -91,7 +73,6 @@ def _update(state: GraphState, decision: Decision) -> GraphState:
     return update
 
 
-@tool("human-approval", HumanParams, outcomes=("approved", "revise", "reject"))
 def build_human(context: Any, params: HumanParams) -> Any:
     """Pause for a person to approve, revise or reject the draft (a policy answers in evals)."""
 

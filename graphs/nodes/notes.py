@@ -9,43 +9,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from kilab.agents.drafter import DrafterSettings
+from kilab.agents.role_settings import DrafterSettings
 from kilab.graphs.context import AgentBinding, BuildContext
 from kilab.graphs.nodes.convert import findings_of, usage_update
-from kilab.graphs.registry import role
+from kilab.graphs.nodes.params import ComposerSettings
 from kilab.graphs.state import GraphState
 from kilab.tools.citations import cited_ids
 from kilab.tools.notes import NoteSettings, NoteSource, compose_note
-
-
-class ComposerSettings(BaseModel):
-    """Settings of the ``composer`` role."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    background: int = Field(default=2, ge=1, le=10, description="Sentences under Bakgrunn.")
-    points: int = Field(default=6, ge=1, le=20, description="Points under Hovedpunkter.")
-    consequences: int = Field(default=3, ge=1, le=10, description="Points under Konsekvenser.")
-    min_coverage: float = Field(
-        default=0.2,
-        ge=0,
-        le=1,
-        description="Decline below this coverage of the request.",
-    )
-    focus: float = Field(
-        default=0.8,
-        ge=0,
-        le=1,
-        description="Offline: quote only documents covering this share of the "
-        "best document's coverage of the request.",
-    )
-    max_sources: int = Field(default=3, ge=1, le=20, description="Offline: most documents quoted.")
-    max_passages: int = Field(default=6, ge=1, description="Most documents put before a model.")
-    max_passage_chars: int = Field(
-        default=4000, ge=200, description="Most characters of each document."
-    )
 
 
 class ComposerNode:
@@ -98,7 +68,6 @@ def _drafted(result: Any) -> GraphState:
     }
 
 
-@role("composer", ComposerSettings)
 def build_composer(
     context: BuildContext, agent: AgentBinding, settings: ComposerSettings
 ) -> ComposerNode:

@@ -9,13 +9,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from kilab.agents.drafter import Drafter, DrafterSettings, ExtractiveDrafter
-from kilab.agents.reviewer import Reviewer, ReviewerSettings, RuleReviewer
+from kilab.agents.drafter import Drafter, ExtractiveDrafter
+from kilab.agents.reviewer import Reviewer, RuleReviewer
+from kilab.agents.role_settings import DrafterSettings, ReviewerSettings
 from kilab.agents.types import Draft, Review
 from kilab.graphs.context import AgentBinding, BuildContext
 from kilab.graphs.inline import cpu_only
 from kilab.graphs.nodes.convert import findings_of, to_finding, usage_update
-from kilab.graphs.registry import role
 from kilab.graphs.setup import set_up_of
 from kilab.graphs.state import GraphState
 from kilab.tools.citations import cited_ids
@@ -96,7 +96,6 @@ class ReviewNode:
         }
 
 
-@role("drafter", DrafterSettings)
 def build_drafter(
     context: BuildContext, agent: AgentBinding, settings: DrafterSettings
 ) -> DraftNode:
@@ -116,7 +115,6 @@ def build_drafter(
     )
 
 
-@role("reviewer", ReviewerSettings, outcomes=("approved", "revise", "reject"))
 def build_reviewer(
     context: BuildContext, agent: AgentBinding, settings: ReviewerSettings
 ) -> ReviewNode:

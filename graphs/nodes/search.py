@@ -4,21 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import lru_cache
-from typing import TYPE_CHECKING, Annotated, Any
-
-from pydantic import BaseModel, ConfigDict, Field
+from typing import TYPE_CHECKING, Any
 
 from kilab.agents.types import ModelUsage
 from kilab.core.telemetry import Document, retrieval_span
 from kilab.graphs.context import BuildContext
 from kilab.graphs.inline import cpu_only
 from kilab.graphs.nodes.convert import usage_update
-from kilab.graphs.registry import RefTo, tool
+from kilab.graphs.nodes.params import SearchParams
 from kilab.graphs.setup import with_set_up
 from kilab.graphs.state import GraphState, QuarantinedPassage
 from kilab.tools.checks.injection import EXCERPT_CHARS, screen_text
 from kilab.tools.retrieval.derived import per_retriever
-from kilab.tools.retrieval.types import Passage, Retriever, SearchMode
+from kilab.tools.retrieval.types import Passage, Retriever
 from kilab.tools.termstats import TermStatistics
 from kilab.tools.text import terms
 
@@ -26,25 +24,6 @@ if TYPE_CHECKING:
     from kilab.agents.screening import ModelInjectionClassifier
 
 
-class SearchParams(BaseModel):
-    """Parameters of the ``search`` node."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    corpus: Annotated[str, RefTo("corpus")] = Field(description="Name of a corpus config.")
-    k: int = Field(5, ge=1, le=100, description="How many passages to retrieve.")
-    mode: SearchMode = Field("auto", description="bm25, dense, hybrid, or auto (best installed).")
-    filters: dict[str, str] = Field(default_factory=dict, description="Metadata field → value.")
-    screen: bool = Field(
-        True, description="Quarantine passages that carry instructions aimed at the model."
-    )
-    screen_model: Annotated[str | None, RefTo("profile")] = Field(
-        None,
-        description="Also ask this model profile about passages the patterns let through.",
-    )
-
-
-# The same passages come back case after case; screening them once per text is enough.
 _screen = lru_cache(maxsize=4096)(screen_text)
 
 
@@ -68,7 +47,6 @@ def _classifier(context: BuildContext, profile: str | None) -> ModelInjectionCla
     )
 
 
-@tool("search", SearchParams)
 def build_search(context: BuildContext, params: SearchParams) -> Callable[[GraphState], Any]:
     """Retrieve the best passages for the question from a corpus."""
     from kilab.tools.retrieval import open_retriever

@@ -224,14 +224,14 @@ CASES: list[tuple[str, str, object, int | str, list[str]]] = [
         "agent-tool-not-callable",
         "agents/drafter.yaml",
         lambda t: t + "tools: [human-approval]\n",
-        11,
+        "tools: [human-approval]",
         ["no tool named 'human-approval' that an agent can call", "fetch"],
     ),
     (
         "agent-tool-misspelt",
         "agents/drafter.yaml",
         lambda t: t + "tools: [serch]\n",
-        11,
+        "tools: [serch]",
         ["no tool named 'serch'", "did you mean 'search'"],
     ),
     (

@@ -1,5 +1,9 @@
 """The on-disk index folder of a corpus: keyed by a hash of its files and settings.
 
+The key holds the files' contents and their names as the corpus knows them (what chunks
+store), not where the files lie: the same corpus in another checkout, a copied project or a
+temporary folder loads the index already built instead of building it again.
+
 A folder is written under a temporary name and renamed into place when complete, so a
 reader never sees half an index and two processes building at once both end up valid.
 """
@@ -14,12 +18,13 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from kilab.core.settings import settings
-from kilab.tools.corpus import CorpusSource, expand_files, fingerprint
+from kilab.tools.corpus import CorpusSource, expand_files
+from kilab.tools.corpus.source import file_digest
 from kilab.tools.retrieval.types import Chunk
 from kilab.tools.text import NORWEGIAN_STOPWORDS
 
 # Bump when the stored layout or the analysis changes, so old folders are not reused.
-FORMAT_VERSION = "1"
+FORMAT_VERSION = "2"  # 2: the key no longer holds the files' absolute paths
 CHUNKS_FILE = "chunks.jsonl"
 MANIFEST_FILE = "manifest.json"
 BM25_FOLDER = "bm25"
@@ -31,12 +36,12 @@ def default_cache_dir() -> Path:
 
 
 def corpus_key(source: CorpusSource) -> str:
-    """Hash of the corpus files' contents, the record filter and the settings."""
+    """Hash of the corpus files' contents and names, the record filter and the settings."""
     files = expand_files(source.files)
     payload = json.dumps(
         {
             "version": FORMAT_VERSION,
-            "files": fingerprint([path for path, _ in files]),
+            "files": [file_digest(path) for path, _ in files],
             "names": [name for _, name in files],
             "include": {k: sorted(v) for k, v in sorted(source.include.items())},
             "chunking": source.chunking.model_dump(mode="json"),

@@ -55,14 +55,22 @@ def _options(
     ),
 ) -> None:
     """Declarative agent graphs and evaluations for public-sector AI pilots."""
+    # Here, not in main(): --help and --version exit before this runs and skip its imports.
+    # Only from the entry point: in-process callers (CliRunner in tests) keep their set-up.
+    if _started_by_main:
+        from kilab.core.telemetry import configure
+
+        configure()  # logs and traces from KILAB_LOG_*, KILAB_TRACES*, OTEL_* variables
+
+
+_started_by_main = False
 
 
 def main() -> None:
     """Entry point: user errors print as plain messages with exit code 2, no traceback."""
+    global _started_by_main
+    _started_by_main = True
     try:
-        from kilab.core.telemetry import configure
-
-        configure()  # logs and traces from KILAB_LOG_*, KILAB_TRACES*, OTEL_* variables
         code = app(standalone_mode=False)
         sys.exit(code if isinstance(code, int) else 0)  # typer.Exit(n) returns n here
     except UserError as exc:

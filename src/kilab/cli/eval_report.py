@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
 
 from kilab.cli.output import console, error_console
-from kilab.evals.metrics.display import failure_reasons, format_value
 
 if TYPE_CHECKING:
     from kilab.evals.gates import GateDecision
@@ -24,6 +23,8 @@ CasesShown = Literal["failed", "all", "none"]
 
 
 def _estimate(e: Estimate, metric: MetricInfo) -> str:
+    from kilab.evals.metrics.display import format_value
+
     if e.value is None:
         return "[dim]–[/dim]"
     value, low, high = (format_value(metric, v) for v in (e.value, e.low, e.high))
@@ -31,6 +32,8 @@ def _estimate(e: Estimate, metric: MetricInfo) -> str:
 
 
 def _why(result: CaseResult) -> str:
+    from kilab.evals.metrics.display import failure_reasons
+
     if result.error:
         return f"[red]{result.error[:60]}[/red]"
     return ", ".join(failure_reasons(result)) or "—"
@@ -55,6 +58,8 @@ def print_report(
     """The per-case results, the aggregate with CIs, the gate and unstable cases."""
     from rich import box
     from rich.table import Table
+
+    from kilab.evals.metrics.display import format_value
 
     run = report.run
     n_cases = max((s.cases for s in report.summaries.values()), default=0)
