@@ -62,6 +62,17 @@ def test_counts_past_a_byte_and_empty_batches_survive_the_compact_types() -> Non
     assert built.scores("kontrakt") is None
 
 
+def test_saved_index_reloads_memory_mapped_with_the_same_scores(tmp_path: Path) -> None:
+    chunks = [_chunk(i, text) for i, text in enumerate(_texts(300))]
+    built = BM25Index.build(chunks, IndexSettings())
+    built.save(tmp_path / "bm25")
+    loaded = BM25Index.load(tmp_path / "bm25", IndexSettings())
+    for key in ("data", "indices", "indptr"):
+        assert isinstance(loaded._model.scores[key], np.memmap), key
+    question = "Hvor mye depositum kan utleier kreve?"
+    assert np.array_equal(loaded.scores(question), built.scores(question))  # type: ignore[arg-type]
+
+
 def _chunk(i: int, text: str) -> object:
     from kilab.tools.retrieval.types import Chunk
 
