@@ -45,8 +45,9 @@ class _CountedBM25(bm25s.BM25):  # type: ignore[misc]  # bm25s has no type hints
         self.nonoccurrence_array = None
         counted = corpus_token_ids
         n_docs = len(counted)
+        frequencies = counted.document_frequencies()
         idf = _build_idf_array(
-            dict(enumerate(counted.document_frequencies().tolist())),
+            dict(enumerate(frequencies.tolist())),
             n_docs=n_docs,
             compute_idf_fn=_select_idf_scorer(self.idf_method),
             dtype=self.dtype,
@@ -66,7 +67,7 @@ class _CountedBM25(bm25s.BM25):  # type: ignore[misc]  # bm25s has no type hints
             scores: Scores = (idf[batch.terms] * tfc).astype(self.dtype)
             return scores
 
-        columns = term_major(counted, score, dtype=self.dtype)
+        columns = term_major(counted, frequencies, score, dtype=self.dtype)
         return {
             "data": columns.data,
             "indices": columns.indices,

@@ -55,8 +55,9 @@ class TermCounts:
     def document_frequencies(self) -> npt.NDArray[np.int64]:
         """How many documents each vocabulary term occurs in."""
         frequencies = np.zeros(len(self.vocabulary), dtype=np.int64)
-        for batch in self.batches:
-            frequencies += np.bincount(batch.terms, minlength=len(self.vocabulary))
+        for batch in self.batches:  # a batch's pairs are distinct: a term's count is its df
+            present, documents = np.unique(batch.terms, return_counts=True)
+            frequencies[present] += documents
         return frequencies
 
     def documents(self) -> Iterator[dict[int, int]]:
@@ -129,9 +130,13 @@ class Columns:
 
 
 def term_major(
-    counted: TermCounts, score: PairScorer, dtype: npt.DTypeLike = np.float32
+    counted: TermCounts,
+    frequencies: npt.NDArray[np.int64],
+    score: PairScorer,
+    dtype: npt.DTypeLike = np.float32,
 ) -> Columns:
-    """Score every (document, term) pair and lay the scores out term-major.
+    """Score every (document, term) pair and lay the scores out term-major, given each
+    term's document frequency (its number of pairs).
 
     Consumes ``counted.batches``: each batch is dropped once written, so the counts and the
     scores are never both held whole. Documents come in ascending order, so each term's
@@ -139,7 +144,7 @@ def term_major(
     """
     n_vocab = len(counted.vocabulary)
     indptr = np.zeros(n_vocab + 1, dtype=np.int64)
-    np.cumsum(counted.document_frequencies(), out=indptr[1:])
+    np.cumsum(frequencies, out=indptr[1:])
     pairs = int(indptr[-1])
     index_type = np.int32 if pairs < np.iinfo(np.int32).max else np.int64
     data = np.empty(pairs, dtype=dtype)
