@@ -1,152 +1,35 @@
-"""Norwegian BM25 over chunks with bm25s: analysis, build, save and memory-mapped load."""
+"""Norwegian BM25 over chunks with bm25s: build, save and memory-mapped load."""
 
 from __future__ import annotations
 
 import logging
-from array import array
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import bm25s
 import numpy as np
 import numpy.typing as npt
-import scipy.sparse as sp
 from bm25s.scoring import _build_idf_array, _select_idf_scorer, _select_tfc_scorer
 
+from kilab.tools.retrieval.analysis import GRAM, analyze, char_grams, index_text
+from kilab.tools.retrieval.termstats import CountBatch, TermCounts, count_terms, term_major
 from kilab.tools.retrieval.types import Chunk
 from kilab.tools.settings import IndexSettings
-from kilab.tools.text import NORWEGIAN_STOPWORDS, stem, tokenize
+
+__all__ = ["GRAM", "BM25Index", "Scores", "analyze", "char_grams", "index_text", "top_k"]
 
 Scores = npt.NDArray[np.float32]
-
-
-GRAM = 4
-
-
-def analyze(text: str, settings: IndexSettings) -> list[str]:
-    """The index terms of a text under the settings: tokens less stop words, then either
-    stemmed words or each word's character 4-grams."""
-    tokens = tokenize(text)
-    if settings.stopwords == "norwegian":
-        tokens = [t for t in tokens if t not in NORWEGIAN_STOPWORDS]
-    if settings.terms == "chargrams":
-        return char_grams(tokens)
-    if settings.stemmer == "norwegian":
-        tokens = stem(tokens)
-    return tokens
-
-
-def char_grams(tokens: list[str], n: int = GRAM) -> list[str]:
-    """The character n-grams of each token, its ends marked (``_hus``, ``eie_``).
-
-    Norwegian writes compounds as one word ("depositumskonto", "husleieøkning") and
-    inflects by suffix, so shared n-grams match what whole words and stems miss.
-    """
-    grams: list[str] = []
-    for token in tokens:
-        word = f"_{token}_"
-        if len(word) <= n:
-            grams.append(word)
-        else:
-            grams.extend(word[i : i + n] for i in range(len(word) - n + 1))
-    return grams
-
-
-@dataclass(frozen=True, slots=True)
-class TermCounts:
-    """Each chunk's distinct terms and how often each occurs, document-major and compact.
-
-    ``terms[k]`` occurs ``counts[k]`` times in its chunk; chunk ``d`` owns the entries
-    ``offsets[d]:offsets[d + 1]`` and has ``lengths[d]`` terms in all. This is what BM25
-    needs of a corpus, at a fraction of the memory of one list of term ids per chunk
-    (character grams are five to six times more terms than words).
-    """
-
-    terms: npt.NDArray[np.int32]
-    counts: npt.NDArray[np.int32]
-    offsets: npt.NDArray[np.int64]
-    lengths: npt.NDArray[np.int64]
-    vocabulary: dict[str, int]
-
-    def __len__(self) -> int:
-        return len(self.lengths)
-
-
-_BATCH = 1024  # chunks counted at once: bounds the memory of the raw term ids
-
-
-def count_terms(texts: Iterable[str], settings: IndexSettings) -> TermCounts:
-    """Every text's term counts under the settings, and the vocabulary they index.
-
-    Each distinct token is analysed once (words repeat far more often than they are new),
-    so a text costs a dictionary lookup per token; term ids are counted a batch of texts at a
-    time, so only the distinct (chunk, term) pairs are ever held for the whole corpus.
-    """
-    vocabulary: dict[str, int] = {}
-    per_token: dict[str, tuple[int, ...]] = {}
-    terms: list[npt.NDArray[np.int32]] = []
-    counts: list[npt.NDArray[np.int32]] = []
-    distinct: list[npt.NDArray[np.int64]] = []
-    lengths = array("q")
-    batch = array("i")
-    batch_lengths = array("q")
-
-    def flush() -> None:
-        ids = np.array(batch, dtype=np.int32)  # copies: the array is reused for the next batch
-        sizes = np.array(batch_lengths, dtype=np.int64)
-        docs = np.repeat(np.arange(len(sizes), dtype=np.int64), sizes)
-        width = max(len(vocabulary), 1)
-        pairs, tf = np.unique(docs * width + ids, return_counts=True)
-        doc_of, term_of = np.divmod(pairs, width)
-        terms.append(term_of.astype(np.int32))
-        counts.append(tf.astype(np.int32))
-        distinct.append(np.bincount(doc_of, minlength=len(sizes)))
-        lengths.extend(batch_lengths)
-        del batch[:], batch_lengths[:]
-
-    for text in texts:
-        start = len(batch)
-        for token in tokenize(text):
-            ids = per_token.get(token)
-            if ids is None:
-                ids = per_token[token] = tuple(
-                    vocabulary.setdefault(term, len(vocabulary))
-                    for term in analyze(token, settings)
-                )
-            batch.extend(ids)
-        batch_lengths.append(len(batch) - start)
-        if len(batch_lengths) == _BATCH:
-            flush()
-    if batch_lengths:
-        flush()
-    offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
-    if distinct:
-        np.cumsum(np.concatenate(distinct), out=offsets[1:])
-    return TermCounts(
-        _concatenate(terms, np.int32),
-        _concatenate(counts, np.int32),
-        offsets,
-        np.array(lengths, dtype=np.int64),
-        vocabulary,
-    )
-
-
-def _concatenate(parts: list[npt.NDArray[Any]], dtype: type[np.generic]) -> npt.NDArray[Any]:
-    """One array of the parts, which are dropped (so both are never held at once for long)."""
-    whole = np.concatenate(parts) if parts else np.zeros(0, dtype)
-    parts.clear()
-    return whole
 
 
 class _CountedBM25(bm25s.BM25):  # type: ignore[misc]  # bm25s has no type hints
     """bm25s's BM25, built from :class:`TermCounts` with array operations.
 
-    bm25s counts each document's terms in a Python loop, which for character grams costs
-    more than the analysis; ``build_index_from_ids`` is the override point bm25s offers for
-    building differently. The scores are bm25s's own formulas (its idf and tf scorers) on the
-    same numbers in the same float64 → float32 order, so the index is exactly the one
+    bm25s counts each document's terms in a Python loop and builds its matrix from three
+    arrays of every (document, term) pair, which for character grams costs more time and
+    memory than the analysis; ``build_index_from_ids`` is the override point bm25s offers
+    for building differently. The scores are bm25s's own formulas (its idf and tf scorers)
+    on the same numbers in the same float64 → float32 order, so the index is exactly the one
     ``bm25s.BM25.index`` builds (a test compares them) and saves and loads as one.
     """
 
@@ -161,56 +44,36 @@ class _CountedBM25(bm25s.BM25):  # type: ignore[misc]  # bm25s has no type hints
             raise NotImplementedError(f"BM25 method {self.method!r} is not supported here")
         self.nonoccurrence_array = None
         counted = corpus_token_ids
-        n_docs, n_vocab = len(counted), len(unique_token_ids)
-        doc_frequencies = np.bincount(counted.terms, minlength=n_vocab)
+        n_docs = len(counted)
+        frequencies = counted.document_frequencies()
         idf = _build_idf_array(
-            dict(enumerate(doc_frequencies.tolist())),
+            dict(enumerate(frequencies.tolist())),
             n_docs=n_docs,
             compute_idf_fn=_select_idf_scorer(self.idf_method),
             dtype=self.dtype,
         )
-        scores = np.empty(len(counted.terms), dtype=self.dtype)
         tf_scorer = _select_tfc_scorer(self.method)
-        average = counted.lengths.mean()
-        # A block of documents at a time: the float64 temporaries of the formula stay small.
-        for first in range(0, n_docs, _BATCH):
-            last = min(first + _BATCH, n_docs)
-            start, end = counted.offsets[first], counted.offsets[last]
+        average = counted.lengths().mean()
+
+        def score(batch: CountBatch, lengths: npt.NDArray[np.int64]) -> Scores:
             tfc = tf_scorer(
-                tf_array=counted.counts[start:end].astype(self.dtype),
-                l_d=np.repeat(
-                    counted.lengths[first:last], np.diff(counted.offsets[first : last + 1])
-                ),
+                tf_array=batch.counts.astype(self.dtype),
+                l_d=lengths,
                 l_avg=average,
                 k1=self.k1,
                 b=self.b,
                 delta=self.delta,
             )
-            scores[start:end] = idf[counted.terms[start:end]] * tfc
-        # Document-major rows → term-major columns, documents ascending within a term (as
-        # bm25s's own build orders them); scipy converts without an index array of its own.
-        index_type = np.int32 if len(scores) < np.iinfo(np.int32).max else np.int64
-        rows = sp.csr_matrix(
-            (
-                scores,
-                counted.terms.astype(index_type, copy=False),
-                counted.offsets.astype(index_type),
-            ),
-            shape=(n_docs, n_vocab),
-        )
-        del scores
-        columns = rows.tocsc()
+            scores: Scores = (idf[batch.terms] * tfc).astype(self.dtype)
+            return scores
+
+        columns = term_major(counted, frequencies, score, dtype=self.dtype)
         return {
             "data": columns.data,
             "indices": columns.indices,
-            "indptr": columns.indptr.astype(np.int64),
+            "indptr": columns.indptr,
             "num_docs": n_docs,
         }
-
-
-def index_text(chunk: Chunk) -> str:
-    """What BM25 and the embedder see of a chunk: its title, then its text."""
-    return f"{chunk.title}\n{chunk.text}" if chunk.title else chunk.text
 
 
 class BM25Index:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from kilab.tools.retrieval.bm25 import index_text
+from kilab.tools.retrieval.analysis import index_text
 from kilab.tools.retrieval.types import Chunk
 
 MIN_CHARS = 250
