@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -57,11 +58,32 @@ class CorrectnessJudge(Protocol):
         ...
 
 
+@lru_cache(maxsize=1)
+def fact_matcher_version() -> str:
+    """A digest of what the fact matcher's verdicts depend on: its code, the word lists it
+    normalises with and the score bands, so that a calibration of another version of it no
+    longer counts."""
+    from kilab.evals.metrics import facts
+    from kilab.evals.metrics.answer import NUMBER_WORDS
+    from kilab.tools.text import NORWEGIAN_STOPWORDS
+
+    sha = hashlib.sha256(Path(facts.__file__).read_bytes())
+    sha.update(repr(sorted(NUMBER_WORDS.items())).encode())
+    sha.update(repr(sorted(NORWEGIAN_STOPWORDS)).encode())
+    sha.update(f"{CORRECT_AT}/{WRONG_AT}".encode())
+    return sha.hexdigest()[:12]
+
+
 @dataclass(frozen=True, slots=True)
 class FactMatcherJudge:
     """The offline fact matcher as a correctness judge (needs facts, or uses the answers)."""
 
     identity: str = "fact_recall"
+
+    @property
+    def version(self) -> str:
+        """The matcher's version (``fact_matcher_version``): its calibration is of it."""
+        return fact_matcher_version()
 
     async def score(self, case: Case, answer: str, passages: Sequence[Passage]) -> list[float]:
         facts = case.facts or [list(case.answers)]
