@@ -314,16 +314,9 @@ class CalibrationRecord(BaseModel):
 
     @classmethod
     def of(cls, calibration: Calibration) -> CalibrationRecord:
-        return cls(
-            judge=calibration.judge,
-            kappa=calibration.kappa,
-            kappa_low=calibration.kappa_low,
-            kappa_high=calibration.kappa_high,
-            accuracy=calibration.accuracy,
-            n=calibration.n,
-            labels_digest=calibration.labels_digest,
-            version=calibration.version,
-        )
+        """What the log keeps of a calibration: its fields of these names, stamped now."""
+        kept = (name for name in cls.model_fields if name != "at")
+        return cls.model_validate({name: getattr(calibration, name) for name in kept})
 
 
 @dataclass(frozen=True, slots=True)
