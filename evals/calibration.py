@@ -7,6 +7,12 @@ score into a label (``kilab.evals.metrics.correctness.label_of``) and reports ac
 Cohen's κ with a seeded bootstrap 95 % interval, the confusion matrix and every answer it
 got wrong. ``CalibrationLog`` keeps the results, so that a gate can require a calibrated
 judge (``judge: {min_kappa: 0.6}``) and reports can mark scores of an uncalibrated one.
+
+The project ships the fact matcher's calibration: ``kilab judge calibrate --ship`` writes
+what it computed to ``calibrations.jsonl`` beside the labels (``configs/datasets``), which
+counts for runs of a dataset in that folder where ``$KILAB_HOME`` has no calibration of the
+judge. A record of a code judge carries the judge's version (``fact_matcher_version``) and
+no longer counts once the code changed (``current_calibrations``).
 """
 
 from __future__ import annotations
@@ -23,11 +29,19 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from kilab.core.errors import ConfigError, Location, Problem, UserError
 from kilab.evals.datasets import Case
-from kilab.evals.metrics.correctness import LABELS, CorrectnessJudge, Label, label_of
+from kilab.evals.metrics.correctness import (
+    LABELS,
+    CorrectnessJudge,
+    FactMatcherJudge,
+    Label,
+    fact_matcher_version,
+    label_of,
+)
 from kilab.graphs.project import Project
 from kilab.tools.retrieval.types import Passage, passage
 
 BOOTSTRAP_RESAMPLES = 2000
+SHIPPED_FILE = "calibrations.jsonl"  # beside the labels and datasets, committed
 
 
 class LabelledAnswer(BaseModel):
@@ -144,10 +158,12 @@ class Calibration:
     confusion: dict[Label, dict[Label, int]]  # human label → judge label → count
     disagreements: list[Disagreement]
     skipped: list[str]
+    version: str = ""  # a code judge's version ("": the identity says it all)
 
     def to_json(self) -> dict[str, object]:
         return {
             "judge": self.judge,
+            "version": self.version,
             "labels": self.labels_file,
             "labels_digest": self.labels_digest,
             "n": self.n,
@@ -240,6 +256,7 @@ async def calibrate(
             if h != j
         ],
         skipped=skipped,
+        version=str(getattr(judge, "version", "")),
     )
 
 
@@ -292,7 +309,14 @@ class CalibrationRecord(BaseModel):
     accuracy: float
     n: int
     labels_digest: str
+    version: str = ""
     at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+    @classmethod
+    def of(cls, calibration: Calibration) -> CalibrationRecord:
+        """What the log keeps of a calibration: its fields of these names, stamped now."""
+        kept = (name for name in cls.model_fields if name != "at")
+        return cls.model_validate({name: getattr(calibration, name) for name in kept})
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,19 +327,18 @@ class CalibrationLog:
     path: Path
 
     def record(self, calibration: Calibration) -> CalibrationRecord:
-        entry = CalibrationRecord(
-            judge=calibration.judge,
-            kappa=calibration.kappa,
-            kappa_low=calibration.kappa_low,
-            kappa_high=calibration.kappa_high,
-            accuracy=calibration.accuracy,
-            n=calibration.n,
-            labels_digest=calibration.labels_digest,
-        )
+        entry = CalibrationRecord.of(calibration)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self.path.open("a", encoding="utf-8") as handle:
             handle.write(entry.model_dump_json() + "\n")
         return entry
+
+    def replace(self, entry: CalibrationRecord) -> None:
+        """Keep ``entry`` as its judge's only line (a committed file stays one line a judge)."""
+        others = [e for judge, e in self.latest().items() if judge != entry.judge]
+        lines = [e.model_dump_json() + "\n" for e in sorted([*others, entry], key=_judge)]
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.write_text("".join(lines), encoding="utf-8")
 
     def latest(self) -> dict[str, CalibrationRecord]:
         """The newest record of every judge (an unreadable line is skipped)."""
@@ -331,3 +354,28 @@ class CalibrationLog:
                 continue
             found[entry.judge] = entry
         return found
+
+
+def _judge(entry: CalibrationRecord) -> str:
+    return entry.judge
+
+
+def shipped_log(folder: Path) -> CalibrationLog:
+    """The calibrations shipped with the datasets of ``folder``."""
+    return CalibrationLog(folder / SHIPPED_FILE)
+
+
+def judge_version(judge: str) -> str:
+    """The current version of the judge of this identity ("" for a model judge, whose
+    identity names its model and prompt)."""
+    return fact_matcher_version() if judge == FactMatcherJudge().identity else ""
+
+
+def current_calibrations(home: CalibrationLog, dataset: str | Path) -> dict[str, CalibrationRecord]:
+    """Each judge's calibration that counts for a run of ``dataset``: the home log's latest,
+    else the one shipped beside the dataset; either only while it is of the judge's current
+    version."""
+    found: dict[str, CalibrationRecord] = {}
+    for log in (shipped_log(Path(dataset).parent), home):  # the home's own calibration first
+        found |= {j: e for j, e in log.latest().items() if e.version == judge_version(j)}
+    return found

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from kilab.core.errors import NotFoundError, UserError
-from kilab.evals.calibration import CalibrationLog, CalibrationRecord
+from kilab.evals.calibration import CalibrationLog, CalibrationRecord, current_calibrations
 from kilab.evals.gates import Baseline, GateDecision, RuleResult, evaluate_gate
 from kilab.evals.harness import EvalReport, build_report
 from kilab.evals.promotion import PromotionLog, PromotionRecord, RuleRecord, ScoreRecord, next_stage
@@ -66,9 +66,10 @@ def calibration_log() -> CalibrationLog:
 
 
 def judge_calibrations(run: RunInfo) -> dict[str, CalibrationRecord | None]:
-    """For each judged metric of a run, its judge's latest calibration (None: uncalibrated),
-    so that reports can mark scores of an uncalibrated judge."""
-    latest = calibration_log().latest() if run.judges else {}
+    """For each judged metric of a run, its judge's calibration (None: uncalibrated), the
+    home's or the one shipped beside the run's dataset, so that reports can mark scores of
+    an uncalibrated judge."""
+    latest = current_calibrations(calibration_log(), run.dataset) if run.judges else {}
     return {metric: latest.get(judge) for metric, judge in run.judges.items()}
 
 
@@ -94,7 +95,11 @@ def decide(
     spec = project.pilot(pilot)
     stage = target_stage(log, pilot, stage)
     gate = spec.gates.get(stage)
-    calibrations = calibration_log().latest() if gate is not None and gate.judge else {}
+    calibrations = (
+        current_calibrations(calibration_log(), report.run.dataset)
+        if gate is not None and gate.judge
+        else {}
+    )
     held_out = split_rule(spec, report, stage) if gate is not None else None
     decisions = []
     for variant in variants or report.run.variants:

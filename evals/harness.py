@@ -32,7 +32,14 @@ from kilab.core.errors import UserError
 from kilab.evals import keys, leases
 from kilab.evals.datasets import Case, Dataset, load_dataset
 from kilab.evals.metrics import AnyMetric, resolve_metrics, score_case
-from kilab.evals.passing import PassRule, evaluations, failed_rules, pass_rules, rule_metrics
+from kilab.evals.passing import (
+    PassRule,
+    evaluations,
+    failed_rules,
+    pass_rules,
+    rejudged,
+    rule_metrics,
+)
 from kilab.evals.records import (
     QUARANTINE_CHECK,
     CaseOutput,
@@ -484,6 +491,8 @@ class Harness(CaseRunner):
         remaining, reused = [], 0
         for job in todo:
             found = self.store.find_result(job.key)
+            # the pass rules are not in the key: the stored values are judged by today's
+            found = None if found is None else rejudged(found, self.rules)
             if found is None:
                 remaining.append(job)
                 continue

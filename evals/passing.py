@@ -6,6 +6,9 @@ a declaration the rules are every scored metric's own pass mark (behaviour, safe
 match …) *and* answer correctness wherever a case has a reference: ``fact_recall`` 1.0 where
 the case lists key facts, else ``answer_f1`` at least ``DEFAULT_MIN_F1``. A case that fails
 records which rules failed, and ``kilab eval`` prints them.
+
+Rules are not part of a result's key (a new threshold needs no new answers), so a result
+reused from an earlier run is judged again by the current rules (``rejudged``).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Literal
 
 from kilab.core.telemetry import Evaluation
 from kilab.evals.metrics.base import AnyMetric
+from kilab.evals.records import CaseResult
 from kilab.graphs.specs import PassSpec
 
 # Where a case has reference answers but no facts: an answer sharing less than a fifth of
@@ -85,6 +89,19 @@ def rule_metrics(declared: PassSpec | None) -> list[str]:
 def failed_rules(rules: Sequence[PassRule], values: Mapping[str, float | None]) -> list[str]:
     """The rules a case's values break, each as "metric value < threshold"."""
     return [reason for rule in rules if (reason := rule.failure(values)) is not None]
+
+
+def rejudged(result: CaseResult, rules: Sequence[PassRule]) -> CaseResult | None:
+    """A stored error-free result with ``passed`` and ``failed_rules`` derived again from its
+    metric values by ``rules``; None when a rule reads a metric the result was not scored
+    on, so that only computing it again can judge it."""
+    scored = result.metrics
+    if any(r.metric not in scored or (r.unless and r.unless not in scored) for r in rules):
+        return None
+    failed = failed_rules(rules, scored)
+    if result.passed == (not failed) and result.failed_rules == failed:
+        return result
+    return result.model_copy(update={"passed": not failed, "failed_rules": failed})
 
 
 def evaluations(

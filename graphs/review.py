@@ -166,8 +166,14 @@ def resume(saver: BaseCheckpointSaver[Any], thread_id: str, decision: Decision) 
     project = open_project(waiting.project or None)
     compiled = compile_pilot(project, waiting.pilot, waiting.variant, checkpointer=saver)
     keep = labels(waiting.pilot, waiting.variant, Path(waiting.project or project.root))
+    # what else the thread's starter recorded (the service: its tenant) stays recorded, or
+    # the thread's owner would no longer find it once a person decided it
+    saved = saver.get_tuple({"configurable": {"thread_id": thread_id}})
+    recorded = {
+        k: v for k, v in (saved.metadata if saved else {}).items() if k.startswith("kilab_")
+    }
     config: Any = {
-        "configurable": {**keep, "thread_id": thread_id},
+        "configurable": {**recorded, **keep, "thread_id": thread_id},
         "recursion_limit": compiled.recursion_limit,
     }
     started = time.perf_counter()

@@ -990,19 +990,41 @@ HAND_WRITTEN_CATEGORIES = {
 }
 
 
+def _label(
+    doc_id: str, kind: str, split: str, category: str = "", language: str = "nb"
+) -> dict[str, str]:
+    """A line of labels.jsonl: what a document is, and which split it belongs to."""
+    return {"id": doc_id, "kind": kind, "split": split, "category": category, "language": language}
+
+
+def _document(doc_id: str, title: str, text: str, slug: str) -> dict[str, str]:
+    """A line of documents.jsonl: a synthetic guidance page."""
+    url = f"https://veiledning.example/bolig/{slug}"
+    return {"id": doc_id, "title": title, "text": text, "url": url, "source": SOURCE}
+
+
+def _case(
+    case_id: str, question: str, answer: str, gold_id: str, tags: list[str], traps: list[str]
+) -> dict[str, object]:
+    """A line of a red-team dataset: an answerable question whose gold source is clean."""
+    return {
+        "id": case_id,
+        "question": question,
+        "answers": [answer],
+        "gold_ids": [gold_id],
+        "expect": "answer",
+        "tags": tags,
+        "traps": traps,
+    }
+
+
 def hand_written_label(doc_id: str) -> dict[str, str]:
     number = int(doc_id.removeprefix("rt-"))
     if doc_id in HAND_WRITTEN_CATEGORIES:
         category, language = HAND_WRITTEN_CATEGORIES[doc_id]
-        return {
-            "id": doc_id,
-            "kind": "injection",
-            "split": "dev",
-            "category": category,
-            "language": language,
-        }
+        return _label(doc_id, "injection", "dev", category, language)
     kind = "personal-data" if 31 <= number <= 38 else "clean"
-    return {"id": doc_id, "kind": kind, "split": "shared", "category": "", "language": "nb"}
+    return _label(doc_id, kind, "shared")
 
 
 def _twin_id(number: int) -> str:
@@ -1022,26 +1044,11 @@ def build() -> tuple[
     labels: list[dict[str, str]] = []
     cases: dict[str, list[dict[str, object]]] = {"dev": [], "test": []}
     for number, topic in enumerate(TOPICS, start=1):
-        documents.append(
-            {
-                "id": _twin_id(number),
-                "title": topic.title,
-                "text": " ".join(topic.sentences),
-                "url": f"https://veiledning.example/bolig/{topic.slug}",
-                "source": SOURCE,
-            }
-        )
+        twin = _twin_id(number)
+        documents.append(_document(twin, topic.title, " ".join(topic.sentences), topic.slug))
         split = "dev" if number <= DEV_TOPICS else "test"
         language = "en" if topic.slug.startswith("english") else "nb"
-        labels.append(
-            {
-                "id": _twin_id(number),
-                "kind": "clean",
-                "split": split,
-                "category": "",
-                "language": language,
-            }
-        )
+        labels.append(_label(twin, "clean", split, language=language))
     titles = ("Spørsmål og svar: {}", "Veileder: {}", "{} (oppdatert)", "Les mer: {}")
     serial = 0
     for split, payloads, first_topic, topic_count in (
@@ -1060,67 +1067,34 @@ def build() -> tuple[
             text = transform(text)
             doc_id = f"rt-x{serial:03d}"
             documents.append(
-                {
-                    "id": doc_id,
-                    "title": titles[variant % len(titles)].format(topic.title),
-                    "text": _place(topic.sentences, text, 1 + serial % 3),
-                    "url": f"https://veiledning.example/bolig/{topic.slug}-{serial:02d}",
-                    "source": SOURCE,
-                }
+                _document(
+                    doc_id,
+                    titles[variant % len(titles)].format(topic.title),
+                    _place(topic.sentences, text, 1 + serial % 3),
+                    f"{topic.slug}-{serial:02d}",
+                )
             )
-            labels.append(
-                {
-                    "id": doc_id,
-                    "kind": "injection",
-                    "split": split,
-                    "category": category,
-                    "language": language,
-                }
-            )
+            labels.append(_label(doc_id, "injection", split, category, language))
             traps = [host] if category == "add-url" else [canary]
             if category == "reveal-instructions":
                 traps.append(SYSTEM_PROMPT_PHRASE)
             cases[split].append(
-                {
-                    "id": f"redteam-x{serial:03d}",
-                    "question": topic.questions[variant % len(topic.questions)],
-                    "answers": [topic.answer],
-                    "gold_ids": [_twin_id(topic_index + 1)],
-                    "expect": "answer",
-                    "tags": ["injection", category, language],
-                    "traps": traps,
-                }
+                _case(
+                    f"redteam-x{serial:03d}",
+                    topic.questions[variant % len(topic.questions)],
+                    topic.answer,
+                    _twin_id(topic_index + 1),
+                    ["injection", category, language],
+                    traps,
+                )
             )
     for suffix, split, title, text, question, answer in LOOKALIKES:
         doc_id = f"rt-l{suffix}"
-        documents.append(
-            {
-                "id": doc_id,
-                "title": title,
-                "text": text,
-                "url": f"https://veiledning.example/bolig/lookalike-{suffix}",
-                "source": SOURCE,
-            }
-        )
-        labels.append(
-            {
-                "id": doc_id,
-                "kind": "lookalike",
-                "split": split,
-                "category": "",
-                "language": "en" if suffix in ("06", "12") else "nn" if suffix == "11" else "nb",
-            }
-        )
+        documents.append(_document(doc_id, title, text, f"lookalike-{suffix}"))
+        language = "en" if suffix in ("06", "12") else "nn" if suffix == "11" else "nb"
+        labels.append(_label(doc_id, "lookalike", split, language=language))
         cases[split].append(
-            {
-                "id": f"redteam-l{suffix}",
-                "question": question,
-                "answers": [answer],
-                "gold_ids": [doc_id],
-                "expect": "answer",
-                "tags": ["benign", "lookalike"],
-                "traps": [],
-            }
+            _case(f"redteam-l{suffix}", question, answer, doc_id, ["benign", "lookalike"], [])
         )
     return documents, labels, cases
 

@@ -14,14 +14,21 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal, Protocol
 
 from kilab.agents.types import JudgeScore
-from kilab.core.errors import NotFoundError, UserError, suggesting
+from kilab.core.errors import UserError
 from kilab.evals.datasets import Case
-from kilab.evals.metrics.base import Aggregate, Direction
 from kilab.evals.metrics.facts import alternatives, fact_recall
+from kilab.evals.metrics.judge import (
+    SampledScore,
+    cited_passages,
+    judge_profile,
+    model_profile,
+    samples_of,
+)
 from kilab.evals.records import CaseOutput
 from kilab.graphs.project import Project
 from kilab.tools.retrieval.types import Passage
@@ -57,11 +64,32 @@ class CorrectnessJudge(Protocol):
         ...
 
 
+@lru_cache(maxsize=1)
+def fact_matcher_version() -> str:
+    """A digest of what the fact matcher's verdicts depend on: its code, the word lists it
+    normalises with and the score bands, so that a calibration of another version of it no
+    longer counts."""
+    from kilab.evals.metrics import facts
+    from kilab.evals.metrics.answer import NUMBER_WORDS
+    from kilab.tools.text import NORWEGIAN_STOPWORDS
+
+    sha = hashlib.sha256(Path(facts.__file__).read_bytes())
+    sha.update(repr(sorted(NUMBER_WORDS.items())).encode())
+    sha.update(repr(sorted(NORWEGIAN_STOPWORDS)).encode())
+    sha.update(f"{CORRECT_AT}/{WRONG_AT}".encode())
+    return sha.hexdigest()[:12]
+
+
 @dataclass(frozen=True, slots=True)
 class FactMatcherJudge:
     """The offline fact matcher as a correctness judge (needs facts, or uses the answers)."""
 
     identity: str = "fact_recall"
+
+    @property
+    def version(self) -> str:
+        """The matcher's version (``fact_matcher_version``): its calibration is of it."""
+        return fact_matcher_version()
 
     async def score(self, case: Case, answer: str, passages: Sequence[Passage]) -> list[float]:
         facts = case.facts or [list(case.answers)]
@@ -97,33 +125,27 @@ class ModelJudge:
         verdict = await self.model.ascore(
             case.question, answer, case.answers, facts, passages, samples=self.samples
         )
-        return list(verdict.samples) or [verdict.score]
+        return samples_of(verdict)
 
 
 @dataclass(frozen=True, slots=True)
-class CorrectnessMetric:
+class CorrectnessMetric(SampledScore):
     """The ``answer_correct`` metric over a judge: answer cases with a reference only."""
 
     judge: CorrectnessJudge
-    name: str = ANSWER_CORRECT
-    direction: Direction = "higher"
-    low: float = 0.0
-    high: float | None = 1.0
-    aggregate: Aggregate = "mean"
-    pass_at: float | None = None
-    description: str = "a model's verdict that the answer is right by the law (0..1), mean of k"
-    unit: str = ""
-    precision: int = 2
-    samples: int = field(default=1)
+    samples: int = 1
+    name: str = field(default=ANSWER_CORRECT, kw_only=True)
+    description: str = field(
+        default="a model's verdict that the answer is right by the law (0..1), mean of k",
+        kw_only=True,
+    )
 
     async def ascore(self, case: Case, output: CaseOutput) -> list[float]:
         if case.expect != "answer" or not (case.answers or case.facts):
             return []
         if output.declined or not output.answer.strip():
             return [0.0]  # a decline of an answerable question states nothing right
-        cited = set(output.citations)
-        passages = [p for p in output.passages if p["id"] in cited]
-        return await self.judge.score(case, output.answer, passages)
+        return await self.judge.score(case, output.answer, cited_passages(output))
 
 
 def rubric(project: Project) -> tuple[str, str]:
@@ -154,11 +176,7 @@ def model_judge(
         NotFoundError: No such profile.
         UserError: The profile is ``offline`` (use the fact matcher) or the rubric is missing.
     """
-    known = project.models.spec.profiles if project.models else {}
-    if profile not in known:
-        message = f"no model profile {profile!r} for the correctness judge"
-        raise NotFoundError(suggesting(message, profile, known, listed=""))
-    chosen = known[profile]
+    chosen = model_profile(project, profile, "correctness judge")
     if chosen.provider == "offline":
         raise UserError("the offline profile cannot judge; its judge is the fact matcher")
     from kilab.agents.llm import LLMCorrectnessJudge
@@ -184,14 +202,8 @@ def correctness_for(
     """The ``answer_correct`` metric when the pilot scores it and a judge profile is given
     (``--judge``) or the project has a judge agent; None otherwise (the run says it skipped
     the metric)."""
-    if ANSWER_CORRECT not in project.pilot(pilot).metrics:
+    chosen = judge_profile(project, profile)
+    if ANSWER_CORRECT not in project.pilot(pilot).metrics or chosen is None:
         return None
-    if profile is None:
-        judges = [a for a in project.agents.values() if a.spec.role == "judge"]
-        if not judges:
-            return None
-        profile = judges[0].spec.model
-    if profile == "offline":
-        return None
-    judge = model_judge(project, profile, samples=samples, use_cache=use_cache)
+    judge = model_judge(project, chosen, samples=samples, use_cache=use_cache)
     return CorrectnessMetric(judge, samples=samples)

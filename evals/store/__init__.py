@@ -8,10 +8,10 @@ findings, path, usage, latency), metric values, pass/fail and spans.
 
 from pathlib import Path
 
+from kilab.core.locations import is_postgres_url
 from kilab.core.settings import settings
 from kilab.evals.store.base import RunStore, resolve_run
 from kilab.evals.store.memory import MemoryRunStore
-from kilab.evals.store.postgres import is_postgres_url
 from kilab.evals.store.sqlite import SqliteRunStore
 
 

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from kilab.core.errors import NotFoundError, UserError
+from kilab.core.locations import safe_url
 from kilab.evals.records import CaseResult, LogHead, RunInfo, RunLease
 from kilab.evals.store.columns import (
     JSON_COLUMNS,
@@ -101,24 +102,7 @@ MIGRATIONS = (
 )
 
 
-def is_postgres_url(url: object) -> bool:
-    """Whether a store location is a PostgreSQL connection URL."""
-    return isinstance(url, str) and url.startswith(("postgresql://", "postgres://"))
-
-
 CONNECT_TIMEOUT_S = 5
-
-
-def safe_url(url: str) -> str:
-    """A database URL without its password, fit for messages and logs."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def connect_pool(

@@ -83,17 +83,20 @@ def create_app(
         store: The SQLite run store the CLI writes.
         log: The promotion log, for stages and history.
         configs: Config folder, for gates and graphs (default ./configs).
-        checkpoints: The SQLite checkpointer paused threads wait in (default: the
-            settings' ``checkpoints``, as ``kilab run`` and ``kilab review`` use).
+        checkpoints: The checkpointer paused threads wait in, a SQLite file or a
+            PostgreSQL URL (default: ``kilab.graphs.checkpoints.checkpoints_location``, as
+            ``kilab pending``, ``kilab review`` and the service use; a PostgreSQL ``store``
+            holds them when nothing else is configured).
         hosts: Host names a review POST may be addressed to.
     """
     app = FastAPI(title="kilab viewer", docs_url=None, redoc_url=None, openapi_url=None)
     env = _environment()
     promotions = PromotionLog(log)
     css = str(stylesheet()) + REVIEW_CSS
-    from kilab.graphs.checkpoints import checkpoints_path
+    from kilab.graphs.checkpoints import checkpoints_location, describe_location
 
-    checkpoint_file = checkpoints_path(checkpoints)
+    # where the service and `kilab pending` find paused threads: the same place
+    checkpoint_location = checkpoints_location(checkpoints, store=store)
     allowed_hosts = {h.strip("[]").lower() for h in hosts}
 
     @contextmanager
@@ -216,7 +219,7 @@ def create_app(
     def saver() -> Iterator[Any]:
         from kilab.graphs.checkpoints import open_checkpoints
 
-        with open_checkpoints(checkpoint_file, create=False) as opened_saver:
+        with open_checkpoints(checkpoint_location, create=False) as opened_saver:
             yield opened_saver
 
     def review_page(name: str, **context: Any) -> HTMLResponse:
@@ -226,13 +229,15 @@ def create_app(
 
     @app.get("/review", response_class=HTMLResponse)
     def pending() -> HTMLResponse:
+        from kilab.graphs.checkpoints import checkpoints_exist
         from kilab.graphs.review import pending_threads
 
         waiting = []
-        if checkpoint_file.exists():
+        if checkpoints_exist(checkpoint_location):
             with saver() as opened_saver:
                 waiting = pending_threads(opened_saver)
-        return review_page("pending.html.j2", waiting=waiting, checkpoints=checkpoint_file)
+        shown = describe_location(checkpoint_location)
+        return review_page("pending.html.j2", waiting=waiting, checkpoints=shown)
 
     @app.get("/review/{thread_id}", response_class=HTMLResponse)
     def pending_thread(thread_id: str) -> HTMLResponse:

@@ -7,20 +7,23 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from fake_model import FakeModel
 
+from kilab.agents.testing import FakeOpenAIServer
 from kilab.api.testing import Promoted, promote_all, write_service_project
 
-
-@pytest.fixture(scope="session")
-def fake_model() -> Iterator[FakeModel]:
-    server = FakeModel()
-    yield server
-    server.close()
+ANSWER = "Utleieren kan kreve depositum på opptil seks måneders leie. [mini#1]"
 
 
 @pytest.fixture(scope="session")
-def promoted(tmp_path_factory: pytest.TempPathFactory, fake_model: FakeModel) -> Promoted:
+def fake_model() -> Iterator[FakeOpenAIServer]:
+    """The model behind ``mini-modell``: one cited sentence about the deposit, 120 tokens in
+    and 20 out (the tests' prices are per token); it can hold calls midway."""
+    with FakeOpenAIServer(ANSWER, prompt_tokens=120, completion_tokens=20) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def promoted(tmp_path_factory: pytest.TempPathFactory, fake_model: FakeOpenAIServer) -> Promoted:
     """The three mini pilots, evaluated and promoted to ``pilot`` once a session."""
     home = tmp_path_factory.mktemp("promoted")
     return promote_all(home, write_service_project(home, fake_model.base_url))

@@ -10,9 +10,9 @@ import threading
 import httpx
 import pytest
 from conftest import Backend
-from fake_model import FakeModel
 from kilab_subprocess import run_kilab
 
+from kilab.agents.testing import FakeOpenAIServer
 from kilab.api.store import ServiceStore
 from kilab.api.testing import Promoted, create_key, serving
 
@@ -30,7 +30,9 @@ def ask(
     return httpx.post(f"{url}/chat/completions", json=body, headers=headers, timeout=120)
 
 
-def test_keys_limits_and_usage(promoted: Promoted, backend: Backend, fake_model: FakeModel) -> None:
+def test_keys_limits_and_usage(
+    promoted: Promoted, backend: Backend, fake_model: FakeOpenAIServer
+) -> None:
     home, env = backend.home, backend.env
     plain = run_kilab("api", "keys", "create", "--tenant", "dfd", home=home, env=env)
     assert plain.returncode == 0, plain.stderr
@@ -68,7 +70,7 @@ def test_keys_limits_and_usage(promoted: Promoted, backend: Backend, fake_model:
         )
         thread.start()
         try:
-            fake_model.wait_for_call(before + 1)
+            fake_model.wait_for_calls(before + 1)
             busy = ask(url, single["key"], "mini-modell")
             assert busy.status_code == 429 and busy.json()["error"]["code"] == "too_many_concurrent"
             assert busy.headers["Retry-After"] == "1"

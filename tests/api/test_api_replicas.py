@@ -11,8 +11,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from fake_model import FakeModel
 
+from kilab.agents.testing import FakeOpenAIServer
 from kilab.api.store import ServiceStore
 from kilab.api.testing import Promoted, create_key, serving, start_replica
 
@@ -85,7 +85,7 @@ def test_two_replicas_share_one_postgres(
 
 
 def test_replica_killed_mid_stream_keeps_finished_audit(
-    promoted: Promoted, postgres_url: str, tmp_path: Path, fake_model: FakeModel
+    promoted: Promoted, postgres_url: str, tmp_path: Path, fake_model: FakeOpenAIServer
 ) -> None:
     env = {"KILAB_DATABASE_URL": postgres_url}
     key = create_key(tmp_path / "a", env, "kd", "--rate", "1000")
@@ -125,7 +125,7 @@ def test_replica_killed_mid_stream_keeps_finished_audit(
             reader = threading.Thread(target=in_flight)
             reader.start()
             try:
-                fake_model.wait_for_call(before + 1)  # the replica is inside the model call
+                fake_model.wait_for_calls(before + 1)  # the replica is inside the model call
                 assert got_first.wait(120) and first_event  # and the stream has begun
                 doomed.kill()
             finally:

@@ -4,6 +4,8 @@ same checkpointer ``kilab pending`` and the viewer read."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 import pytest
 from conftest import Backend
@@ -65,11 +67,9 @@ def test_pending_review_then_resume(promoted: Promoted, backend: Backend) -> Non
         bad = httpx.post(decide, json={"action": "maybe"}, headers=bearer(reviewer))
         assert bad.status_code == 400
 
-        if (
-            backend.name == "sqlite"
-        ):  # the checkpointer kilab pending, kilab review and the viewer use
-            pending = run_kilab("pending", home=home, env=env)
-            assert pending.returncode == 0 and thread in pending.stdout
+        # the checkpointer kilab pending, kilab review and the viewer use
+        pending = run_kilab("pending", home=home, env=env)
+        assert pending.returncode == 0 and thread in pending.stdout
 
         revised = httpx.post(
             decide,
@@ -105,3 +105,53 @@ def test_pending_review_then_resume(promoted: Promoted, backend: Backend) -> Non
         ) as response:
             events = sse_events(response)
         assert events[-1] == "[DONE]" and events[-2]["kilab"]["status"] == "pending_review"
+
+
+def test_a_thread_paused_in_postgresql_is_decided_from_the_cli_list_and_the_viewer(
+    promoted: Promoted, postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The service pauses threads in PostgreSQL: ``kilab pending`` lists them from there, and
+    the viewer over a PostgreSQL run store shows and decides them there, not in a SQLite file."""
+    import json
+
+    from fastapi.testclient import TestClient
+
+    from kilab.evals.viewer import create_app
+
+    home, env = tmp_path / "home", {"KILAB_DATABASE_URL": postgres_url}
+    staff = create_key(home, env, "kd")
+    body = {"model": "mini-godkjenn", "messages": [{"role": "user", "content": QUESTION}]}
+    with serving(promoted, home, env) as replica:
+        asked = httpx.post(
+            f"{replica.v1}/chat/completions", json=body, headers=bearer(staff), timeout=120
+        )
+        assert asked.status_code == 200
+        thread = asked.json()["kilab"]["thread_id"]
+
+        pending = run_kilab("pending", "--json", home=home, env=env)
+        assert pending.returncode == 0, pending.stderr
+        assert [w["thread_id"] for w in json.loads(pending.stdout)] == [thread]
+        assert not (home / "checkpoints.sqlite").exists()
+
+        # `kilab serve --store postgresql://…` with nothing else configured
+        monkeypatch.setenv("KILAB_HOME", str(home))
+        monkeypatch.setenv("KILAB_CACHE", str(home / "cache"))
+        monkeypatch.delenv("KILAB_DATABASE_URL", raising=False)
+        base = "http://127.0.0.1:8765"
+        with TestClient(create_app(postgres_url), base_url=base) as viewer:
+            listed = viewer.get("/review")
+            assert listed.status_code == 200 and thread in listed.text
+            shown = viewer.get(f"/review/{thread}")
+            assert shown.status_code == 200 and "seks måneders leie" in shown.text
+            decided = viewer.post(
+                f"/review/{thread}",
+                data={"action": "approve", "reviewer": "ola"},
+                headers={"Origin": base},
+            )
+            assert decided.status_code == 200, decided.text  # the result page, after the 303
+            assert "approved" in decided.text
+        assert not (home / "checkpoints.sqlite").exists()
+
+        final = httpx.get(f"{replica.v1}/threads/{thread}", headers=bearer(staff)).json()
+        assert final.get("status") == "completed", final
+        assert "seks måneders leie" in final["answer"]

@@ -4,8 +4,11 @@ husleie project whose roles talk to a respx-mocked OpenAI-compatible endpoint.""
 from __future__ import annotations
 
 import json
+import os
 import re
-from collections.abc import Iterator
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -90,3 +93,30 @@ def husleie_reply(body: dict[str, object]) -> dict[str, object]:
     found = re.search(r'<kilde id="([^"]+)"', str(messages[-1]["content"]))
     cited = f" [{found.group(1)}]" if found else ""
     return completion(f"Seks måneders leie.{cited}", prompt_tokens=900, completion_tokens=60)
+
+
+def eval_exporting_to(
+    endpoint: str,
+    pilot: Path,
+    dataset: Path,
+    home: Path,
+    *args: str,
+    env: Mapping[str, str] | None = None,
+    cwd: Path = ROOT,
+) -> subprocess.CompletedProcess[str]:
+    """``kilab eval PILOT --variants bm25 --dataset DATASET ARGS`` in a subprocess that exports its
+    spans to ``endpoint`` by the standard ``OTEL_EXPORTER_OTLP_ENDPOINT`` alone: no other
+    ``OTEL_*`` or ``KILAB_*`` setting of this process reaches it; state under ``home``."""
+    environment = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "KILAB_"))},
+        "KILAB_HOME": str(home),
+        "KILAB_CACHE": str(home / "cache"),
+        "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
+        "NO_COLOR": "1",
+        **(env or {}),
+    }
+    command = [sys.executable, "-m", "kilab", "eval", str(pilot), "--variants", "bm25"]
+    command += ["--dataset", str(dataset), "--store", str(home / "runs.sqlite"), *args]
+    return subprocess.run(
+        command, cwd=cwd, env=environment, capture_output=True, text=True, timeout=300, check=False
+    )

@@ -3,7 +3,7 @@ readable LLM, RETRIEVER and EVALUATOR spans, and no personal data in any span.
 
 Phoenix runs from its own environment (``make phoenix`` builds ``.venv-phoenix``; its pins
 clash with kilab's, see docs/tracing.md), telemetry off, on 127.0.0.1, its working folder
-under ``tmp_path``. The model is an OpenAI-compatible server on 127.0.0.1 that answers as
+under ``tmp_path``. The model is ``kilab.agents.testing.FakeOpenAIServer`` answering as
 ``tests/core/conftest.husleie_reply`` says. The trace view is screenshot in Chromium into
 ``test-artifacts/phoenix-trace.png`` (the picture in docs/tracing.md).
 """
@@ -16,20 +16,25 @@ import random
 import shutil
 import socket
 import subprocess
-import sys
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from kilab.agents.testing import FakeOpenAIServer
 from kilab.tools.checks.testdata import generate_identity_number
-from tests.core.conftest import MOCK_BASE, MOCK_KEY_ENV, ROOT, husleie_reply, write_dataset
+from tests.core.conftest import (
+    MOCK_BASE,
+    MOCK_KEY_ENV,
+    ROOT,
+    eval_exporting_to,
+    husleie_reply,
+    write_dataset,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -109,38 +114,10 @@ def phoenix(tmp_path: Path) -> Iterator[Phoenix]:
             process.wait()
 
 
-class _Model(ThreadingHTTPServer):
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _ModelHandler)
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/v1"
-
-
-class _ModelHandler(BaseHTTPRequestHandler):
-    def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        reply = json.dumps(husleie_reply(body)).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(reply)))
-        self.end_headers()
-        self.wfile.write(reply)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
 @pytest.fixture
-def model() -> Iterator[_Model]:
-    server = _Model()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-    thread.join()
+def model() -> Iterator[FakeOpenAIServer]:
+    with FakeOpenAIServer(husleie_reply) as server:
+        yield server
 
 
 def _spans(phoenix: Phoenix, expected: int) -> list[dict[str, Any]]:
@@ -158,7 +135,7 @@ def _spans(phoenix: Phoenix, expected: int) -> list[dict[str, Any]]:
 
 
 def test_a_kilab_eval_shows_in_phoenix_as_one_readable_trace_per_case(
-    phoenix: Phoenix, model: _Model, mocked_configs: Path, tmp_path: Path
+    phoenix: Phoenix, model: FakeOpenAIServer, mocked_configs: Path, tmp_path: Path
 ) -> None:
     models = mocked_configs / "models.yaml"
     models.write_text(models.read_text().replace(MOCK_BASE, model.base_url), encoding="utf-8")
@@ -166,36 +143,13 @@ def test_a_kilab_eval_shows_in_phoenix_as_one_readable_trace_per_case(
     personal = {"id": "pii-001", "question": f"Jeg har fødselsnummer {fnr}. Hva er depositum?"}
     dataset = write_dataset(tmp_path / "d.jsonl", 2, [personal])
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "KILAB_"))},
-        "KILAB_HOME": str(tmp_path / "home"),
         "KILAB_TRACE_CONTENT": "1",
-        "OTEL_EXPORTER_OTLP_ENDPOINT": phoenix.url,  # alone: it turns export on
         "OTEL_RESOURCE_ATTRIBUTES": f"openinference.project.name={PROJECT}",
         MOCK_KEY_ENV: "sk-phoenix-test-0123456789",
-        "NO_COLOR": "1",
     }
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "kilab",
-            "eval",
-            str(mocked_configs / "pilots" / "husleie.yaml"),
-            "--variants",
-            "bm25",
-            "--dataset",
-            str(dataset),
-            "--store",
-            str(tmp_path / "runs.sqlite"),
-            "--no-cache",
-        ],
-        cwd=mocked_configs.parent,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    pilot = mocked_configs / "pilots" / "husleie.yaml"
+    home, cwd = tmp_path / "home", mocked_configs.parent
+    done = eval_exporting_to(phoenix.url, pilot, dataset, home, "--no-cache", env=env, cwd=cwd)
     assert done.returncode in (0, 1), done.stderr  # 1: a gate may fail on three cases
     assert "Traceback" not in done.stderr, done.stderr
 

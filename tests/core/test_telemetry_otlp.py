@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import os
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,7 +20,7 @@ from kilab.core.telemetry.traces import configure_tracing, shutdown_tracing
 from kilab.evals.harness import EvalOptions, run_eval
 from kilab.evals.store import MemoryRunStore, SqliteRunStore
 from kilab.graphs.project import load_project
-from tests.core.conftest import ROOT, write_dataset
+from tests.core.conftest import ROOT, eval_exporting_to, write_dataset
 
 
 class Receiver(ThreadingHTTPServer):
@@ -155,37 +152,9 @@ def test_kilab_eval_exports_over_otlp_with_only_the_standard_endpoint_variable(
     receiver: Receiver, tmp_path: Path
 ) -> None:
     dataset = write_dataset(tmp_path / "d.jsonl", 2)
-    env = {
-        **os.environ,
-        "KILAB_HOME": str(tmp_path),
-        "KILAB_CACHE": str(tmp_path / "cache"),
-        "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
-        "KILAB_LOG_FORMAT": "json",
-        "NO_COLOR": "1",
-    }
-    for name in ("KILAB_TRACES", "OTEL_TRACES_EXPORTER", "OTEL_SDK_DISABLED"):
-        env.pop(name, None)
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "kilab",
-            "eval",
-            "configs/pilots/husleie.yaml",
-            "--variants",
-            "bm25",
-            "--dataset",
-            str(dataset),
-            "--store",
-            str(tmp_path / "runs.sqlite"),
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    pilot = ROOT / "configs" / "pilots" / "husleie.yaml"
+    env = {"KILAB_LOG_FORMAT": "json"}
+    done = eval_exporting_to(receiver.endpoint, pilot, dataset, tmp_path, env=env)
     assert done.returncode == 0, done.stderr
     names = sorted(str(s["name"]) for s in receiver.spans)
     assert names == sorted(

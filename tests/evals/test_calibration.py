@@ -17,10 +17,11 @@ from kilab.evals.calibration import (
     datasets_beside,
     load_labels,
 )
-from kilab.evals.metrics.correctness import LABELS, label_of
+from kilab.evals.metrics.correctness import LABELS, FactMatcherJudge, label_of
 
 ROOT = Path(__file__).resolve().parents[2]
 LABELS_FILE = ROOT / "configs" / "datasets" / "husleie-labels.jsonl"
+SHIPPED = ROOT / "configs" / "datasets" / "calibrations.jsonl"
 
 
 def test_kappa_against_hand_computed_values() -> None:
@@ -95,6 +96,48 @@ def test_calibrate_the_fact_matcher_from_the_command_line(tmp_path: Path) -> Non
     # it is logged, so a gate can ask for it
     logged = (tmp_path / "calibrations.jsonl").read_text(encoding="utf-8").splitlines()
     assert json.loads(logged[-1])["kappa"] == pytest.approx(result["kappa"], abs=1e-4)
+    # the project ships exactly this result ('kilab judge calibrate --ship' wrote it): a
+    # matcher or labels change makes this fail until the command is run again
+    (shipped,) = SHIPPED.read_text(encoding="utf-8").splitlines()
+    record = json.loads(shipped)
+    assert record["version"] == result["version"] == FactMatcherJudge().version
+    assert record["labels_digest"] == result["labels_digest"] and record["n"] == result["n"]
+    assert [record["kappa"], record["kappa_low"], record["kappa_high"]] == pytest.approx(
+        [result["kappa"], *result["kappa_ci95"]], abs=1e-4
+    )
+
+
+def test_a_fresh_home_shows_the_shipped_calibration_of_the_fact_matcher(
+    configs: Path, tmp_path: Path
+) -> None:
+    """``make demo`` in a new KILAB_HOME: fact_recall is calibrated by the file the project
+    ships beside its datasets, and no longer once that file is of another matcher version."""
+    from kilab_subprocess import run_kilab
+
+    datasets = configs / "datasets"
+    few = (datasets / "husleie-test.jsonl").read_text(encoding="utf-8").splitlines()[:2]
+    (datasets / "husleie-few.jsonl").write_text("\n".join(few) + "\n", encoding="utf-8")
+    shipped = json.loads((datasets / "calibrations.jsonl").read_text(encoding="utf-8"))
+    home = tmp_path / "home"
+
+    def evaluate(*extra: str) -> Any:
+        args = ("eval", str(configs / "pilots" / "husleie.yaml"), "--variants", "bm25")
+        dataset = ("--dataset", str(datasets / "husleie-few.jsonl"))
+        done = run_kilab(*args, *dataset, *extra, home=home, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout) if extra else done.stdout
+
+    judged = evaluate("--json")["judges"]["fact_recall"]
+    assert judged["calibrated"] is True and judged["labels"] == shipped["n"]
+    assert judged["kappa"] == pytest.approx(shipped["kappa"])
+    assert not (home / "calibrations.jsonl").exists()  # nothing was calibrated in this home
+    shown = evaluate()
+    assert f"κ {shipped['kappa']:.2f}, n={shipped['n']}" in shown
+    assert "uncalibrated" not in shown
+
+    stale = {**shipped, "version": "0" * 12}  # computed with another matcher
+    (datasets / "calibrations.jsonl").write_text(json.dumps(stale) + "\n", encoding="utf-8")
+    assert evaluate("--json")["judges"]["fact_recall"]["calibrated"] is False
 
 
 def _project_with_fake_judge(configs: Path, base_url: str) -> None:

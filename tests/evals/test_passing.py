@@ -73,3 +73,60 @@ def test_no_passing_husleie_answer_shares_no_word_with_its_reference(
     # it passes now only because the drafter states the cap (an answer to "how much")
     assert first.passed == ("seks måneders leie" in first.output.answer)
     assert first.passed or first.failed_rules == ["fact_recall 0.00 < 1"]
+
+
+def test_a_reused_result_is_judged_by_the_rules_of_the_rerun(tmp_path: Path) -> None:
+    """Pass rules are not in a result's key: a rerun after a rule change reuses the stored
+    answers but judges them by the new rules, in its JSON and in its JUnit report."""
+    import json
+    import xml.etree.ElementTree as ET
+
+    from kilab_subprocess import run_kilab
+
+    pilot = write_mini_project(tmp_path / "configs")
+    store = str(tmp_path / "runs.sqlite")
+
+    def evaluate(*extra: str) -> dict[str, object]:
+        done = run_kilab(
+            "eval", str(pilot), "--json", "--store", store, *extra, home=tmp_path, cwd=tmp_path
+        )
+        assert done.returncode in (0, 1), done.stderr
+        data: dict[str, object] = json.loads(done.stdout)
+        return data
+
+    first = evaluate()
+    first_cases = first["cases"]
+    assert isinstance(first_cases, list)
+    scored = {c["case_id"] for c in first_cases if c["metrics"].get("recall@3") is not None}
+    assert scored and any(c["passed"] for c in first_cases if c["case_id"] in scored)
+
+    pilot.write_text(pilot.read_text() + "pass:\n  min: {recall@3: 1.01}\n")
+    second = evaluate("--junit", str(tmp_path / "junit.xml"))
+    cases = second["cases"]
+    assert isinstance(cases, list)
+    assert all(c["reused_from"] for c in cases)  # no answer was computed again
+    for case in cases:
+        if case["case_id"] in scored:
+            assert not case["passed"], case["case_id"]
+            assert case["failed_rules"] and case["failed_rules"][0].startswith("recall@3 ")
+        else:  # the rule does not apply: nothing else decides
+            assert case["passed"] and case["failed_rules"] == [], case["case_id"]
+    variants = second["variants"]
+    assert isinstance(variants, dict)
+    expected = (len(cases) - len(scored)) / len(cases)
+    assert variants["baseline"]["pass_rate"] == expected
+    failures = {
+        element.get("name")
+        for element in ET.parse(tmp_path / "junit.xml").iter("testcase")
+        if element.find("failure") is not None
+    }
+    assert failures == scored  # the gate (on recall@3 and PII) still passes
+
+    # A rule on a metric the stored results never scored cannot be judged from them: those
+    # results are computed again, and scored by it.
+    pilot.write_text(pilot.read_text().replace("recall@3: 1.01", "recall@5: 1.01"))
+    third = evaluate()
+    cases = third["cases"]
+    assert isinstance(cases, list)
+    assert not any(c["reused_from"] for c in cases)
+    assert all(not c["passed"] for c in cases if c["metrics"].get("recall@5") is not None)

@@ -16,7 +16,7 @@ from typing import Any
 
 from kilab.core.errors import UserError
 from kilab.evals.store import is_postgres_url
-from kilab.graphs.checkpoints import MaskingSerializer, mask_state
+from kilab.graphs.checkpoints import MaskingSerializer, masking_postgres
 
 
 @asynccontextmanager
@@ -38,7 +38,7 @@ async def open_checkpointer(location: str | Path, *, pool_size: int = 8) -> Asyn
             kwargs={"autocommit": True, "prepare_threshold": None, "row_factory": dict_row},
             open=False,
         ) as pool:
-            yield _masking(AsyncPostgresSaver)(pool, serde=MaskingSerializer())
+            yield masking_postgres(AsyncPostgresSaver)(pool, serde=MaskingSerializer())
         return
     import aiosqlite
     from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
@@ -47,18 +47,6 @@ async def open_checkpointer(location: str | Path, *, pool_size: int = 8) -> Asyn
     path.parent.mkdir(parents=True, exist_ok=True)
     async with aiosqlite.connect(str(path)) as conn:
         yield AsyncSqliteSaver(conn, serde=MaskingSerializer())
-
-
-def _masking(saver: Any) -> Any:
-    """The PostgreSQL saver, masking a checkpoint's plain values too: it keeps strings and
-    numbers as JSON in the checkpoint row, past the serializer (which sees only the blobs)."""
-
-    class MaskingPostgresSaver(saver):  # type: ignore[misc]
-        async def aput(self, config: Any, checkpoint: Any, metadata: Any, versions: Any) -> Any:
-            masked = {**checkpoint, "channel_values": mask_state(checkpoint["channel_values"])}
-            return await super().aput(config, masked, metadata, versions)
-
-    return MaskingPostgresSaver
 
 
 async def upgrade_checkpoints(url: str) -> None:

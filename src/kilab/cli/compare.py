@@ -21,7 +21,6 @@ if TYPE_CHECKING:
 
 # Where runs and promotions live: $KILAB_HOME (default .kilab), read when the CLI starts.
 DEFAULT_LOG = settings().promotions
-DEFAULT_CHECKPOINTS = settings().checkpoints
 SIDE_HELP = "Run id, unique prefix or 'latest', optionally ':VARIANT' (default: its first)."
 
 
@@ -204,9 +203,14 @@ def serve(
     store: StoreOption = DEFAULT_STORE,
     log: Annotated[Path, typer.Option("--log", help="Promotion log (JSONL).")] = DEFAULT_LOG,
     checkpoints: Annotated[
-        Path,
-        typer.Option("--checkpoints", help="Checkpointer (SQLite) threads wait for review in."),
-    ] = DEFAULT_CHECKPOINTS,
+        str | None,
+        typer.Option(
+            "--checkpoints",
+            help="Checkpointer threads wait for review in: a SQLite file or a postgresql:// "
+            "URL (default: KILAB_DATABASE_URL, else a PostgreSQL --store, else "
+            "$KILAB_HOME/checkpoints.sqlite).",
+        ),
+    ] = None,
 ) -> None:
     """Serve the local web viewer of runs, cases, traces, comparisons and pending reviews."""
     _require_viewer_extra()

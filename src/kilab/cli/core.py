@@ -111,7 +111,7 @@ def run(
 def state(
     thread: Annotated[str, typer.Argument(help="Thread id printed by 'kilab run'.")],
 ) -> None:
-    """Print the checkpointed state of a thread, read back from the SQLite checkpointer."""
+    """Print the checkpointed state of a thread, read back from the checkpointer."""
     from kilab.graphs.checkpoints import thread_values
 
     print(json.dumps(thread_values(thread), ensure_ascii=False, indent=2, default=str))

@@ -13,20 +13,32 @@ def register(app: typer.Typer) -> None:
     app.command("review")(review)
 
 
+CheckpointsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--checkpoints",
+        help="Checkpointer: a SQLite file or a postgresql:// URL (default: KILAB_DATABASE_URL, "
+        "else a PostgreSQL KILAB_RUNS, else $KILAB_HOME/checkpoints.sqlite).",
+    ),
+]
+
+
 def pending(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    checkpoints: CheckpointsOption = None,
 ) -> None:
-    """List threads waiting for a person's decision (read from the SQLite checkpointer)."""
+    """List threads waiting for a person's decision (read from the checkpointer)."""
     from dataclasses import asdict
 
     from kilab.cli.output import console
-    from kilab.graphs.checkpoints import checkpoints_path, open_checkpoints
+    from kilab.graphs.checkpoints import checkpoints_exist, checkpoints_location, open_checkpoints
 
     waiting = []
-    if checkpoints_path().exists():
+    where = checkpoints_location(checkpoints)
+    if checkpoints_exist(where):
         from kilab.graphs.review import pending_threads
 
-        with open_checkpoints(create=False) as saver:
+        with open_checkpoints(where, create=False) as saver:
             waiting = pending_threads(saver)
     if as_json:
         print(json.dumps([asdict(w) for w in waiting], ensure_ascii=False, indent=2))
@@ -54,6 +66,7 @@ def review(
     reviewer: Annotated[str, typer.Option(help="Who decides (recorded).")] = "",
     show: Annotated[bool, typer.Option("--show", help="Print the draft and decide later.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    checkpoints: CheckpointsOption = None,
 ) -> None:
     """Resume a paused thread with a decision: --approve, --revise "comment" or --reject."""
     from kilab.cli.output import console
@@ -68,7 +81,7 @@ def review(
     ]
     if len(chosen) != 1 and not show:
         raise UserError('give exactly one of --approve, --revise "comment" or --reject')
-    with open_checkpoints(create=False) as saver:
+    with open_checkpoints(checkpoints, create=False) as saver:
         if show:
             waiting = find_pending(saver, thread)
             console.print(f"[bold]{waiting.prompt}[/bold]\n{waiting.question}\n")

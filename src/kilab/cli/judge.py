@@ -41,6 +41,14 @@ def calibrate(
     configs: Annotated[Path | None, typer.Option(help="Config folder (default ./configs).")] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Ask the model again.")] = False,
     show: Annotated[int, typer.Option(min=0, help="Disagreements to print.")] = 10,
+    ship: Annotated[
+        bool,
+        typer.Option(
+            "--ship",
+            help="Also write the result to calibrations.jsonl beside the labels (committed "
+            "with the project; it counts where $KILAB_HOME has no calibration of the judge).",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Score a judge against human labels: accuracy, Cohen's κ (bootstrap CI), confusion."""
@@ -49,10 +57,12 @@ def calibrate(
     from kilab.core.settings import settings
     from kilab.evals.calibration import (
         CalibrationLog,
+        CalibrationRecord,
         cases_by_id,
         datasets_beside,
         law_passages,
         load_labels,
+        shipped_log,
     )
     from kilab.evals.calibration import calibrate as run_calibration
     from kilab.evals.metrics.correctness import (
@@ -77,6 +87,13 @@ def calibrate(
         run_calibration(judge, labelled, cases, passages, labels_file=str(labels_file), seed=seed)
     )
     CalibrationLog(settings().calibrations).record(result)
+    if ship:
+        shipped = shipped_log(labels_file.parent)
+        shipped.replace(CalibrationRecord.of(result))
+        from kilab.cli.output import error_console
+
+        # stdout stays the JSON when --json is given
+        (error_console if as_json else console).print(f"shipped to {shipped.path}")
     if as_json:
         print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
         return
