@@ -81,7 +81,8 @@ def review_messages(
 @cache
 def judge_prompt() -> str:
     """The bokmål rubric of the model judge."""
-    return resources.files("kilab.agents").joinpath("prompts/judge.nb.md").read_text(encoding="utf-8")
+    rubric = resources.files("kilab.agents").joinpath("prompts/judge.nb.md")
+    return rubric.read_text(encoding="utf-8")
 
 
 def judge_messages(
