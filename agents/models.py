@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import os
+import ssl
+import threading
 from typing import Any
 
 import httpx
@@ -50,6 +54,81 @@ class _AsyncClient(httpx.AsyncClient):
         with contextlib.suppress(RuntimeError):
             if asyncio.get_running_loop() is loop:
                 loop.create_task(self.aclose())
+
+
+class _LoopClients(httpx.AsyncClient):
+    """One async client per event loop behind one object, so a chat model built once serves
+    every ``asyncio.run`` (tests and the CLI call it several times) and every thread's loop.
+
+    Each loop's requests go through that loop's own ``_AsyncClient`` and pool; the pool of a
+    loop that has closed is dropped (its sockets died with the loop) when a new loop appears.
+    This object's own pool serves no request.
+    """
+
+    def __init__(self, *, timeout: float, limits: httpx.Limits, verify: ssl.SSLContext) -> None:
+        super().__init__(timeout=timeout, limits=limits, verify=verify)
+        self._options: dict[str, Any] = {"timeout": timeout, "limits": limits, "verify": verify}
+        self._by_loop: dict[asyncio.AbstractEventLoop, _AsyncClient] = {}
+        self._lock = threading.Lock()
+
+    def for_loop(self) -> httpx.AsyncClient:
+        """The client of the running loop (made on its first request)."""
+        loop = asyncio.get_running_loop()
+        client = self._by_loop.get(loop)
+        if client is None:
+            with self._lock:
+                for closed in [known for known in self._by_loop if known.is_closed()]:
+                    del self._by_loop[closed]
+                client = self._by_loop.setdefault(loop, _AsyncClient(**self._options))
+        return client
+
+    async def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
+        return await self.for_loop().send(request, **kwargs)
+
+    async def aclose(self) -> None:
+        """Close the running loop's connections (the shared object stays usable)."""
+        client = self._by_loop.pop(asyncio.get_running_loop(), None)
+        if client is not None:
+            await client.aclose()
+
+
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    # Building a context loads the CA bundle (tens of ms); every client of the process shares one.
+    return httpx.create_ssl_context()
+
+
+_CLIENTS_LOCK = threading.Lock()
+_SYNC_CLIENTS: dict[tuple[int, ModelProfile], httpx.Client] = {}
+_ASYNC_CLIENTS: dict[tuple[int, ModelProfile], _LoopClients] = {}
+
+
+def _pool_limits(profile: ModelProfile) -> httpx.Limits:
+    """A pool as large as the calls the profile lets into flight (``max_concurrency``), so
+    that no call waits for a connection or closes one another call will reopen."""
+    # A local server costs nothing to reconnect to; without keep-alive no socket outlives
+    # the event loop that opened it.
+    keep = 0 if profile.provider == "local" else profile.max_concurrency
+    return httpx.Limits(max_connections=profile.max_concurrency, max_keepalive_connections=keep)
+
+
+def shared_clients(profile: ModelProfile) -> tuple[httpx.Client, httpx.AsyncClient]:
+    """The sync and async HTTP clients every chat model of ``profile`` in this process uses.
+
+    Keyed by process id too: a forked worker (Ray, multiprocessing) opens its own sockets.
+    """
+    key = (os.getpid(), profile)
+    with _CLIENTS_LOCK:
+        sync = _SYNC_CLIENTS.get(key)
+        if sync is None:
+            options: dict[str, Any] = {
+                "timeout": profile.timeout_s,
+                "limits": _pool_limits(profile),
+                "verify": _tls(),
+            }
+            sync = _SYNC_CLIENTS[key] = _Client(**options)
+            _ASYNC_CLIENTS[key] = _LoopClients(**options)
+        return sync, _ASYNC_CLIENTS[key]
 
 
 # Local and most self-hosted servers want no key, but the OpenAI client insists on one.
@@ -108,22 +187,20 @@ def chat_model(profile: ModelProfile, *, base_url: str | None = None) -> BaseCha
     Raises:
         UserError: For the offline profile, a missing variable or a missing base URL.
     """
-    # A local server costs nothing to reconnect to; without keep-alive no socket outlives
-    # the event loop that opened it.
-    limits = httpx.Limits(max_keepalive_connections=0 if profile.provider == "local" else 20)
+    if profile.provider == "offline":
+        raise UserError("the offline profile has no chat model; its roles run without one")
+    http_client, http_async_client = shared_clients(profile)
     common: dict[str, Any] = {
         # Classic httpx clients (the SDK accepts them): the project pins httpx, and respx
-        # tests the wire format through them.
-        "http_client": _Client(timeout=profile.timeout_s, limits=limits),
-        "http_async_client": _AsyncClient(timeout=profile.timeout_s, limits=limits),
+        # tests the wire format through them. One pool per profile, shared by its chat models.
+        "http_client": http_client,
+        "http_async_client": http_async_client,
         "temperature": profile.temperature,
         "max_tokens": profile.max_tokens,
         "timeout": profile.timeout_s,
         "max_retries": 0,  # retries are ours: kilab.agents.resilience
         "stream_usage": True,
     }
-    if profile.provider == "offline":
-        raise UserError("the offline profile has no chat model; its roles run without one")
     if profile.provider == "azure":
         return AzureChatOpenAI(
             azure_deployment=profile.model,
