@@ -16,6 +16,7 @@ import functools
 import os
 import ssl
 import threading
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpcore
@@ -140,36 +141,58 @@ class _LoopClients(httpx.AsyncClient):
     """One async client per event loop behind one object, so a chat model built once serves
     every ``asyncio.run`` (tests and the CLI call it several times) and every thread's loop.
 
-    Each loop's requests go through that loop's own ``_AsyncClient`` and pool; the pool of a
-    loop that has closed is dropped (its sockets died with the loop) when a new loop appears.
-    This object's own pool serves no request.
+    Each loop's requests go through that loop's own ``_AsyncClient`` and pool, closed while
+    the loop shuts down: a suspended async generator is started on the loop, and
+    ``asyncio.run`` (like any ``asyncio.Runner``) finalises every live async generator
+    before it closes the loop, which closes the loop's connections on the loop that opened
+    them. This object's own pool serves no request.
     """
 
     def __init__(self, *, timeout: float, limits: httpx.Limits, verify: ssl.SSLContext) -> None:
         super().__init__(timeout=timeout, limits=limits, verify=verify)
         self._options: dict[str, Any] = {"timeout": timeout, "limits": limits, "verify": verify}
-        self._by_loop: dict[asyncio.AbstractEventLoop, _AsyncClient] = {}
+        # A loop's client, and the generator that closes it (held here: the loop's own
+        # reference to it is weak).
+        self._by_loop: dict[asyncio.AbstractEventLoop, tuple[_AsyncClient, Any]] = {}
         self._lock = threading.Lock()
 
-    def for_loop(self) -> httpx.AsyncClient:
+    async def _until_loop_ends(
+        self, loop: asyncio.AbstractEventLoop, client: _AsyncClient
+    ) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            with self._lock:
+                if self._by_loop.get(loop, (None,))[0] is client:
+                    del self._by_loop[loop]
+            await client.aclose()
+
+    async def for_loop(self) -> httpx.AsyncClient:
         """The client of the running loop (made on its first request)."""
         loop = asyncio.get_running_loop()
-        client = self._by_loop.get(loop)
-        if client is None:
-            with self._lock:
-                for closed in [known for known in self._by_loop if known.is_closed()]:
-                    del self._by_loop[closed]
-                client = self._by_loop.setdefault(loop, _AsyncClient(**self._options))
-        return client
+        known = self._by_loop.get(loop)
+        if known is not None:
+            return known[0]
+        client = _AsyncClient(**self._options)
+        closer = self._until_loop_ends(loop, client)
+        with self._lock:
+            for closed in [other for other in self._by_loop if other.is_closed()]:
+                del self._by_loop[closed]  # a loop closed without finalising (no Runner)
+            known = self._by_loop.setdefault(loop, (client, closer))
+        if known[0] is client:
+            await anext(closer)  # suspended at its yield until the loop shuts down
+        return known[0]
 
     async def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
-        return await self.for_loop().send(request, **kwargs)
+        return await (await self.for_loop()).send(request, **kwargs)
 
     async def aclose(self) -> None:
         """Close the running loop's connections (the shared object stays usable)."""
-        client = self._by_loop.pop(asyncio.get_running_loop(), None)
-        if client is not None:
-            await client.aclose()
+        with self._lock:
+            known = self._by_loop.pop(asyncio.get_running_loop(), None)
+        if known is not None:
+            await known[1].aclose()
+            await known[0].aclose()
 
 
 @functools.cache
