@@ -27,9 +27,9 @@ from kilab.agents.profiles import ModelProfile
 
 class _LinearAssignment:
     """``_assign_requests_to_connections`` of httpcore's pools in one pass over the
-    connections: drop closed ones, close expired ones and idle ones beyond the keep-alive
-    limit, then hand each queued request a free connection (an idle one at most once, and
-    not one another request was given and has not used yet) or a new one."""
+    connections: drop closed ones and close idle ones beyond the keep-alive limit, then hand
+    each queued request a free connection (an idle one that has not expired, at most once,
+    and not one another request was given and has not used yet) or a new one."""
 
     _connections: list[Any]
     _requests: list[Any]
@@ -40,14 +40,9 @@ class _LinearAssignment:
     def _assign_requests_to_connections(self) -> list[Any]:
         reserved = {id(r.connection) for r in self._requests if r.connection is not None}
         closing: list[Any] = []
-        kept: list[Any] = []
-        for connection in self._connections:
-            if connection.is_closed():
-                continue
-            if id(connection) not in reserved and connection.has_expired():
-                closing.append(connection)
-            else:
-                kept.append(connection)
+        # Whether an idle connection has expired is asked only when it is about to be used
+        # (asking polls its socket: one system call per connection per request otherwise).
+        kept = [c for c in self._connections if not c.is_closed()]
         idle = [c for c in kept if c.is_idle() and id(c) not in reserved]
         surplus = len(idle) - self._max_keepalive_connections
         if surplus > 0:
@@ -63,11 +58,13 @@ class _LinearAssignment:
         free = list(idle)
         for request in queued:
             origin = request.request.url.origin
-            for index, connection in enumerate(free):
-                if connection.can_handle_request(origin):
-                    del free[index]
-                    request.assign_to_connection(connection)
+            while (found := _usable(free, origin)) is not None:
+                free.remove(found)
+                if not found.has_expired():
+                    request.assign_to_connection(found)
                     break
+                closing.append(found)  # the server closed it, or it idled too long
+                self._connections.remove(found)
             else:
                 if len(self._connections) >= self._max_connections:
                     if not free:
@@ -78,6 +75,11 @@ class _LinearAssignment:
                 self._connections.append(connection)
                 request.assign_to_connection(connection)
         return closing
+
+
+def _usable(free: list[Any], origin: httpcore.Origin) -> Any:
+    """The first free connection to ``origin``, or None."""
+    return next((c for c in free if c.can_handle_request(origin)), None)
 
 
 class _AsyncPool(_LinearAssignment, httpcore.AsyncConnectionPool):  # type: ignore[misc]
