@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import random
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -540,7 +541,10 @@ class Harness(CaseRunner):
                 update={"setup_s": {**self.run_info.setup_s, **setup_s}}
             )
             self.store.update_run(self.run_info)
-            with telemetry.run_span(self.run_info.id, self.pilot, self.run_info.variants):
+            with (
+                telemetry.run_span(self.run_info.id, self.pilot, self.run_info.variants),
+                _set_up_frozen(),
+            ):
                 await (executor or LocalExecutor()).execute(
                     self, interleaved(todo, self.run_info.seed), write
                 )
@@ -560,6 +564,23 @@ class Harness(CaseRunner):
         report.skipped_metrics = self.skipped_metrics
         report.wall_s = time.perf_counter() - started
         return report
+
+
+@contextlib.contextmanager
+def _set_up_frozen() -> Iterator[None]:
+    """Keep the garbage collector off what set-up built while the cases run.
+
+    Every collection of the oldest generation walks every object in the process (the
+    loaded modules, the project, indexes, model clients: some 200,000), about 0.1 s each,
+    8 % of a 200-case run's CPU at concurrency 32. ``gc.freeze`` moves what exists now out
+    of the collector's sight for the run; ``gc.unfreeze`` gives it back afterwards, so
+    nothing is kept for good.
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def build_report(
