@@ -82,11 +82,11 @@ def _usable(free: list[Any], origin: httpcore.Origin) -> Any:
     return next((c for c in free if c.can_handle_request(origin)), None)
 
 
-class _AsyncPool(_LinearAssignment, httpcore.AsyncConnectionPool):  # type: ignore[misc]
+class _AsyncPool(_LinearAssignment, httpcore.AsyncConnectionPool):
     pass
 
 
-class _SyncPool(_LinearAssignment, httpcore.ConnectionPool):  # type: ignore[misc]
+class _SyncPool(_LinearAssignment, httpcore.ConnectionPool):
     pass
 
 

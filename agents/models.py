@@ -17,7 +17,6 @@ from kilab.agents.profiles import ModelProfile
 from kilab.core.errors import UserError
 from kilab.core.settings import environment_value, settings
 
-
 # Local and most self-hosted servers want no key, but the OpenAI client insists on one.
 _NO_KEY = "not-needed"
 
