@@ -167,7 +167,8 @@ class _LoopClients(httpx.AsyncClient):
             with self._lock:
                 if self._by_loop.get(loop, (None,))[0] is client:
                     del self._by_loop[loop]
-            await client.aclose()
+            if not loop.is_closed():  # closed without a Runner: its sockets went with it
+                await client.aclose()
 
     async def for_loop(self) -> httpx.AsyncClient:
         """The client of the running loop (made on its first request)."""
@@ -178,9 +179,13 @@ class _LoopClients(httpx.AsyncClient):
         client = _AsyncClient(**self._options)
         closer = self._until_loop_ends(loop, client)
         with self._lock:
-            for closed in [other for other in self._by_loop if other.is_closed()]:
-                del self._by_loop[closed]  # a loop closed without finalising (no Runner)
+            # Loops closed without a Runner: their closers are finished below, off the lock.
+            gone = [
+                self._by_loop.pop(other)[1] for other in list(self._by_loop) if other.is_closed()
+            ]
             known = self._by_loop.setdefault(loop, (client, closer))
+        for stale in gone:
+            _finish(stale)
         if known[0] is client:
             await anext(closer)  # suspended at its yield until the loop shuts down
         return known[0]
@@ -195,6 +200,14 @@ class _LoopClients(httpx.AsyncClient):
         if known is not None:
             await known[1].aclose()
             await known[0].aclose()
+
+
+def _finish(closer: Any) -> None:
+    """Run a closed loop's closer to its end here and now: collected unfinished, it would ask
+    its (closed) loop to finalise it, which fails noisily."""
+    step = closer.aclose()
+    with contextlib.suppress(StopIteration):
+        step.send(None)
 
 
 @functools.cache
