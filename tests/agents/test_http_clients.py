@@ -138,4 +138,3 @@ def test_one_chat_model_serves_one_event_loop_after_another(server: KeepAliveSer
     # Each asyncio.run has its own loop; the connections of a closed loop are not reused.
     assert [asyncio.run(ask()) for _ in range(3)] == ["Svar."] * 3
     assert model.invoke([HumanMessage("hei")]).content == "Svar."  # the sync client too
-
