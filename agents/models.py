@@ -6,51 +6,17 @@ Keys come only from the environment variables a profile names; they are wrapped 
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from typing import TYPE_CHECKING, Any
 
-import httpx
 from pydantic import SecretStr
 
+from kilab.agents.httpclients import shared_clients
 from kilab.agents.profiles import ModelProfile
 from kilab.core.errors import UserError
 from kilab.core.settings import environment_value, settings
 
 if TYPE_CHECKING:
     from langchain_core.language_models.chat_models import BaseChatModel
-
-
-class _Client(httpx.Client):
-    """Closes its connections when collected, so no socket outlives its chat model."""
-
-    def __del__(self) -> None:
-        with contextlib.suppress(Exception):
-            self.close()
-
-
-class _AsyncClient(httpx.AsyncClient):
-    """Closes its connections when collected, on the event loop that opened them.
-
-    Connections belong to the loop they were made on: closing them from a later
-    ``asyncio.run`` fails with "Event loop is closed", so a client collected elsewhere leaves
-    them to the garbage collector.
-    """
-
-    _loop: asyncio.AbstractEventLoop | None = None
-
-    async def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
-        if self._loop is None:
-            self._loop = asyncio.get_running_loop()
-        return await super().send(request, **kwargs)
-
-    def __del__(self) -> None:
-        loop = self._loop
-        if loop is None or loop.is_closed():
-            return
-        with contextlib.suppress(RuntimeError):
-            if asyncio.get_running_loop() is loop:
-                loop.create_task(self.aclose())
 
 
 # Local and most self-hosted servers want no key, but the OpenAI client insists on one.
@@ -109,25 +75,23 @@ def chat_model(profile: ModelProfile, *, base_url: str | None = None) -> BaseCha
     Raises:
         UserError: For the offline profile, a missing variable or a missing base URL.
     """
+    if profile.provider == "offline":
+        raise UserError("the offline profile has no chat model; its roles run without one")
     # Here, not at the top: endpoint_of (cache keys) needs none of it.
     from langchain_openai import AzureChatOpenAI, ChatOpenAI
 
-    # A local server costs nothing to reconnect to; without keep-alive no socket outlives
-    # the event loop that opened it.
-    limits = httpx.Limits(max_keepalive_connections=0 if profile.provider == "local" else 20)
+    http_client, http_async_client = shared_clients(profile)
     common: dict[str, Any] = {
         # Classic httpx clients (the SDK accepts them): the project pins httpx, and respx
-        # tests the wire format through them.
-        "http_client": _Client(timeout=profile.timeout_s, limits=limits),
-        "http_async_client": _AsyncClient(timeout=profile.timeout_s, limits=limits),
+        # tests the wire format through them. One pool per profile, shared by its chat models.
+        "http_client": http_client,
+        "http_async_client": http_async_client,
         "temperature": profile.temperature,
         "max_tokens": profile.max_tokens,
         "timeout": profile.timeout_s,
         "max_retries": 0,  # retries are ours: kilab.agents.resilience
         "stream_usage": True,
     }
-    if profile.provider == "offline":
-        raise UserError("the offline profile has no chat model; its roles run without one")
     if profile.provider == "azure":
         return AzureChatOpenAI(
             azure_deployment=profile.model,

@@ -7,7 +7,7 @@ import asyncio
 import httpx
 import respx
 
-from kilab.agents.models import _AsyncClient
+from kilab.agents.httpclients import _AsyncClient
 
 
 def test_a_client_collected_in_a_later_loop_schedules_nothing() -> None:

@@ -221,3 +221,31 @@ def test_identifier_fields_are_never_masked() -> None:
     cleaned = redact_value(record, secrets=[])
     assert cleaned["key"] == number and cleaned["case_id"] == number
     assert number not in cleaned["answer"]
+
+
+def test_a_model_is_redacted_in_its_nested_fields_and_kept_when_clean() -> None:
+    from kilab.core.telemetry import redact_model
+    from kilab.evals.datasets import Case
+    from kilab.evals.records import CaseOutput, CaseResult, FindingRecord
+    from kilab.tools.retrieval.types import passage
+
+    def result(answer: str, sentence: str, key: str = "k1") -> CaseResult:
+        output = CaseOutput(
+            answer=answer,
+            findings=[FindingRecord(check="pii", sentence=sentence)],
+            passages=[passage("p1", sentence)],
+        )
+        case = Case(id="c1", question="Hva gjelder?")
+        return CaseResult(run_id="r1", key=key, case=case, variant="v", repeat=0, output=output)
+
+    clean = result("Seks måneder.", "Leien er 9000 kroner.")
+    assert redact_model(clean) is clean  # nothing to mask: no copy at all
+
+    dirty = result(f"Fødselsnummer {FNR}.", f"Kontakt {DNR}.", key=FNR)
+    cleaned = redact_model(dirty)
+    assert FNR not in cleaned.output.answer
+    assert DNR not in cleaned.output.findings[0].sentence
+    assert DNR not in cleaned.output.passages[0]["text"]
+    assert cleaned.key == FNR  # an identifier field is never masked
+    assert cleaned.case is dirty.case  # the unchanged parts are shared, not copied
+    assert FNR in dirty.output.answer  # the original is left alone

@@ -174,12 +174,50 @@ M = TypeVar("M", bound="BaseModel")
 
 
 def redact_model(model: M) -> M:
-    """A pydantic model with every string field redacted (a stored result, say)."""
-    data = model.model_dump(mode="json")
-    cleaned = redact_value(data)
-    if cleaned == data:
-        return model
-    return type(model).model_validate(cleaned)
+    """A pydantic model with every string in it redacted (a stored result, say): the same
+    object when nothing needed masking, else a copy with just the changed parts replaced.
+
+    It walks the model's own fields (nested models, mappings, lists, tuples) rather than
+    dumping it to JSON, walking that and validating it again: a result holds dozens of
+    strings and almost never one to mask, and the strings of its case and passages recur
+    from case to case (``_redact`` keeps what it found for each).
+    """
+    cleaned: M = _clean(model, tuple(secret_values()))
+    return cleaned
+
+
+def _clean(value: Any, secrets: tuple[str, ...]) -> Any:
+    """``value`` redacted, the very same object where nothing changed."""
+    if isinstance(value, str):
+        masked = _redact(value, secrets)
+        return value if masked == value else masked
+    from pydantic import BaseModel
+
+    if isinstance(value, BaseModel):
+        update = {}
+        for name, item in value.__dict__.items():
+            cleaned = _clean_item(name, item, secrets)
+            if cleaned is not item:
+                update[name] = cleaned
+        return value.model_copy(update=update) if update else value
+    if isinstance(value, Mapping):
+        items = {k: _clean_item(k, v, secrets) for k, v in value.items()}
+        return items if any(items[k] is not v for k, v in value.items()) else value
+    if isinstance(value, list | tuple):
+        elements = [_clean(v, secrets) for v in value]
+        changed = any(new is not old for new, old in zip(elements, value, strict=True))
+        return type(value)(elements) if changed else value
+    return value
+
+
+def _clean_item(name: Any, value: Any, secrets: tuple[str, ...]) -> Any:
+    """A field's or mapping entry's value, as ``_walk`` treats it (see there)."""
+    if isinstance(name, str):
+        if value and _secret_field(name):
+            return value if value == MASK else MASK
+        if name in IDENTIFIER_FIELDS:
+            return value
+    return _clean(value, secrets)
 
 
 def redact_event(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> Any:

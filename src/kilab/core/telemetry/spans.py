@@ -234,19 +234,23 @@ def question_span(thread_id: str, question: str | None = None) -> Iterator[SpanS
 @contextmanager
 def node_span(node: str) -> Iterator[SpanScope]:
     """One visit of a graph node; logs inside carry ``node``."""
-    with (
-        bound_contextvars(node=node),
-        _span(
+    with bound_contextvars(node=node):
+        if _state.tracer is None:  # every node of every case: build nothing nobody exports
+            yield SpanScope()
+            return
+        with _span(
             f"node {node}",
             {"kilab.node": node, "graph.node.id": node, "openinference.span.kind": "CHAIN"},
-        ) as scope,
-    ):
-        yield scope
+        ) as scope:
+            yield scope
 
 
 @contextmanager
 def tool_span(tool: str, attributes: Mapping[str, Any] | None = None) -> Iterator[SpanScope]:
     """A tool call (``gen_ai.operation.name = execute_tool``, OpenInference TOOL)."""
+    if _state.tracer is None:
+        yield SpanScope()
+        return
     with _span(
         f"execute_tool {tool}",
         {
@@ -266,6 +270,9 @@ def retrieval_span(
 ) -> Iterator[SpanScope]:
     """A search of a corpus (``gen_ai.operation.name = retrieval``, OpenInference RETRIEVER);
     the caller adds what it found with ``scope.set_documents``."""
+    if _state.tracer is None:
+        yield SpanScope()
+        return
     with _span(
         f"retrieval {source}",
         {
