@@ -1,12 +1,17 @@
 """Helpers for testing code that talks to a model: OpenAI chat-completions replies as the
-wire carries them, for respx (which mocks the classic httpx clients the factory hands the SDK).
+wire carries them, for respx (which mocks the classic httpx clients the factory hands the SDK),
+and two real servers on 127.0.0.1: ``FakeOpenAIServer`` (scripted replies) and
+``DelayedOpenAIServer`` (one fixed reply after a fixed delay, for load: benchmarks, Ray tests).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
+from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -184,3 +189,120 @@ class FakeOpenAIServer:
             self._server.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
+
+
+DELAYED_ANSWER = "Utleieren kan kreve depositum på opptil seks måneders leie. [mini#1]"
+
+
+def _wire(body: dict[str, Any]) -> bytes:
+    payload = json.dumps(body).encode()
+    head = f"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {len(payload)}"
+    return head.encode() + b"\r\n\r\n" + payload
+
+
+def prompt_question(prompt: str) -> str:
+    """The case's question inside a drafter's prompt (the line after 'Spørsmål:')."""
+    for marker in ("Spørsmål:", "Question:"):
+        if marker in prompt:
+            return prompt.split(marker, 1)[1].strip().splitlines()[0].strip()
+    return prompt.strip().splitlines()[0] if prompt.strip() else ""
+
+
+@dataclass
+class DelayedOpenAIServer:
+    """A chat-completions endpoint on 127.0.0.1 that answers ``answer`` after ``delay_s``.
+
+    An asyncio server on a thread of its own, keep-alive, with a deep listen queue, so it
+    holds hundreds of requests in flight. It counts ``requests`` answered, the ``peak`` in
+    flight at once and ``questions`` (``prompt_question`` of each last user message). Start
+    with ``start()`` (or ``with``), stop with ``stop()``.
+    """
+
+    delay_s: float = 0.1
+    answer: str = DELAYED_ANSWER
+    port: int = 0
+    requests: int = 0
+    in_flight: int = 0
+    peak: int = 0
+    questions: Counter[str] = field(default_factory=Counter)
+    _loop: asyncio.AbstractEventLoop | None = None
+    _thread: threading.Thread | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def __enter__(self) -> DelayedOpenAIServer:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    def start(self) -> DelayedOpenAIServer:
+        ready = threading.Event()
+        response = _wire(completion(self.answer, prompt_tokens=60, completion_tokens=20))
+
+        async def close(server: asyncio.Server) -> None:
+            server.close()
+            current = asyncio.current_task()
+            pending = [t for t in asyncio.all_tasks() if t is not current]
+            for task in pending:  # open connections: close them on this loop
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+            await server.wait_closed()
+
+        def serve() -> None:
+            loop = self._loop = asyncio.new_event_loop()
+            server = loop.run_until_complete(
+                asyncio.start_server(
+                    lambda r, w: self._handle(r, w, response), "127.0.0.1", 0, backlog=4096
+                )
+            )
+            self.port = server.sockets[0].getsockname()[1]
+            ready.set()
+            loop.run_forever()
+            loop.run_until_complete(close(server))
+            loop.close()
+
+        self._thread = threading.Thread(target=serve, daemon=True)
+        self._thread.start()
+        if not ready.wait(10):
+            raise RuntimeError("the delayed model server did not start within 10 s")
+        return self
+
+    def stop(self) -> None:
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+        if self._thread is not None:
+            self._thread.join(10)
+
+    async def _handle(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, response: bytes
+    ) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n"):
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":", 1)[1])
+                body = json.loads(await reader.readexactly(length)) if length else {}
+                self.in_flight += 1
+                self.peak = max(self.peak, self.in_flight)
+                try:
+                    await asyncio.sleep(self.delay_s)
+                finally:
+                    self.in_flight -= 1
+                messages = body.get("messages", [])
+                user = [m.get("content") for m in messages if m.get("role") == "user"]
+                last = user[-1] if user and isinstance(user[-1], str) else ""
+                self.questions[prompt_question(last)] += 1
+                self.requests += 1
+                writer.write(response)
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        except asyncio.CancelledError:  # stopping: end quietly (asyncio logs a cancelled handler)
+            pass
+        finally:
+            writer.close()
