@@ -38,7 +38,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import Spread, Target, Timing, load, quick, repetitions, report, timed
+from benchmarks.common import (
+    Findings,
+    Spread,
+    Target,
+    Timing,
+    load,
+    quick,
+    repetitions,
+    report,
+    timed,
+)
 from benchmarks.model_server import ModelServer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -438,7 +448,7 @@ def targets(results: Results) -> list[Target]:
     return found
 
 
-def main() -> list[Target]:
+def main() -> Findings:
     """Print the throughput table and the harness's targets; return the targets."""
     with ModelServer() as server, tempfile.TemporaryDirectory() as tmp:
         print(
@@ -449,8 +459,9 @@ def main() -> list[Target]:
         )
         results = measure(server, Path(tmp))
     print_table(results, cases())
-    print("\n" + markdown(results) + "\n")
-    return report(targets(results))
+    table = markdown(results)
+    print("\n" + table + "\n")
+    return report(targets(results), table)
 
 
 if __name__ == "__main__":

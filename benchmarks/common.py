@@ -82,7 +82,17 @@ class Target:
         return f"target: {self.name} → {self.figure} ({verdict})"
 
 
-def report(targets: list[Target]) -> list[Target]:
+@dataclass
+class Findings:
+    """What a benchmark's ``main()`` hands ``python -m benchmarks``: its targets and a
+    Markdown table for the README (or none)."""
+
+    targets: list[Target]
+    markdown: str = ""
+
+
+def report(targets: list[Target], markdown: str = "") -> Findings:
+    """Print each target's line; return them for the summary."""
     for target in targets:
         print(target.line(), flush=True)
-    return targets
+    return Findings(targets, markdown)
