@@ -98,7 +98,7 @@ def fixed_cost(folder: Path) -> list[Target]:
         project = folder / "project"
         write_project(project, server.base_url)
         counter = iter(range(1 << 20))
-        runs, cases = Spread(), Spread()
+        runs, cases, setups, loads = Spread(), Spread(), Spread(), Spread()
 
         def one_run() -> float:
             tag = f"fixed-{next(counter)}"
@@ -111,17 +111,21 @@ def fixed_cost(folder: Path) -> list[Target]:
             figures = json.loads(out)
             runs.add(figures["run_s"])
             cases.add(figures["cases_s"])
+            setups.add(figures["setup_s"])
+            loads.add(figures["load_s"])
             fixed: float = figures["run_s"] - figures["cases_s"]
             return fixed
 
         one_run()  # builds the on-disk index, untimed
-        runs.values.clear()
-        cases.values.clear()
+        for spread in (runs, cases, setups, loads):
+            spread.values.clear()
         spreads = _interleave({"fixed": one_run}, repetitions(5))
     print(
         f"1-case eval in a fresh process, run created → report: {runs.show(3)} s, of which "
-        f"the case {cases.show(3)} s (the model's delay {server.delay_s:.1f} s); fixed cost "
-        f"{spreads['fixed'].show(3)} s; load average {spreads['load'].show(1)}"
+        f"the case {cases.show(3)} s (the model's delay {server.delay_s:.1f} s) and the "
+        f"variant's set-up (compile, clients, index) {setups.show(3)} s; fixed cost "
+        f"{spreads['fixed'].show(3)} s; before the run, importing kilab and loading the project "
+        f"{loads.show(3)} s; load average {spreads['load'].show(1)}"
     )
     fixed = spreads["fixed"].median
     return [

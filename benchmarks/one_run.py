@@ -5,7 +5,8 @@ After loading the project (as ``kilab eval`` has done before its run starts) it 
 run from its creation (``Harness.prepare``) to its report: compiling the variant (with the
 imports that happen then), opening the on-disk index, the cases, store writes, metrics, the
 report (``run_s``), and sums the cases' own latencies (``cases_s``, the harness's clock around
-each graph call). ``load_s`` is the time to import kilab and load the project.
+each graph call) and the variants' set-up (``setup_s``: compiling, clients, index, as the run
+records it). ``load_s`` is the time to import kilab and load the project.
 """
 
 from __future__ import annotations
@@ -32,7 +33,9 @@ def main(project_dir: Path, dataset: Path, store_path: Path) -> None:
     store.close()
     assert report.computed == len(report.results) and not any(r.error for r in report.results)
     cases_s = sum(r.output.latency_s for r in report.results)
-    print(json.dumps({"load_s": loaded - started, "run_s": finished - loaded, "cases_s": cases_s}))
+    setup_s = sum(report.run.setup_s.values())
+    figures = {"load_s": loaded - started, "run_s": finished - loaded, "cases_s": cases_s}
+    print(json.dumps({**figures, "setup_s": setup_s}))
 
 
 if __name__ == "__main__":
