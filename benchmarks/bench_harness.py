@@ -1,115 +1,87 @@
-"""Harness throughput against a real local OpenAI-compatible server with a fixed 100 ms delay.
+"""Harness throughput beside its peers: 200 single-call cases against a real local
+OpenAI-compatible server (``benchmarks.model_server``, its own process) with a fixed 100 ms
+delay, at 8, 32 and 64 cases in flight:
 
-One run, side by side, at concurrency 1, 8, 32 and 64:
+* bare: an asyncio loop over the ``openai`` client (one shared ``AsyncOpenAI``), one chat
+  call per case and nothing else: the practical limit, as client and server share the cores;
+* langgraph: ``abatch`` (``max_concurrency`` = C) over a one-node graph calling the same
+  model through langchain-openai's ``ChatOpenAI`` (one shared instance);
+* inspect: Inspect AI (``generate()`` and ``includes()``) in its own environment
+  (``.venv-inspect``, made by ``make bench``), a worker process that times itself;
+* kilab: ``kilab eval``'s harness on the pilot graph (BM25 retrieve → LLM drafter, one model
+  call), timed from the run's creation (``Harness.prepare``) to its report: compiling the
+  variant, SQLite store writes, every metric, the rich progress bar. Imports, the project and
+  the on-disk index are warm (a warm-up run first); every run has a fresh store and fresh
+  questions, so nothing is reused.
 
-* ideal: concurrency ÷ delay;
-* bare: an asyncio loop over the ``openai`` client, one chat call per case, nothing else;
-  the practical limit here, as client and server share the machine's cores;
-* graph: the compiled pilot graph (BM25 retrieve → LLM drafter) invoked directly;
-* harness: ``kilab``'s harness on the same pilot with everything on: SQLite store writes,
-  every metric, the rich progress bar; results are recomputed (``use_cache=False``).
-
-The pilot's graph also retrieves (BM25 and passage scoring), which the bare loop does not.
-So a second table runs graph and harness on a graph of just the LLM drafter node, with the
-passages given: exactly one model call and nothing else, like the bare loop; there the
-distance to the bare loop is the cost of LangGraph, the model client and the harness alone.
-
-Also: the harness's overhead per case over invoking the compiled graph directly.
-Every case makes exactly one model call (checked against the server's request count).
+Repetitions are interleaved (each repetition runs every contender at every level, the order
+rotated), figures are medians (min–max); ratios are to the bare loop of the same repetition.
+Client CPU per case is the contender's process CPU time (``time.process_time``, every thread)
+during the timed phase over the cases; for Inspect its worker's own. The load average is
+taken at the end of each measurement. Every measurement must cost exactly one model call per
+case (the server's request count), or the benchmark stops.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import gc
 import io
 import json
-import multiprocessing
 import os
+import subprocess
+import sys
 import tempfile
-import time
 from collections.abc import Awaitable, Callable
-from multiprocessing.connection import Connection
-from multiprocessing.sharedctypes import Synchronized
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-DELAY_S = 0.1
-LEVELS = (1, 8, 32, 64)
-CASES_AT = {1: 40, 8: 200, 32: 200, 64: 200}
-ANSWER = "Utleieren kan kreve depositum på opptil seks måneders leie. [mini#1]"
-_BODY = json.dumps(
-    {
-        "id": "chatcmpl-bench",
-        "object": "chat.completion",
-        "created": 0,
-        "model": "bench",
-        "choices": [
-            {
-                "index": 0,
-                "finish_reason": "stop",
-                "message": {"role": "assistant", "content": ANSWER},
-            }
-        ],
-        "usage": {"prompt_tokens": 60, "completion_tokens": 20, "total_tokens": 80},
-    }
-).encode()
-_RESPONSE = (
-    b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
-    b"content-length: " + str(len(_BODY)).encode() + b"\r\n\r\n" + _BODY
+from benchmarks.common import (
+    Findings,
+    Spread,
+    Target,
+    Timing,
+    load,
+    quick,
+    repetitions,
+    report,
+    timed,
 )
+from benchmarks.model_server import ModelServer
+
+ROOT = Path(__file__).resolve().parents[1]
+INSPECT_PYTHON = ROOT / ".venv-inspect" / "bin" / "python"
+LEVELS = (8, 32, 64)
+CONTENDERS = ("bare", "langgraph", "inspect", "kilab")
+LABELS = {
+    "bare": "bare asyncio loop over the openai client",
+    "langgraph": "LangGraph `abatch`, one ChatOpenAI node",
+    "inspect": "Inspect AI",
+    "kilab": "kilab eval (BM25 retrieve → LLM drafter), run created → finished",
+}
 
 
-# ---------------------------------------------------------------- the server (own process)
+def cases() -> int:
+    return 64 if quick() else 200
 
 
-def _serve(port_out: Connection, requests: Synchronized) -> None:  # type: ignore[type-arg]
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                length = 0
-                for line in head.split(b"\r\n"):
-                    if line.lower().startswith(b"content-length:"):
-                        length = int(line.split(b":", 1)[1])
-                if length:
-                    await reader.readexactly(length)
-                await asyncio.sleep(DELAY_S)
-                with requests.get_lock():
-                    requests.value += 1
-                writer.write(_RESPONSE)
-                await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            writer.close()
-
-    async def main() -> None:
-        # A deep listen queue, or connections are refused at high concurrency.
-        server = await asyncio.start_server(handle, "127.0.0.1", 0, backlog=4096)
-        port_out.send(server.sockets[0].getsockname()[1])
-        async with server:
-            await server.serve_forever()
-
-    asyncio.run(main())
+# ---------------------------------------------------------------- the contenders
 
 
-# ---------------------------------------------------------------- the three contenders
-
-
-async def _bounded(n: int, concurrency: int, one: Callable[[int], Awaitable[object]]) -> float:
-    """Run ``one(i)`` for i < n with at most ``concurrency`` in flight; cases per second."""
+async def _bounded(n: int, concurrency: int, one: Callable[[int], Awaitable[object]]) -> None:
+    """Run ``one(i)`` for i < n with at most ``concurrency`` in flight."""
     queue = iter(range(n))
 
     async def worker() -> None:
         for i in queue:
             await one(i)
 
-    started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return n / (time.perf_counter() - started)
 
 
-async def bare_loop(base_url: str, questions: list[str], concurrency: int) -> float:
+async def bare_loop(base_url: str, questions: list[str], concurrency: int) -> Timing:
     from openai import AsyncOpenAI
 
     client = AsyncOpenAI(base_url=base_url, api_key="bench", max_retries=0)
@@ -120,27 +92,55 @@ async def bare_loop(base_url: str, questions: list[str], concurrency: int) -> fl
         )
 
     try:
-        return await _bounded(len(questions), concurrency, one)
+        with timed() as timing:
+            await _bounded(len(questions), concurrency, one)
+        return timing
     finally:
         await client.close()
 
 
-async def graph_direct(project: object, questions: list[str], concurrency: int) -> float:
-    from kilab.graphs.compiler import compile_pilot
-    from kilab.graphs.project import Project
-    from kilab.graphs.runner import arun_question
+async def langgraph_batch(base_url: str, questions: list[str], concurrency: int) -> Timing:
+    from typing import TypedDict
 
-    assert isinstance(project, Project)
-    compiled = await asyncio.to_thread(compile_pilot, project, "mini", "baseline", use_cache=False)
-    await arun_question(compiled, questions[0])  # warm: index and client
+    from langchain_openai import ChatOpenAI
+    from langgraph.graph import END, START, StateGraph
+    from openai import DefaultAsyncHttpxClient
+    from pydantic import SecretStr
 
-    async def one(i: int) -> None:
-        await arun_question(compiled, questions[i])
+    class State(TypedDict, total=False):
+        question: str
+        answer: str
 
-    return await _bounded(len(questions), concurrency, one)
+    # A client of its own, like the bare loop's (langchain-openai would share a cached one).
+    http = DefaultAsyncHttpxClient()
+    model = ChatOpenAI(
+        model="bench",
+        base_url=base_url,
+        api_key=SecretStr("bench"),
+        max_retries=0,
+        http_async_client=http,
+    )
+
+    async def call(state: State) -> State:
+        reply = await model.ainvoke(state["question"])
+        return {"answer": str(reply.content)}
+
+    graph = StateGraph(State)
+    graph.add_node("call", call)
+    graph.add_edge(START, "call")
+    graph.add_edge("call", END)
+    compiled = graph.compile()
+    inputs: list[Any] = [{"question": q} for q in questions]
+    try:
+        with timed() as timing:
+            outputs = await compiled.abatch(inputs, config={"max_concurrency": concurrency})
+    finally:
+        await http.aclose()
+    assert len(outputs) == len(questions) and all(o.get("answer") for o in outputs)
+    return timing
 
 
-async def full_harness(project: object, dataset: Path, store_path: Path, concurrency: int) -> float:
+async def kilab_eval(project: object, dataset: Path, store_path: Path, concurrency: int) -> Timing:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress
 
@@ -162,73 +162,100 @@ async def full_harness(project: object, dataset: Path, store_path: Path, concurr
         def advance(self, result: CaseResult) -> None:
             bar.update(task, advance=1)
 
-    options = EvalOptions(dataset=dataset, concurrency=concurrency, use_cache=False)
-    harness = Harness.prepare(project, "mini", store, options)
-    await harness.compile()
-    started = time.perf_counter()
-    with bar:
-        report = await harness.run(Sink())
-    elapsed = time.perf_counter() - started
-    store.close()
+    options = EvalOptions(dataset=dataset, concurrency=concurrency)
+    try:
+        with timed() as timing, bar:
+            harness = Harness.prepare(project, "mini", store, options)
+            report = await harness.run(Sink())
+    finally:
+        store.close()
     assert report.computed == len(report.results) and not any(r.error for r in report.results)
-    return len(report.results) / elapsed
+    return timing
 
 
-# ---------------------------------------------------------------- set-up and table
+class Worker:
+    """One contender in a process of its own (kilab's GC, pools and loops cannot touch the
+    others'), answering one JSON line per measurement: ``{"dataset", "store", "concurrency",
+    "tag"}`` in, ``{"wall_s", "cpu_s", "cases"}`` out (its own clock and CPU time)."""
 
-_DRAFTER_ONLY_GRAPH = (
-    "kind: graph\nname: mini-rag\nnodes:\n  draft: {agent: given-drafter}\n"
-    "edges: [[START, draft], [draft, END]]\n"
-)
-_registered = False
+    def __init__(self, contender: str, command: list[str]) -> None:
+        self.contender = contender
+        self.process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        self._read()  # {"ready": true} after its warm-up
 
+    def _read(self) -> dict[str, Any]:
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the {self.contender} worker ended (exit {self.process.wait()})")
+        answer: dict[str, Any] = json.loads(line)
+        return answer
 
-def _register_given_drafter() -> None:
-    """Register ``given-drafter``: the pilot's drafter node, handed fixed passages."""
-    global _registered
-    if _registered:
-        return
-    _registered = True
-    from typing import Any
+    def measure(self, dataset: Path, store: Path, concurrency: int, tag: str) -> Timing:
+        assert self.process.stdin is not None
+        ask = {"dataset": str(dataset), "store": str(store), "concurrency": concurrency}
+        self.process.stdin.write(json.dumps({**ask, "tag": tag}) + "\n")
+        self.process.stdin.flush()
+        answer = self._read()
+        return Timing(wall_s=answer["wall_s"], cpu_s=answer["cpu_s"], load=load())
 
-    from kilab.agents.drafter import DrafterSettings
-    from kilab.evals.testing import PASSAGES
-    from kilab.graphs import registry
-    from kilab.graphs.context import AgentBinding, BuildContext
-    from kilab.graphs.nodes.convert import passage
-    from kilab.graphs.nodes.roles import build_drafter
-    from kilab.graphs.state import GraphState
-
-    given = [passage(id, title, text, "", "bench", 1.0, 1.0) for id, title, text in PASSAGES[:3]]
-
-    class GivenPassages:
-        def __init__(self, node: Any) -> None:
-            self.node = node
-
-        def invoke(self, state: GraphState) -> dict[str, Any]:
-            update: dict[str, Any] = self.node.invoke({**state, "passages": given})
-            return {**update, "passages": given}
-
-        async def ainvoke(self, state: GraphState) -> dict[str, Any]:
-            update: dict[str, Any] = await self.node.ainvoke({**state, "passages": given})
-            return {**update, "passages": given}
-
-    @registry.role("given-drafter", DrafterSettings)
-    def build(context: BuildContext, agent: AgentBinding, settings: DrafterSettings) -> Any:
-        """The drafter, with three fixed passages instead of a retrieval step (benchmark)."""
-        return GivenPassages(build_drafter(context, agent, settings))
+    def close(self) -> None:
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        self.process.wait(60)
 
 
-def _project(
-    folder: Path, port: int, cases: int, *, drafter_only: bool = False
-) -> tuple[object, Path, list[str]]:
-    from kilab.evals.testing import CASES, write_mini_project
-    from kilab.graphs.project import load_project
+def serve_measurements(contender: str, base_url: str, project_dir: Path) -> None:
+    """A worker's loop (``python -m benchmarks.bench_harness --worker …``): warm up on the
+    project's warm-up dataset, then one measurement per line of standard input."""
+    project = open_project(project_dir) if contender == "kilab" else None
+
+    async def one(ask: dict[str, Any]) -> Timing:
+        dataset, concurrency = Path(ask["dataset"]), int(ask["concurrency"])
+        questions = [json.loads(line)["question"] for line in dataset.open(encoding="utf-8")]
+        if contender == "bare":
+            return await bare_loop(base_url, questions, concurrency)
+        if contender == "langgraph":
+            return await langgraph_batch(base_url, questions, concurrency)
+        return await kilab_eval(project, dataset, Path(ask["store"]), concurrency)
+
+    warm = project_dir / "datasets" / "bench-warm-up.jsonl"
+    asyncio.run(
+        one({"dataset": warm, "store": project_dir / f"warm-{contender}.sqlite", "concurrency": 4})
+    )
+    print(json.dumps({"ready": True}), flush=True)
+    for line in sys.stdin:
+        ask = json.loads(line)
+        gc.collect()
+        timing = asyncio.run(one(ask))
+        print(json.dumps({"wall_s": timing.wall_s, "cpu_s": timing.cpu_s}), flush=True)
+
+
+def inspect_absent_reason() -> str | None:
+    """Why Inspect AI cannot run here, or None when its environment is there."""
+    if not INSPECT_PYTHON.exists():
+        return f"{INSPECT_PYTHON.relative_to(ROOT)} is absent (`make bench` creates it)"
+    probe = subprocess.run(
+        [str(INSPECT_PYTHON), "-c", "import inspect_ai"], capture_output=True, text=True
+    )
+    if probe.returncode:
+        return f"inspect_ai does not import: {probe.stderr.strip().splitlines()[-1]}"
+    return None
+
+
+# ---------------------------------------------------------------- set-up
+
+
+def write_project(folder: Path, base_url: str) -> object:
+    """The mini pilot on the bench model: retrieve → draft, one model call a case."""
+    from kilab.evals.testing import write_mini_project
 
     models = (
         "kind: models\nprofiles:\n  offline: {provider: offline}\n"
         "  bench:\n    provider: openai-compatible\n    model: bench\n"
-        f"    base_url: http://127.0.0.1:{port}/v1\n    api_key_env: KILAB_BENCH_KEY\n"
+        f"    base_url: {base_url}\n    api_key_env: KILAB_BENCH_KEY\n"
         "    max_concurrency: 256\n    max_retries: 0\n"
     )
     write_mini_project(folder, drafter_model="bench", models_yaml=models, gates="")
@@ -239,114 +266,211 @@ def _project(
         "  draft: {agent: drafter}\nedges: [[START, retrieve], [retrieve, draft], [draft, END]]\n",
         encoding="utf-8",
     )
-    if drafter_only:
-        _register_given_drafter()
-        drafter = (folder / "agents" / "drafter.yaml").read_text(encoding="utf-8")
-        (folder / "agents" / "given-drafter.yaml").write_text(
-            drafter.replace(
-                "name: drafter\nrole: drafter", "name: given-drafter\nrole: given-drafter"
-            ),
-            encoding="utf-8",
-        )
-        (folder / "graphs" / "mini-rag.yaml").write_text(_DRAFTER_ONLY_GRAPH, encoding="utf-8")
-        pilot = folder / "pilots" / "mini.yaml"  # its k1 variant tunes the retrieve node
-        text = pilot.read_text(encoding="utf-8")
-        pilot.write_text(text.replace("  k1: {nodes: {retrieve: {k: 1}}}\n", ""), encoding="utf-8")
-    answerable = [c for c in CASES if c.get("expect", "answer") == "answer"]
-    dataset = folder / "datasets" / f"bench-{cases}.jsonl"
-    questions = []
-    with dataset.open("w", encoding="utf-8") as handle:
-        for i in range(cases):
-            case = dict(answerable[i % len(answerable)])
-            case["id"] = f"bench-{i:03d}"
-            case["question"] = f"{case['question']} (sak {i})"
-            questions.append(str(case["question"]))
-            handle.write(json.dumps(case, ensure_ascii=False) + "\n")
+    return open_project(folder)
+
+
+def open_project(folder: Path) -> object:
+    """Load the project that ``write_project`` wrote (its key and index cache in the env)."""
+    from kilab.graphs.project import load_project
+
     os.environ["KILAB_BENCH_KEY"] = "bench"
     os.environ["KILAB_CACHE"] = str(folder / "cache")
-    return load_project([folder], root=folder), dataset, questions
+    return load_project([folder], root=folder)
 
 
-def main() -> None:
-    """Print the throughput table (cases per second) and the harness's overhead per case."""
-    ctx = multiprocessing.get_context("spawn")
-    requests = ctx.Value("i", 0)
-    receive, send = ctx.Pipe(duplex=False)
-    server = ctx.Process(target=_serve, args=(send, requests), daemon=True)
-    server.start()
-    port = receive.recv()
-    base_url = f"http://127.0.0.1:{port}/v1"
-    print(
-        f"OpenAI-compatible server on 127.0.0.1:{port}, {DELAY_S * 1000:.0f} ms per call; "
-        "client and server share this machine's cores",
-        flush=True,
-    )
-    rows: list[tuple[int, int, float, float, float, float]] = []
-    drafter_rows: list[tuple[int, int, float, float, float, float]] = []
-    overhead_ms = float("nan")
+def write_dataset(folder: Path, n: int, tag: str) -> tuple[Path, list[str]]:
+    """N answerable cases whose questions are new (``tag``), so no cache can answer them."""
+    from kilab.evals.testing import CASES
+
+    answerable = [c for c in CASES if c.get("expect", "answer") == "answer"]
+    dataset = folder / "datasets" / f"bench-{tag}.jsonl"
+    questions = []
+    with dataset.open("w", encoding="utf-8") as handle:
+        for i in range(n):
+            case = dict(answerable[i % len(answerable)])
+            case["id"] = f"bench-{i:03d}"
+            case["question"] = f"{case['question']} (sak {i}, {tag})"
+            questions.append(str(case["question"]))
+            handle.write(json.dumps(case, ensure_ascii=False) + "\n")
+    return dataset, questions
+
+
+# ---------------------------------------------------------------- measuring
+
+
+@dataclass
+class Figures:
+    """Every measurement of one contender at one level."""
+
+    speed: Spread = field(default_factory=Spread)  # cases per second
+    ratio: Spread = field(default_factory=Spread)  # ÷ the bare loop of the same repetition
+    cpu_ms: Spread = field(default_factory=Spread)  # client CPU ms per case
+    load: Spread = field(default_factory=Spread)
+
+
+@dataclass
+class Results:
+    figures: dict[tuple[str, int], Figures] = field(default_factory=dict)
+    absent: dict[str, str] = field(default_factory=dict)  # contender → why
+
+    def at(self, contender: str, level: int) -> Figures:
+        return self.figures.setdefault((contender, level), Figures())
+
+
+def start_workers(base_url: str, project: Path, absent: dict[str, str]) -> dict[str, Worker]:
+    workers: dict[str, Worker] = {}
+    for contender in CONTENDERS:
+        if contender in absent:
+            continue
+        if contender == "inspect":
+            command = [str(INSPECT_PYTHON), str(ROOT / "benchmarks" / "inspect_peer.py")]
+        else:
+            command = [sys.executable, "-m", "benchmarks.bench_harness", "--worker", contender]
+            command += ["--project", str(project)]
+        workers[contender] = Worker(contender, [*command, "--base-url", base_url])
+    return workers
+
+
+def measure(server: ModelServer, folder: Path) -> Results:
+    results = Results()
+    reason = inspect_absent_reason()
+    if reason:
+        results.absent["inspect"] = reason
+        print(f"Inspect AI: absent from the table, {reason}", flush=True)
+    project = folder / "project"
+    write_project(project, server.base_url)
+    write_dataset(project, 4, "warm-up")
+    n = cases()
+    workers = start_workers(server.base_url, project, results.absent)
     try:
-        with tempfile.TemporaryDirectory() as tmp:
+        for rep in range(repetitions()):
             for level in LEVELS:
-                n = CASES_AT[level]
-                bare = 0.0
-                for drafter_only, table in ((False, rows), (True, drafter_rows)):
-                    folder = Path(tmp) / f"c{level}{'-drafter' if drafter_only else ''}"
-                    project, dataset, questions = _project(
-                        folder, port, n, drafter_only=drafter_only
+                order = list(workers)
+                shift = (rep + LEVELS.index(level)) % len(order)
+                timings: dict[str, Timing] = {}
+                for contender in order[shift:] + order[:shift]:
+                    tag = f"{contender}-r{rep}-c{level}"
+                    dataset, _ = write_dataset(project, n, tag)
+                    before = server.requests()
+                    timing = workers[contender].measure(
+                        dataset, folder / f"{tag}.sqlite", level, tag
                     )
-                    if not drafter_only:
-                        bare = asyncio.run(bare_loop(base_url, questions, level))
-                    gc.collect()
-                    before = requests.value
-                    graph = asyncio.run(graph_direct(project, questions, level))
-                    gc.collect()
-                    graph_calls = requests.value - before - 1  # minus the warm-up call
-                    before = requests.value
-                    harness = asyncio.run(
-                        full_harness(project, dataset, folder / "runs.sqlite", level)
-                    )
-                    harness_calls = requests.value - before
-                    # Collect the contenders' clients now, with no loop running: collected
-                    # during a later run, they would try to close on the wrong loop.
-                    gc.collect()
-                    assert graph_calls == n == harness_calls, (graph_calls, harness_calls, n)
-                    table.append((level, n, level / DELAY_S, bare, graph, harness))
-                    if level == 1 and not drafter_only:
-                        overhead_ms = (1 / harness - 1 / graph) * 1000
-                print(f"  concurrency {level:>2}: done ({n} cases each)", flush=True)
+                    calls = server.requests() - before
+                    if calls != n:
+                        raise RuntimeError(f"{tag}: {calls} model calls for {n} cases")
+                    timings[contender] = timing
+                for contender, timing in timings.items():
+                    figures = results.at(contender, level)
+                    figures.speed.add(n / timing.wall_s)
+                    figures.ratio.add(timings["bare"].wall_s / timing.wall_s)
+                    figures.cpu_ms.add(timing.cpu_s / n * 1000)
+                    figures.load.add(timing.load)
+                shown = ", ".join(f"{c} {n / t.wall_s:.0f}/s" for c, t in timings.items())
+                print(f"  rep {rep + 1} C={level}: {shown}; load {load():.2f}", flush=True)
     finally:
-        server.terminate()
-        server.join()
-    for title, table in (
-        ("pilot graph: BM25 retrieve → LLM drafter", rows),
-        ("one LLM drafter node, passages given (one model call, no retrieval)", drafter_rows),
-    ):
-        _print_table(title, table)
-    print(
-        f"\nharness overhead per case over the compiled graph at concurrency 1: "
-        f"{overhead_ms:+.1f} ms (store write, metrics, progress)"
-    )
-    for title, table in (("pilot", rows), ("drafter only", drafter_rows)):
-        at32 = next(r for r in table if r[0] == 32)
-        ratio = at32[5] / at32[3]
-        print(
-            f"target: harness ≥ 0.8 × bare at 32 ({title}) → {ratio:.2f} × "
-            f"({'met' if ratio >= 0.8 else 'NOT met'})"
-        )
+        for worker in workers.values():
+            worker.close()
+    return results
 
 
-def _print_table(title: str, rows: list[tuple[int, int, float, float, float, float]]) -> None:
-    print(f"\n{title}")
+# ---------------------------------------------------------------- output
+
+
+def print_table(results: Results, n: int) -> None:
+    print(f"\n{n} cases a run; median (min–max) of {repetitions()} interleaved repetitions")
     print(
-        f"{'conc':>4} {'cases':>5} {'ideal/s':>8} {'bare/s':>7} {'graph/s':>8} "
-        f"{'harness/s':>9} {'harness÷bare':>12} {'harness÷graph':>13}"
+        f"{'contender':<10} {'C':>3} {'cases/s':>18} {'÷ bare':>18} "
+        f"{'CPU ms/case':>18} {'load':>16}"
     )
-    for level, n, ideal, bare, graph, harness in rows:
-        print(
-            f"{level:>4} {n:>5} {ideal:>8.0f} {bare:>7.1f} {graph:>8.1f} {harness:>9.1f} "
-            f"{harness / bare:>12.2f} {harness / graph:>13.2f}"
+    for contender in CONTENDERS:
+        if contender in results.absent:
+            print(f"{contender:<10}   —  absent: {results.absent[contender]}")
+            continue
+        for level in LEVELS:
+            f = results.at(contender, level)
+            print(
+                f"{contender:<10} {level:>3} {f.speed.show(0):>18} {f.ratio.show(2):>18} "
+                f"{f.cpu_ms.show(1):>18} {f.load.show(1):>16}"
+            )
+
+
+def markdown(results: Results) -> str:
+    """The README's table: ratios to the bare loop, cases/s of the bare loop, CPU at C=32."""
+    lines = [
+        "| | C=8 | C=32 | C=64 | client CPU per case (C=32) |",
+        "|---|---|---|---|---|",
+    ]
+    for contender in CONTENDERS:
+        if contender in results.absent:
+            lines.append(f"| {LABELS[contender]} | absent | absent | absent | — |")
+            continue
+        cells = []
+        for level in LEVELS:
+            f = results.at(contender, level)
+            cell = f"{f.ratio.median:.2f}"
+            if contender == "bare":
+                cell += f" ({f.speed.median:.0f}/s)"
+            cells.append(cell)
+        cpu = results.at(contender, 32).cpu_ms.median
+        lines.append(f"| {LABELS[contender]} | {' | '.join(cells)} | {cpu:.1f} ms |")
+    return "\n".join(lines)
+
+
+def targets(results: Results) -> list[Target]:
+    kilab32, kilab64 = results.at("kilab", 32), results.at("kilab", 64)
+    found = [
+        Target(
+            "kilab eval ≥ 0.8× the bare loop at C=32",
+            f"{kilab32.ratio.show(2)}×",
+            kilab32.ratio.median >= 0.8,
+        ),
+        Target(
+            "kilab eval ≥ 0.7× the bare loop at C=64",
+            f"{kilab64.ratio.show(2)}×",
+            kilab64.ratio.median >= 0.7,
+        ),
+    ]
+    if "inspect" in results.absent:
+        found.append(Target("kilab eval ≥ 3.5× Inspect AI at C=32", "Inspect AI absent", None))
+    else:
+        times = kilab32.speed.median / results.at("inspect", 32).speed.median
+        found.append(Target("kilab eval ≥ 3.5× Inspect AI at C=32", f"{times:.2f}×", times >= 3.5))
+    cpu = kilab32.cpu_ms.median
+    langgraph = results.at("langgraph", 32).cpu_ms.median
+    found.append(Target("client CPU per case ≤ 4 ms (C=32)", f"{cpu:.1f} ms", cpu <= 4))
+    found.append(
+        Target(
+            "client CPU per case ≤ 1.2× LangGraph's own (C=32)",
+            f"{cpu / langgraph:.2f}× ({cpu:.1f} vs {langgraph:.1f} ms)",
+            cpu <= 1.2 * langgraph,
         )
+    )
+    return found
+
+
+def main() -> Findings:
+    """Print the throughput table and the harness's targets; return the targets."""
+    with ModelServer() as server, tempfile.TemporaryDirectory() as tmp:
+        print(
+            f"model server on 127.0.0.1:{server.port} (own process), "
+            f"{server.delay_s * 1000:.0f} ms a call; {os.cpu_count()} cores shared with it; "
+            f"load average {load():.2f} at the start",
+            flush=True,
+        )
+        results = measure(server, Path(tmp))
+    print_table(results, cases())
+    table = markdown(results)
+    print("\n" + table + "\n")
+    return report(targets(results), table)
 
 
 if __name__ == "__main__":
-    main()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--worker", choices=[c for c in CONTENDERS if c != "inspect"])
+    parser.add_argument("--project", type=Path)
+    parser.add_argument("--base-url")
+    args = parser.parse_args()
+    if args.worker:
+        serve_measurements(args.worker, args.base_url, args.project)
+    else:
+        main()

@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import multiprocessing
 import os
 import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.bench_harness import DELAY_S, _project, _serve
+from benchmarks.bench_harness import write_dataset, write_project
+from benchmarks.model_server import ModelServer
 
 CASES = 400
 CONCURRENCY = 64
@@ -60,27 +60,23 @@ def main() -> None:
     from kilab.evals.executors import RayExecutor
     from kilab.evals.executors.ray_testing import LocalCluster
 
-    ctx = multiprocessing.get_context("spawn")
-    requests = ctx.Value("i", 0)
-    receive, send = ctx.Pipe(duplex=False)
-    server = ctx.Process(target=_serve, args=(send, requests), daemon=True)
-    server.start()
-    port = receive.recv()
-    print(
-        f"OpenAI-compatible server on 127.0.0.1:{port}, {DELAY_S * 1000:.0f} ms per call; "
-        f"{CASES} cases, {CONCURRENCY} in flight; every node on this machine "
-        f"({os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the start)",
-        flush=True,
-    )
     rows: list[tuple[str, float]] = []
     cluster = None
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
+    with ModelServer() as server, tempfile.TemporaryDirectory() as tmp:
+        print(
+            f"OpenAI-compatible server on 127.0.0.1:{server.port}, "
+            f"{server.delay_s * 1000:.0f} ms per call; "
+            f"{CASES} cases, {CONCURRENCY} in flight; every node on this machine "
+            f"({os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the start)",
+            flush=True,
+        )
+        try:
             folder = Path(tmp)
-            project, dataset, _ = _project(folder / "p", port, CASES)
-            before = requests.value
+            project = write_project(folder / "p", server.base_url)
+            dataset, _ = write_dataset(folder / "p", CASES, "ray")
+            before = server.requests()
             rows.append(("local executor", _run(project, dataset, folder / "l.sqlite", None)))
-            assert requests.value - before == CASES
+            assert server.requests() - before == CASES
             print("  local: done", flush=True)
             gc.collect()
             cluster = LocalCluster.start(nodes=1, cpus_per_node=CPUS_PER_NODE)
@@ -91,17 +87,16 @@ def main() -> None:
                 workers = nodes * CPUS_PER_NODE
                 executor = RayExecutor(workers=workers, concurrency=CONCURRENCY // workers)
                 _run(project, dataset, folder / f"warm{nodes}.sqlite", executor)
-                before = requests.value
+                before = server.requests()
                 speed = _run(project, dataset, folder / f"r{nodes}.sqlite", executor)
-                assert requests.value - before == CASES
+                assert server.requests() - before == CASES
                 rows.append((f"ray, {nodes} node{'s' if nodes > 1 else ''}", speed))
                 print(f"  ray on {nodes} node(s): done", flush=True)
-    finally:
-        if cluster is not None:
-            cluster.stop()
-        server.terminate()
-        server.join()
-    ideal = CONCURRENCY / DELAY_S
+        finally:
+            if cluster is not None:
+                cluster.stop()
+        delay_s = server.delay_s
+    ideal = CONCURRENCY / delay_s
     print(f"\n{'executor':<16} {'cases/s':>8} {'÷ ideal':>8}   (ideal: {ideal:.0f}/s)")
     for name, speed in rows:
         print(f"{name:<16} {speed:>8.1f} {speed / ideal:>8.2f}")
