@@ -245,3 +245,35 @@ def write_mini_project(
         encoding="utf-8",
     )
     return pilot
+
+
+def write_split_mini_project(
+    folder: str | Path,
+    dev: Sequence[dict[str, object]],
+    test: Sequence[dict[str, object]],
+    tune: str,
+) -> Path:
+    """Write the mini project with its dataset split into ``dev`` and ``test`` files.
+
+    Args:
+        folder: Where to write (the project's root).
+        dev, test: The cases of each split.
+        tune: YAML of the pilot's ``tune:`` mapping, e.g. ``{k: retrieve.k}``.
+
+    Returns:
+        The project's root, for ``load_project([root], root=root)``.
+    """
+    pilot = write_mini_project(folder)
+    root = pilot.parent.parent
+    for name, part in (("dev", dev), ("test", test)):
+        lines = [json.dumps(c, ensure_ascii=False) for c in part]
+        (root / "datasets" / f"mini-{name}.jsonl").write_text(
+            "\n".join(lines) + "\n", encoding="utf-8"
+        )
+    text = pilot.read_text(encoding="utf-8").replace(
+        "dataset: ../datasets/mini.jsonl\n",
+        "dataset: {dev: ../datasets/mini-dev.jsonl, test: ../datasets/mini-test.jsonl}\n"
+        f"tune: {tune}\n",
+    )
+    pilot.write_text(text, encoding="utf-8")
+    return root

@@ -17,7 +17,7 @@ from kilab.evals.harness import EvalOptions, run_eval
 from kilab.evals.promotion import PromotionLog
 from kilab.evals.splitting import chapter_stratum, split_cases
 from kilab.evals.store import MemoryRunStore
-from kilab.evals.testing import CASES, write_mini_project
+from kilab.evals.testing import CASES, write_split_mini_project
 from kilab.evals.tuning import Sweep, atune
 from kilab.graphs.project import Project, load_project
 from tests.kilab_subprocess import ROOT, run_kilab
@@ -62,18 +62,10 @@ def test_a_split_depends_on_its_seed_and_refuses_duplicate_ids() -> None:
 
 def _split_project(folder: Path) -> Project:
     """The mini pilot with its cases split into dev (first six) and test (the rest)."""
-    pilot = write_mini_project(folder / "configs")
-    datasets = pilot.parent.parent / "datasets"
-    for name, part in (("dev", CASES[:6]), ("test", CASES[6:])):
-        lines = [json.dumps(c, ensure_ascii=False) for c in part]
-        (datasets / f"mini-{name}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    text = pilot.read_text(encoding="utf-8").replace(
-        "dataset: ../datasets/mini.jsonl\n",
-        "dataset: {dev: ../datasets/mini-dev.jsonl, test: ../datasets/mini-test.jsonl}\n"
-        "tune: {k: retrieve.k, coverage: drafter.min_coverage}\n",
+    root = write_split_mini_project(
+        folder / "configs", CASES[:6], CASES[6:], "{k: retrieve.k, coverage: drafter.min_coverage}"
     )
-    pilot.write_text(text, encoding="utf-8")
-    return load_project([pilot.parent.parent], root=pilot.parent.parent)
+    return load_project([root], root=root)
 
 
 def test_the_pilot_gate_is_judged_on_the_test_split_only(tmp_path: Path) -> None:

@@ -5,7 +5,6 @@ decline."""
 from __future__ import annotations
 
 import asyncio
-import json
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,7 @@ from kilab.evals.datasets import Case
 from kilab.evals.harness import EvalOptions
 from kilab.evals.records import CaseOutput, CaseResult
 from kilab.evals.store import MemoryRunStore
-from kilab.evals.testing import CASES, write_mini_project
+from kilab.evals.testing import CASES, write_split_mini_project
 from kilab.evals.tuning import Objective, Sweep, atune
 from kilab.graphs.project import Project, load_project
 
@@ -73,19 +72,10 @@ def test_weights_count_each_kind_of_error_by_its_cost() -> None:
 def _project(folder: Path) -> Project:
     """The mini pilot, its dev split holding four questions to answer and one to decline
     (the tax deadline, which shares "frist" with the mini corpus)."""
-    pilot = write_mini_project(folder / "configs")
-    datasets = pilot.parent.parent / "datasets"
-    parts = {"dev": [*CASES[:4], CASES[9]], "test": [*CASES[4:9]]}
-    for name, part in parts.items():
-        lines = [json.dumps(c, ensure_ascii=False) for c in part]
-        (datasets / f"mini-{name}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    text = pilot.read_text(encoding="utf-8").replace(
-        "dataset: ../datasets/mini.jsonl\n",
-        "dataset: {dev: ../datasets/mini-dev.jsonl, test: ../datasets/mini-test.jsonl}\n"
-        "tune: {coverage: drafter.min_coverage}\n",
+    root = write_split_mini_project(
+        folder / "configs", [*CASES[:4], CASES[9]], CASES[4:9], "{coverage: drafter.min_coverage}"
     )
-    pilot.write_text(text, encoding="utf-8")
-    return load_project([pilot.parent.parent], root=pilot.parent.parent)
+    return load_project([root], root=root)
 
 
 def test_a_weighted_objective_picks_the_value_that_declines(tmp_path: Path) -> None:
