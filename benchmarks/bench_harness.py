@@ -6,6 +6,10 @@ delay, at 8, 32 and 64 cases in flight:
   call per case and nothing else: the practical limit, as client and server share the cores;
 * langgraph: ``abatch`` (``max_concurrency`` = C) over a one-node graph calling the same
   model through langchain-openai's ``ChatOpenAI`` (one shared instance);
+* langgraph-pilot: the same, in the pilot's shape: a node returning three fixed passages,
+  then a node sending the drafter's messages (its system prompt, the question and the
+  passages, built by ``kilab.agents.messages``): what any harness on LangGraph and
+  ``ChatOpenAI`` pays for this pilot before it retrieves, scores or stores anything;
 * inspect: Inspect AI (``generate()`` and ``includes()``) in its own environment
   (``.venv-inspect``, made by ``make bench``), a worker process that times itself;
 * kilab: ``kilab eval``'s harness on the pilot graph (BM25 retrieve → LLM drafter, one model
@@ -54,10 +58,11 @@ from benchmarks.model_server import ModelServer
 ROOT = Path(__file__).resolve().parents[1]
 INSPECT_PYTHON = ROOT / ".venv-inspect" / "bin" / "python"
 LEVELS = (8, 32, 64)
-CONTENDERS = ("bare", "langgraph", "inspect", "kilab")
+CONTENDERS = ("bare", "langgraph", "langgraph-pilot", "inspect", "kilab")
 LABELS = {
     "bare": "bare asyncio loop over the openai client",
     "langgraph": "LangGraph `abatch`, one ChatOpenAI node",
+    "langgraph-pilot": "LangGraph `abatch`, the pilot's shape (fixed passages → ChatOpenAI)",
     "inspect": "Inspect AI",
     "kilab": "kilab eval (BM25 retrieve → LLM drafter), run created → finished",
 }
@@ -99,7 +104,9 @@ async def bare_loop(base_url: str, questions: list[str], concurrency: int) -> Ti
         await client.close()
 
 
-async def langgraph_batch(base_url: str, questions: list[str], concurrency: int) -> Timing:
+async def langgraph_batch(
+    base_url: str, questions: list[str], concurrency: int, pilot_shape: bool = False
+) -> Timing:
     from typing import TypedDict
 
     from langchain_openai import ChatOpenAI
@@ -107,8 +114,12 @@ async def langgraph_batch(base_url: str, questions: list[str], concurrency: int)
     from openai import DefaultAsyncHttpxClient
     from pydantic import SecretStr
 
+    from kilab.agents.messages import draft_messages
+    from kilab.agents.role_settings import DrafterSettings
+
     class State(TypedDict, total=False):
         question: str
+        passages: list[Any]  # LangGraph reads the hints at run time: no local names in them
         answer: str
 
     # A client of its own, like the bare loop's (langchain-openai would share a cached one).
@@ -120,14 +131,35 @@ async def langgraph_batch(base_url: str, questions: list[str], concurrency: int)
         max_retries=0,
         http_async_client=http,
     )
+    passages = _fixed_passages()
+    settings = DrafterSettings(max_sentences=2)  # the mini drafter's (it has no prompt file)
+
+    async def retrieve(state: State) -> State:
+        return {"passages": passages}
 
     async def call(state: State) -> State:
-        reply = await model.ainvoke(state["question"])
+        if pilot_shape:
+            sent = draft_messages(
+                "",
+                state["question"],
+                state["passages"],
+                [],
+                max_sentences=settings.max_sentences,
+                max_chars=settings.max_passage_chars,
+            )
+            reply = await model.ainvoke(sent)
+        else:
+            reply = await model.ainvoke(state["question"])
         return {"answer": str(reply.content)}
 
     graph = StateGraph(State)
     graph.add_node("call", call)
-    graph.add_edge(START, "call")
+    if pilot_shape:
+        graph.add_node("retrieve", retrieve)
+        graph.add_edge(START, "retrieve")
+        graph.add_edge("retrieve", "call")
+    else:
+        graph.add_edge(START, "call")
     graph.add_edge("call", END)
     compiled = graph.compile()
     inputs: list[Any] = [{"question": q} for q in questions]
@@ -171,6 +203,16 @@ async def kilab_eval(project: object, dataset: Path, store_path: Path, concurren
         store.close()
     assert report.computed == len(report.results) and not any(r.error for r in report.results)
     return timing
+
+
+def _fixed_passages() -> list[Any]:
+    """Three passages of the mini corpus, as the pilot's BM25 node hands them on."""
+    from kilab.evals.testing import PASSAGES
+
+    return [
+        {"id": pid, "title": title, "text": text, "url": "", "source": "mini", "score": 1.0}
+        for pid, title, text in PASSAGES[:3]
+    ]
 
 
 class Worker:
@@ -217,8 +259,9 @@ def serve_measurements(contender: str, base_url: str, project_dir: Path) -> None
         questions = [json.loads(line)["question"] for line in dataset.open(encoding="utf-8")]
         if contender == "bare":
             return await bare_loop(base_url, questions, concurrency)
-        if contender == "langgraph":
-            return await langgraph_batch(base_url, questions, concurrency)
+        if contender in ("langgraph", "langgraph-pilot"):
+            pilot_shape = contender == "langgraph-pilot"
+            return await langgraph_batch(base_url, questions, concurrency, pilot_shape)
         return await kilab_eval(project, dataset, Path(ask["store"]), concurrency)
 
     warm = project_dir / "datasets" / "bench-warm-up.jsonl"
@@ -459,6 +502,13 @@ def main() -> Findings:
         )
         results = measure(server, Path(tmp))
     print_table(results, cases())
+    floor = results.at("langgraph-pilot", 32).cpu_ms.median
+    kilab = results.at("kilab", 32).cpu_ms.median
+    print(
+        f"\nAt C=32 kilab spends {kilab - floor:.1f} ms a case beyond LangGraph and ChatOpenAI "
+        f"in the pilot's shape ({kilab:.1f} vs {floor:.1f} ms): retrieval, metrics, store, "
+        "redaction, cache, spans, report"
+    )
     table = markdown(results)
     print("\n" + table + "\n")
     return report(targets(results), table)

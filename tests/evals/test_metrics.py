@@ -1,4 +1,4 @@
-"""Metric values on hand-computed cases, and retrieval metrics against ranx."""
+"""Metric values on hand-computed cases, and retrieval metrics computed directly."""
 
 from __future__ import annotations
 
@@ -86,7 +86,8 @@ def test_retrieval_metrics_by_hand() -> None:
 
 
 def test_retrieval_metrics_agree_with_a_direct_computation() -> None:
-    # ranx is the reference of kilab.evals.ranking's own tests; here: the wiring through cases.
+    # trec_eval is the reference of kilab.evals.ranking's own tests (test_ranking.py); here:
+    # the wiring through cases.
     rng = random.Random(7)
     for _ in range(30):
         docs = [f"d{i}" for i in range(20)]
