@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from kilab.core.errors import ConfigError, Problem
+from kilab.core.settings import settings
 from kilab.graphs.specs import CorpusSpec
 from kilab.tools.corpus import SUFFIXES, CorpusSource, source_from_config
 
@@ -29,10 +31,44 @@ def resolve_corpus(target: str) -> CorpusSource:
     if path.exists() and (path.is_dir() or path.name.lower().endswith(SUFFIXES)):
         name = path.name.split(".")[0] or "corpus"
         return CorpusSource(name=name, files=(path.resolve(),))
+    if (named := _named_corpus(target)) is not None:
+        return named
     from kilab.graphs.project import open_project
 
-    project = open_project()
+    project = open_project()  # its errors, or no such corpus with a suggestion
     return corpus_source(project.corpus(target), project.corpus_folder(target))
+
+
+# A file that may declare a corpus: block style (kind: corpus) or flow style ({kind: corpus}).
+_CORPUS_KIND = re.compile(r"""\bkind\s*:\s*["']?corpus\b""")
+
+
+def _named_corpus(name: str) -> CorpusSource | None:
+    """The corpus config called ``name`` in the config folder, from its corpus files alone.
+
+    A search or an index build needs one corpus: loading and checking every pilot, graph and
+    agent first was a tenth of ``kilab search``. None unless exactly one valid corpus file
+    has that name; the caller then loads the whole project, which reports what is wrong.
+    """
+    from kilab.graphs.project import config_files, find_root
+
+    configs = settings().configs
+    if not configs.exists():
+        return None
+    found: list[tuple[CorpusSpec, Path]] = []
+    for file in config_files([find_root(configs)]):
+        try:
+            if not _CORPUS_KIND.search(file.read_text(encoding="utf-8")):
+                continue
+            spec = _corpus_spec(file)
+        except (OSError, UnicodeDecodeError, ConfigError):
+            return None
+        if spec.name == name:
+            found.append((spec, file))
+    if len(found) != 1:
+        return None
+    spec, file = found[0]
+    return corpus_source(spec, file.resolve().parent)
 
 
 def _corpus_spec(path: Path) -> CorpusSpec:
