@@ -118,8 +118,9 @@ class ModelClient:
 
     def _key(
         self, messages: list[BaseMessage], params: dict[str, Any], schema: type[BaseModel] | None
-    ) -> CacheKey | None:
-        """The call's cache key, or None without a cache (building one costs on every call)."""
+    ) -> str | None:
+        """The digest of the call's cache key, or None without a cache (building one costs on
+        every call)."""
         if self.cache is None:
             return None
         return CacheKey(
@@ -132,16 +133,16 @@ class ModelClient:
                 **params,
             },
             output_schema=_json_schema(schema) if schema else None,
-        )
+        ).digest()
 
     def _endpoint(self) -> str:
         """The URL requests go to (see ``endpoint_of``; a chat model handed in: its own)."""
         return self._handed_url or endpoint_of(self.profile)
 
-    def _lookup(self, key: CacheKey | None) -> CachedReply | None:
+    def _lookup(self, key: str | None) -> CachedReply | None:
         return self.cache.get(key) if self.cache and key is not None else None
 
-    def _store(self, key: CacheKey | None, reply: Callable[[], CachedReply]) -> None:
+    def _store(self, key: str | None, reply: Callable[[], CachedReply]) -> None:
         if self.cache and key is not None:
             self.cache.put(key, reply())
 
@@ -260,7 +261,7 @@ class ModelClient:
             raise self._failed(exc, 1) from None
         return self._completion(key, message)
 
-    def _completion(self, key: CacheKey | None, message: BaseMessage) -> Completion:
+    def _completion(self, key: str | None, message: BaseMessage) -> Completion:
         text = message.content if isinstance(message.content, str) else str(message.content)
         tokens_in, tokens_out = tokens_of(getattr(message, "usage_metadata", None))
         self._store(

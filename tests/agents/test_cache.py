@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
 import respx
 from langchain_core.messages import HumanMessage
 
+from kilab.agents.cache import ResponseCache
 from kilab.agents.client import ModelClient
 from kilab.agents.models import chat_model, endpoint_of
 from kilab.agents.profiles import ModelProfile
@@ -65,21 +67,38 @@ def test_no_cache_bypasses(make_client, mock: respx.MockRouter, tmp_path: Path) 
     assert not (tmp_path / "cache").exists()
 
 
-def test_cache_files_hold_no_key(make_client, mock: respx.MockRouter, tmp_path: Path) -> None:
+def test_the_cache_holds_no_key(make_client, mock: respx.MockRouter, tmp_path: Path) -> None:
     mock.post(CHAT).mock(return_value=ok("Svar."))
     make_client(use_cache=True).complete(MESSAGES)
-    files = list((tmp_path / "cache").rglob("*.json"))
-    assert len(files) == 1
-    assert FAKE_KEY not in files[0].read_text(encoding="utf-8")
+    stored = list(ResponseCache(tmp_path / "cache").stored())
+    assert len(stored) == 1 and "Svar." in stored[0]
+    on_disk = b"".join(f.read_bytes() for f in (tmp_path / "cache").rglob("*") if f.is_file())
+    assert FAKE_KEY.encode() not in on_disk
 
 
 def test_a_corrupt_entry_is_a_miss(make_client, mock: respx.MockRouter, tmp_path: Path) -> None:
     route = mock.post(CHAT).mock(return_value=ok("Svar."))
     make_client(use_cache=True).complete(MESSAGES)
-    for file in (tmp_path / "cache").rglob("*.json"):
-        file.write_text("{not json", encoding="utf-8")
+    with sqlite3.connect(tmp_path / "cache" / "responses.sqlite") as db:
+        db.execute("UPDATE responses SET reply = '{not json'")
     assert make_client(use_cache=True).complete(MESSAGES).text == "Svar."
     assert route.call_count == 2
+    assert make_client(use_cache=True).complete(MESSAGES).text == "Svar."
+    assert route.call_count == 2  # the fresh reply replaced the corrupt one
+
+
+def test_a_file_that_is_no_database_only_turns_the_cache_off(
+    make_client, mock: respx.MockRouter, tmp_path: Path
+) -> None:
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "cache" / "responses.sqlite").write_text("not a database", encoding="utf-8")
+    route = mock.post(CHAT).mock(return_value=ok("Svar."))
+    assert make_client(use_cache=True).complete(MESSAGES).text == "Svar."
+    assert make_client(use_cache=True).complete(MESSAGES).text == "Svar."
+    assert route.call_count == 2
+    assert (tmp_path / "cache" / "responses.sqlite").read_text(encoding="utf-8") == (
+        "not a database"
+    )
 
 
 def _openai_profile(**update: object) -> ModelProfile:

@@ -17,6 +17,7 @@ import pytest
 from langchain_core.messages import HumanMessage
 from pydantic import BaseModel
 
+from kilab.agents.cache import ResponseCache
 from kilab.agents.client import ModelClient
 from kilab.agents.drafter import DrafterSettings
 from kilab.agents.llm import LLMDrafter
@@ -88,7 +89,7 @@ def test_a_draft_node_runs_through_the_server(server: LocalServer, tmp_path: Pat
     assert isinstance(update["draft"], str) and update["draft"]
     usage = update["usage"]["node"]
     assert usage["calls"] == 1 and usage["input_tokens"] > 50 and usage["output_tokens"] > 0
-    assert len(list(tmp_path.rglob("*.json"))) == 1
+    assert len(list(ResponseCache(tmp_path).stored())) == 1
 
 
 class Verdict(BaseModel):

@@ -19,6 +19,7 @@ import pytest
 import respx
 from structlog.testing import capture_logs
 
+from kilab.agents.cache import ResponseCache
 from kilab.agents.testing import FAKE_KEY, completion, error
 from kilab.core.errors import ModelError
 from kilab.graphs.compiler import compile_pilot
@@ -100,8 +101,8 @@ def test_husleie_pilot_runs_on_mocked_azure(
     stored = json.dumps(dataclasses.asdict(result), default=str, ensure_ascii=False)
     assert FAKE_KEY not in stored
     assert FAKE_KEY not in caplog.text and FAKE_KEY not in str(logs)
-    cached = list((tmp_path / "cache").rglob("*.json"))
-    assert cached and all(FAKE_KEY not in f.read_text(encoding="utf-8") for f in cached)
+    cached = list(ResponseCache(tmp_path / "cache").stored())
+    assert cached and all(FAKE_KEY not in reply for reply in cached)
 
 
 def test_run_goes_on_when_one_call_in_five_fails(azure_configs: Path, tmp_path: Path) -> None:
