@@ -18,22 +18,26 @@ class SentenceSupport:
     unknown_ids: tuple[str, ...]
 
 
-def support(sentence: str, evidence: str) -> float:
-    """Share of a sentence's distinct terms that the evidence contains (1.0 if it has none)."""
+def support(sentence: str, *evidence: str) -> float:
+    """Share of a sentence's distinct terms that the evidence texts contain (1.0 if it has
+    none)."""
     wanted = set(terms(sentence))
     if not wanted:
         return 1.0
-    return len(wanted & term_set(evidence)) / len(wanted)
+    # Each text's terms separately: a passage's set is cached, a join of passages would not be.
+    found: set[str] = set()
+    for text in evidence:
+        found |= wanted & term_set(text)
+    return len(found) / len(wanted)
 
 
 def check_answer(answer: str, passages: Mapping[str, str]) -> list[SentenceSupport]:
     """Support of every sentence of a cited answer against the passages (id → text)."""
     results = []
     for sentence in parse_answer(answer):
-        known = [i for i in sentence.ids if i in passages]
+        known = [passages[i] for i in sentence.ids if i in passages]
         unknown = tuple(i for i in sentence.ids if i not in passages)
-        evidence = " ".join(passages[i] for i in known)
         results.append(
-            SentenceSupport(sentence, support(sentence.text, evidence) if known else 0.0, unknown)
+            SentenceSupport(sentence, support(sentence.text, *known) if known else 0.0, unknown)
         )
     return results
