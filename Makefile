@@ -55,8 +55,9 @@ lint: $(VENV)/.installed-$(DEV)
 	$(BIN)/kilab validate configs
 	$(BIN)/kilab schema --check
 
-# Inspect AI, a peer in bench_harness, in its own environment: inspect-ai needs fsspec<=2026.6,
-# kilab pins a later one. When it cannot install, the benchmark says why and leaves its row out.
+# Inspect AI, a peer in bench_harness, in its own environment: through botocore it needs
+# python-dateutil<3, kilab's environment has 4. When it cannot install, the benchmark says
+# why and leaves its row out.
 INSPECT_VENV ?= .venv-inspect
 $(INSPECT_VENV)/.installed: constraints-inspect.txt
 	$(PYTHON) -m venv $(INSPECT_VENV)
