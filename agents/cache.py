@@ -10,8 +10,8 @@ is written, so that nothing personal lies on disk; an unchanged call is answered
 
 The replies live in one SQLite file per cache folder (``responses.sqlite``, WAL), shared by
 the threads and processes of one machine; like the index cache, it belongs on a local disk.
-One file per reply cost a file creation per model call, a tenth of an evaluation's CPU per
-case; an insert into the open database costs a few microseconds. A damaged database is a
+One file per reply cost a file creation per model call, about 7 % of an evaluation's CPU;
+an insert into the open database costs a few microseconds. A damaged database is a
 miss and a skipped write, never a failed call.
 """
 
