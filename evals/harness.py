@@ -257,6 +257,7 @@ def _jobs(
     correctness: AnyMetric | None = None,
 ) -> list[Job]:
     code = keys.code_version()
+    case_hashes = [case.content_hash() for case in dataset.cases]  # once, not per variant
     jobs = []
     for variant, context in contexts.items():
         # the judge's profile is a model profile too: its values live in the result
@@ -265,10 +266,14 @@ def _jobs(
             + _judge_identity(judge)
             + _judge_identity(correctness)
         )
-        for case in dataset.cases:
+        for case, case_hash in zip(dataset.cases, case_hashes, strict=True):
             for repeat in range(repeats):
                 key = keys.result_key(
-                    variant_hash=inputs, case=case, variant=variant, repeat=repeat, code=code
+                    variant_hash=inputs,
+                    case_hash=case_hash,
+                    variant=variant,
+                    repeat=repeat,
+                    code=code,
                 )
                 jobs.append(Job(case, variant, repeat, key))
     return jobs

@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 import kilab
-from kilab.evals.datasets import Case
 from kilab.graphs.context import BuildContext
 from kilab.graphs.project import Project
 from kilab.graphs.specs import PilotSpec
@@ -107,12 +106,13 @@ def config_hash(project: Project, pilot: PilotSpec) -> str:
     )
 
 
-def result_key(*, variant_hash: str, case: Case, variant: str, repeat: int, code: str) -> str:
-    """The content hash of one computation; every argument is itself a digest or a name."""
+def result_key(*, variant_hash: str, case_hash: str, variant: str, repeat: int, code: str) -> str:
+    """The content hash of one computation; every argument is itself a digest or a name
+    (``case_hash``: ``Case.content_hash``)."""
     return digest(
         {
             "variant_hash": variant_hash,
-            "case": case.content_hash(),
+            "case": case_hash,
             "variant": variant,
             "repeat": repeat,
             "code": code,
