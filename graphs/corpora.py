@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kilab.core.errors import ConfigError, Problem
 from kilab.core.settings import settings
 from kilab.graphs.specs import CorpusSpec
 from kilab.tools.corpus import SUFFIXES, CorpusSource, source_from_config
+
+if TYPE_CHECKING:
+    from kilab.graphs.project import Sourced
 
 
 def corpus_source(spec: CorpusSpec, folder: Path) -> CorpusSource:
@@ -47,32 +51,47 @@ def _named_corpus(name: str) -> CorpusSource | None:
     """The corpus config called ``name`` in the config folder, from its corpus files alone.
 
     A search or an index build needs one corpus: loading and checking every pilot, graph and
-    agent first was a tenth of ``kilab search``. None unless exactly one valid corpus file
-    has that name; the caller then loads the whole project, which reports what is wrong.
+    agent first was a tenth of ``kilab search``. The corpus's own files get the project's
+    path checks (inside the project folder, present). None unless exactly one valid corpus
+    file has that name and passes them; the caller then loads the whole project, which
+    reports what is wrong.
     """
-    from kilab.graphs.project import config_files, find_root
+    from kilab.graphs.paths import check_paths
+    from kilab.graphs.project import Project, config_files, find_root
 
     configs = settings().configs
     if not configs.exists():
         return None
-    found: list[tuple[CorpusSpec, Path]] = []
-    for file in config_files([find_root(configs)]):
+    root = find_root(configs)
+    found: list[Sourced[CorpusSpec]] = []
+    for file in config_files([root]):
         try:
             if not _CORPUS_KIND.search(file.read_text(encoding="utf-8")):
                 continue
-            spec = _corpus_spec(file)
+            corpus = _sourced_corpus(file)
         except (OSError, UnicodeDecodeError, ConfigError):
             return None
-        if spec.name == name:
-            found.append((spec, file))
+        if corpus.spec.name == name:
+            found.append(corpus)
     if len(found) != 1:
         return None
-    spec, file = found[0]
-    return corpus_source(spec, file.resolve().parent)
+    project = Project(root=root, corpora={name: found[0]})
+    if check_paths(project):
+        return None
+    return corpus_source(found[0].spec, found[0].file.resolve().parent)
 
 
 def _corpus_spec(path: Path) -> CorpusSpec:
-    from kilab.graphs.project import parse_spec
+    return _sourced_corpus(path).spec
+
+
+def _sourced_corpus(path: Path) -> Sourced[CorpusSpec]:
+    """The corpus config in a YAML file, with its source map.
+
+    Raises:
+        ConfigError: The file is not a valid corpus config.
+    """
+    from kilab.graphs.project import Sourced, parse_spec
     from kilab.graphs.yamlsource import load_yaml
 
     document = load_yaml(path)
@@ -84,4 +103,4 @@ def _corpus_spec(path: Path) -> CorpusSpec:
             document.source.locate(("kind",)), "expected a corpus config", "kind", ["corpus"]
         )
         raise ConfigError([problem])
-    return spec
+    return Sourced(spec, document.source)

@@ -51,3 +51,23 @@ def test_a_name_declared_twice_is_the_whole_projects_error(configs: Path) -> Non
 def test_an_unknown_name_gets_a_suggestion(configs: Path) -> None:
     with pytest.raises(NotFoundError, match="'lov'"):
         resolve_corpus("lvo")
+
+
+def test_a_corpus_file_outside_the_project_is_refused_as_before(
+    configs: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    outside = tmp_path_factory.mktemp("elsewhere") / "secret.jsonl"
+    outside.write_text('{"id": "s", "text": "hemmelig"}\n', encoding="utf-8")
+    (configs / "corpora" / "ute.yaml").write_text(
+        CORPUS.format(name="ute", file=str(outside)), encoding="utf-8"
+    )
+    with pytest.raises(ConfigError, match="outside the project folder"):
+        resolve_corpus("ute")
+
+
+def test_a_missing_corpus_file_is_reported(configs: Path) -> None:
+    (configs / "corpora" / "borte.yaml").write_text(
+        CORPUS.format(name="borte", file="../data/borte.jsonl"), encoding="utf-8"
+    )
+    with pytest.raises(ConfigError, match="not found"):
+        resolve_corpus("borte")
