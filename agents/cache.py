@@ -65,33 +65,56 @@ class CachedReply(BaseModel):
 
 
 _SCHEMA = "CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, reply TEXT NOT NULL)"
+_BUSY_S = 2.0  # another process writing: wait this long, then a miss or a skipped write
 _lock = threading.Lock()
-_open: dict[tuple[int, Path], sqlite3.Connection | None] = {}  # None: the file is unusable
+_open: dict[tuple[int, Path], sqlite3.Connection | None] = {}  # None: not a database
+_warned: set[Path] = set()
 
 
 def _connection(file: Path) -> sqlite3.Connection | None:
-    """This process's connection to a cache database, opened (and created) on first use;
-    None, said once in the log, when the file cannot be a database.
+    """This process's connection to a cache database, opened (and created) on first use.
 
-    One per process and file, shared by its threads under ``_lock``: sqlite3 serialises the
-    calls anyway, and a forked child must not use its parent's connection.
+    None when the file cannot be opened: for good when it is no database, until the next call
+    when it was busy or unreachable; either is said once in the log. One connection per
+    process and file, shared by its threads under ``_lock`` (sqlite3 serialises the calls
+    anyway); a forked child starts afresh (``_after_fork``).
     """
     key = (os.getpid(), file)
     with _lock:
-        if key not in _open:
-            try:
-                file.parent.mkdir(parents=True, exist_ok=True)
-                db = sqlite3.connect(
-                    file, timeout=30, isolation_level=None, check_same_thread=False
-                )
-                db.execute("PRAGMA journal_mode=WAL")
-                db.execute("PRAGMA synchronous=NORMAL")  # a lost last reply is only a miss
-                db.execute(_SCHEMA)
-                _open[key] = db
-            except (sqlite3.Error, OSError) as exc:
+        if key in _open:
+            return _open[key]
+        db = None
+        try:
+            file.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(
+                file, timeout=_BUSY_S, isolation_level=None, check_same_thread=False
+            )
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")  # a lost last reply is only a miss
+            db.execute(_SCHEMA)
+        except (sqlite3.Error, OSError) as exc:
+            if db is not None:
+                db.close()
+            if not isinstance(exc, sqlite3.OperationalError | OSError):
+                _open[key] = None  # not a database: no use asking again
+            if file not in _warned:
+                _warned.add(file)
                 log.warning("response_cache_unusable", file=str(file), error=str(exc))
-                _open[key] = None
-        return _open[key]
+            return None
+        _open[key] = db
+        return db
+
+
+def _after_fork() -> None:
+    """A forked child must not touch its parent's connections or a lock held at the fork:
+    it opens its own (the parent's stay referenced, so the child never closes them)."""
+    global _lock, _open
+    _inherited.append(_open)
+    _lock, _open = threading.Lock(), {}
+
+
+_inherited: list[object] = []
+os.register_at_fork(after_in_child=_after_fork)
 
 
 class ResponseCache:
@@ -129,7 +152,10 @@ class ResponseCache:
         """Every stored reply as its JSON text (what lies on disk)."""
         if not self.file.exists() or (db := _connection(self.file)) is None:
             return
-        with _lock:
-            rows = db.execute("SELECT reply FROM responses ORDER BY key").fetchall()
+        try:
+            with _lock:
+                rows = db.execute("SELECT reply FROM responses ORDER BY key").fetchall()
+        except sqlite3.Error:
+            return
         for (text,) in rows:
             yield text
