@@ -102,43 +102,20 @@ def _linear(transport: httpx.HTTPTransport | httpx.AsyncHTTPTransport) -> None:
 
 
 class _Client(httpx.Client):
-    """Closes its connections when collected, so no socket outlives its chat model."""
+    """A profile's sync client, its pool given the one-pass assignment."""
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         _linear(self._transport)  # type: ignore[arg-type]
-
-    def __del__(self) -> None:
-        with contextlib.suppress(Exception):
-            self.close()
 
 
 class _AsyncClient(httpx.AsyncClient):
-    """Closes its connections when collected, on the event loop that opened them.
-
-    Connections belong to the loop they were made on: closing them from a later
-    ``asyncio.run`` fails with "Event loop is closed", so a client collected elsewhere leaves
-    them to the garbage collector.
-    """
-
-    _loop: asyncio.AbstractEventLoop | None = None
+    """One event loop's client of a profile, its pool given the one-pass assignment; closed
+    by ``_LoopClients`` as its loop shuts down."""
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         _linear(self._transport)  # type: ignore[arg-type]
-
-    async def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
-        if self._loop is None:
-            self._loop = asyncio.get_running_loop()
-        return await super().send(request, **kwargs)
-
-    def __del__(self) -> None:
-        loop = self._loop
-        if loop is None or loop.is_closed():
-            return
-        with contextlib.suppress(RuntimeError):
-            if asyncio.get_running_loop() is loop:
-                loop.create_task(self.aclose())
 
 
 class _LoopClients(httpx.AsyncClient):
