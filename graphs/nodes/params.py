@@ -32,9 +32,6 @@ class SearchParams(BaseModel):
     )
 
 
-# The same passages come back case after case; screening them once per text is enough.
-
-
 class ResearcherSettings(BaseModel):
     """Settings of the ``researcher`` role."""
 

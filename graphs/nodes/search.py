@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from kilab.agents.screening import ModelInjectionClassifier
 
 
+# The same passages come back case after case; screening them once per text is enough.
 _screen = lru_cache(maxsize=4096)(screen_text)
 
 
