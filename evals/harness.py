@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import gc
 import random
+import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -588,13 +589,25 @@ def _set_up_frozen() -> Iterator[None]:
     loaded modules, the project, indexes, model clients: some 200,000), about 0.1 s each,
     8 % of a 200-case run's CPU at concurrency 32. ``gc.freeze`` moves what exists now out
     of the collector's sight for the run; ``gc.unfreeze`` gives it back afterwards, so
-    nothing is kept for good.
+    nothing is kept for good. Both act on the whole process: runs at once in one process
+    (``arun_eval`` twice, say) share one freeze, which the last to finish lifts.
     """
-    gc.freeze()
+    global _frozen_runs
+    with _freeze_lock:
+        if _frozen_runs == 0:
+            gc.freeze()
+        _frozen_runs += 1
     try:
         yield
     finally:
-        gc.unfreeze()
+        with _freeze_lock:
+            _frozen_runs -= 1
+            if _frozen_runs == 0:
+                gc.unfreeze()
+
+
+_freeze_lock = threading.Lock()
+_frozen_runs = 0  # runs of this process inside _set_up_frozen
 
 
 def build_report(
