@@ -244,9 +244,14 @@ class Worker:
         return Timing(wall_s=answer["wall_s"], cpu_s=answer["cpu_s"], load=load())
 
     def close(self) -> None:
+        """End the worker (its input closed), or kill it after a minute: never leave one."""
         if self.process.stdin is not None:
             self.process.stdin.close()
-        self.process.wait(60)
+        try:
+            self.process.wait(60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
 
 
 def serve_measurements(contender: str, base_url: str, project_dir: Path) -> None:
