@@ -249,3 +249,18 @@ def test_a_model_is_redacted_in_its_nested_fields_and_kept_when_clean() -> None:
     assert cleaned.key == FNR  # an identifier field is never masked
     assert cleaned.case is dirty.case  # the unchanged parts are shared, not copied
     assert FNR in dirty.output.answer  # the original is left alone
+
+
+def test_values_are_redacted_inside_named_tuples_and_kept_when_clean() -> None:
+    from typing import NamedTuple
+
+    from kilab.core.telemetry import redact_value
+
+    class Pair(NamedTuple):
+        label: str
+        text: str
+
+    cleaned = redact_value([Pair("svar", f"nr {FNR}")], secrets=[])
+    assert isinstance(cleaned[0], Pair) and FNR not in cleaned[0].text
+    clean = {"items": [Pair("svar", "ingen personopplysninger")]}
+    assert redact_value(clean, secrets=[]) is clean

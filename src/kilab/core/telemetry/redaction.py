@@ -135,10 +135,11 @@ def _redact(text: str, secrets: tuple[str, ...]) -> str:
 
 
 def redact_value(value: Any, secrets: list[str] | None = None) -> Any:
-    """A copy of ``value`` (strings, and lists, tuples and mappings of them) with secrets and
-    identity numbers masked; a mapping key that names a credential gets its value masked whole.
+    """``value`` (strings, and lists, tuples, mappings and pydantic models of them) with
+    secrets and identity numbers masked; a mapping key that names a credential gets its value
+    masked whole. What needed no masking is returned as it is, not copied.
     """
-    return _walk(value, tuple(secret_values() if secrets is None else secrets))
+    return _clean(value, tuple(secret_values() if secrets is None else secrets))
 
 
 @functools.lru_cache(maxsize=1024)
@@ -151,23 +152,6 @@ def _secret_field(name: str) -> bool:
 IDENTIFIER_FIELDS = frozenset(
     {"key", "run_id", "case_id", "thread_id", "trace_id", "span_id", "parent_id", "reused_from"}
 )
-
-
-def _walk(value: Any, secrets: tuple[str, ...]) -> Any:
-    if isinstance(value, str):
-        return _redact(value, secrets)
-    if isinstance(value, dict | Mapping):
-        return {
-            k: MASK
-            if isinstance(k, str) and v and _secret_field(k)
-            else v
-            if k in IDENTIFIER_FIELDS
-            else _walk(v, secrets)
-            for k, v in value.items()
-        }
-    if isinstance(value, list | tuple):
-        return type(value)(_walk(v, secrets) for v in value)
-    return value
 
 
 M = TypeVar("M", bound="BaseModel")
@@ -205,13 +189,15 @@ def _clean(value: Any, secrets: tuple[str, ...]) -> Any:
         return items if any(items[k] is not v for k, v in value.items()) else value
     if isinstance(value, list | tuple):
         elements = [_clean(v, secrets) for v in value]
-        changed = any(new is not old for new, old in zip(elements, value, strict=True))
-        return type(value)(elements) if changed else value
+        if all(new is old for new, old in zip(elements, value, strict=True)):
+            return value
+        return type(value)(*elements) if hasattr(value, "_fields") else type(value)(elements)
     return value
 
 
 def _clean_item(name: Any, value: Any, secrets: tuple[str, ...]) -> Any:
-    """A field's or mapping entry's value, as ``_walk`` treats it (see there)."""
+    """A field's or mapping entry's value: masked whole under a credential's name, kept as it
+    is under one of ours (``IDENTIFIER_FIELDS``), else cleaned."""
     if isinstance(name, str):
         if value and _secret_field(name):
             return value if value == MASK else MASK
@@ -227,5 +213,5 @@ def redact_event(_logger: Any, _method: str, event: MutableMapping[str, Any]) ->
         if isinstance(key, str) and value and _secret_field(key):
             event[key] = MASK
         else:
-            event[key] = _walk(value, secrets)
+            event[key] = _clean(value, secrets)
     return event
