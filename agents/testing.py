@@ -59,6 +59,24 @@ def completion(
     }
 
 
+def completion_body(
+    reply: str | dict[str, Any], request: dict[str, Any], prompt_tokens: int, completion_tokens: int
+) -> dict[str, Any]:
+    """What a fake server sends for ``reply`` to ``request``: a whole body as given, a call of
+    the request's first tool with ``reply`` (JSON) as its arguments, or a text reply."""
+    if isinstance(reply, dict):
+        return reply
+    if tools := request.get("tools") or []:
+        return completion(
+            None,
+            tool_args=json.loads(reply),
+            tool_name=tools[0]["function"]["name"],
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+        )
+    return completion(reply, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens)
+
+
 def ok(content: str | None = None, **kwargs: Any) -> httpx.Response:
     return httpx.Response(200, json=completion(content, **kwargs))
 
@@ -190,22 +208,7 @@ class FakeOpenAIServer:
             self.requests.append(body)
             self._arrived.notify_all()
         self._open.wait()
-        text = self.reply(body)
-        if isinstance(text, dict):
-            return text
-        tools = body.get("tools") or []
-        if tools:
-            name = tools[0]["function"]["name"]
-            return self._completion(None, tool_args=json.loads(text), tool_name=name)
-        return self._completion(text)
-
-    def _completion(self, content: str | None, **tool: Any) -> dict[str, Any]:
-        return completion(
-            content,
-            **tool,
-            prompt_tokens=self.prompt_tokens,
-            completion_tokens=self.completion_tokens,
-        )
+        return completion_body(self.reply(body), body, self.prompt_tokens, self.completion_tokens)
 
     def __enter__(self) -> FakeOpenAIServer:
         fake = self
@@ -329,15 +332,8 @@ class AsyncFakeOpenAIServer:
                 finally:
                     self.in_flight -= 1
                 self.requests.append(body)
-                answer = self.reply(body)
-                reply = (
-                    answer
-                    if isinstance(answer, dict)
-                    else completion(
-                        answer,
-                        prompt_tokens=self.prompt_tokens,
-                        completion_tokens=self.completion_tokens,
-                    )
+                reply = completion_body(
+                    self.reply(body), body, self.prompt_tokens, self.completion_tokens
                 )
                 payload = json.dumps(reply).encode()
                 writer.write(
