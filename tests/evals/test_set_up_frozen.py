@@ -12,9 +12,9 @@ def test_the_freeze_is_lifted_by_the_last_run_to_finish() -> None:
     first, second = _set_up_frozen(), _set_up_frozen()
     first.__enter__()
     second.__enter__()
-    frozen = gc.get_freeze_count()
-    assert frozen > 0
+    assert gc.get_freeze_count() > 0
     first.__exit__(None, None, None)
-    assert gc.get_freeze_count() == frozen  # the second run is still going
+    # The second run is still going (the count itself may drop: frozen objects can be freed).
+    assert gc.get_freeze_count() > 0
     second.__exit__(None, None, None)
     assert gc.get_freeze_count() == 0
