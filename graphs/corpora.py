@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from kilab.core.errors import ConfigError, Problem
 from kilab.core.settings import settings
 from kilab.graphs.specs import CorpusSpec
 from kilab.tools.corpus import SUFFIXES, CorpusSource, source_from_config
-
-if TYPE_CHECKING:
-    from kilab.graphs.project import Sourced
 
 
 def corpus_source(spec: CorpusSpec, folder: Path) -> CorpusSource:
@@ -48,50 +44,33 @@ _CORPUS_KIND = re.compile(r"""\bkind\s*:\s*["']?corpus\b""")
 
 
 def _named_corpus(name: str) -> CorpusSource | None:
-    """The corpus config called ``name`` in the config folder, from its corpus files alone.
+    """The corpus config called ``name`` in the config folder, loaded from the corpus files
+    alone (with the project's checks on them: the files inside the project folder, present).
 
     A search or an index build needs one corpus: loading and checking every pilot, graph and
-    agent first was a tenth of ``kilab search``. The corpus's own files get the project's
-    path checks (inside the project folder, present). None unless exactly one valid corpus
-    file has that name and passes them; the caller then loads the whole project, which
-    reports what is wrong.
+    agent first was a tenth of ``kilab search``. None unless those files load cleanly and one
+    is called ``name``; the caller then loads the whole project, which reports what is wrong.
     """
-    from kilab.graphs.paths import check_paths
-    from kilab.graphs.project import Project, config_files, find_root
+    from kilab.graphs.project import config_files, find_root, load_project
 
     configs = settings().configs
     if not configs.exists():
         return None
     root = find_root(configs)
-    found: list[Sourced[CorpusSpec]] = []
-    for file in config_files([root]):
-        try:
-            if not _CORPUS_KIND.search(file.read_text(encoding="utf-8")):
-                continue
-            corpus = _sourced_corpus(file)
-        except (OSError, UnicodeDecodeError, ConfigError):
-            return None
-        if corpus.spec.name == name:
-            found.append(corpus)
-    if len(found) != 1:
+    try:
+        files = [
+            f for f in config_files([root]) if _CORPUS_KIND.search(f.read_text(encoding="utf-8"))
+        ]
+        project = load_project(files, root=root)
+    except (OSError, UnicodeDecodeError, ConfigError):
         return None
-    project = Project(root=root, corpora={name: found[0]})
-    if check_paths(project):
+    if name not in project.corpora:
         return None
-    return corpus_source(found[0].spec, found[0].file.resolve().parent)
+    return corpus_source(project.corpus(name), project.corpus_folder(name))
 
 
 def _corpus_spec(path: Path) -> CorpusSpec:
-    return _sourced_corpus(path).spec
-
-
-def _sourced_corpus(path: Path) -> Sourced[CorpusSpec]:
-    """The corpus config in a YAML file, with its source map.
-
-    Raises:
-        ConfigError: The file is not a valid corpus config.
-    """
-    from kilab.graphs.project import Sourced, parse_spec
+    from kilab.graphs.project import parse_spec
     from kilab.graphs.yamlsource import load_yaml
 
     document = load_yaml(path)
@@ -103,4 +82,4 @@ def _sourced_corpus(path: Path) -> Sourced[CorpusSpec]:
             document.source.locate(("kind",)), "expected a corpus config", "kind", ["corpus"]
         )
         raise ConfigError([problem])
-    return Sourced(spec, document.source)
+    return spec
