@@ -29,6 +29,7 @@ from typing import Any
 import structlog
 from pydantic import BaseModel, ConfigDict
 
+from kilab.core.sqlitefiles import open_wal
 from kilab.core.telemetry import redact_model
 
 log = structlog.get_logger("kilab.agents.cache")
@@ -85,12 +86,7 @@ def _connection(file: Path) -> sqlite3.Connection | None:
             return _open[key]
         db = None
         try:
-            file.parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(
-                file, timeout=_BUSY_S, isolation_level=None, check_same_thread=False
-            )
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")  # a lost last reply is only a miss
+            db = open_wal(file, timeout=_BUSY_S)
             db.execute(_SCHEMA)
         except (sqlite3.Error, OSError) as exc:
             if db is not None:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from kilab.core.errors import NotFoundError
+from kilab.core.sqlitefiles import open_wal
 from kilab.evals.records import CaseResult, LogHead, RunInfo, RunLease
 from kilab.evals.store.columns import (
     JSON_COLUMNS,
@@ -114,15 +115,9 @@ class SqliteRunStore:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        if str(path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
         # The harness writes from its event-loop thread; the viewer may read from others.
-        self._db = sqlite3.connect(
-            str(path), timeout=30, isolation_level=None, check_same_thread=False
-        )
+        self._db = open_wal(path, timeout=30)
         self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(_SCHEMA)
         self._migrate()

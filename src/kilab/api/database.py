@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from kilab.core.sqlitefiles import open_wal
 from kilab.evals.store.migrations import Migration, upgrade_url
 from kilab.evals.store.postgres import connect_pool
 
@@ -46,13 +47,8 @@ class SqliteDatabase:
 
     def __init__(self, path: str | Path, component: str, migrations: Sequence[Migration]):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(
-            str(path), timeout=30, isolation_level=None, check_same_thread=False
-        )
+        self._db = open_wal(path, timeout=30)
         self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
         self._lock = threading.RLock()
         self._migrate(component, migrations)
 
