@@ -208,9 +208,10 @@ async def kilab_eval(project: object, dataset: Path, store_path: Path, concurren
 def _fixed_passages() -> list[Any]:
     """Three passages of the mini corpus, as the pilot's BM25 node hands them on."""
     from kilab.evals.testing import PASSAGES
+    from kilab.tools.retrieval.types import passage
 
     return [
-        {"id": pid, "title": title, "text": text, "url": "", "source": "mini", "score": 1.0}
+        passage(pid, text, title=title, source="mini", score=1.0)
         for pid, title, text in PASSAGES[:3]
     ]
 
