@@ -21,8 +21,9 @@ from langchain_core.runnables import Runnable
 from pydantic import BaseModel
 
 from kilab.agents.cache import CachedReply, CacheKey, ResponseCache
+from kilab.agents.completions import DirectChat, Reply, plain_messages
 from kilab.agents.cost import tokens_of, usage_of
-from kilab.agents.models import chat_model, endpoint_of
+from kilab.agents.models import chat_model, direct_chat, endpoint_of
 from kilab.agents.profiles import ModelProfile
 from kilab.agents.resilience import RetryPolicy, is_retryable, limits_for, status_of
 from kilab.agents.structured import (
@@ -97,6 +98,8 @@ class ModelClient:
         )
         self.limits = limits_for(profile)
         self._model = model
+        self._handed_model = model is not None
+        self._direct: DirectChat | None = None
         # A chat model handed in answers from its own URL, which the cache key must name.
         handed_url = getattr(model, "openai_api_base", None) if model is not None else None
         self._handed_url = handed_url.rstrip("/") if isinstance(handed_url, str) else ""
@@ -110,9 +113,22 @@ class ModelClient:
             self._model = chat_model(self.profile)
         return self._model
 
+    @property
+    def direct(self) -> DirectChat:
+        """The SDK path of plain text calls (``kilab.agents.completions``)."""
+        if self._direct is None:
+            self._direct = direct_chat(self.profile)
+        return self._direct
+
+    def _plain(self, messages: list[BaseMessage]) -> list[dict[str, str]] | None:
+        """The messages of a text call to send through the SDK path, or None for the chat
+        model's (a chat model handed in answers every call itself)."""
+        return None if self._handed_model else plain_messages(messages)
+
     def set_up(self) -> None:
-        """Build the chat model and its HTTP client now rather than on the first call."""
-        _ = self.model
+        """Build the client of text calls and its HTTP client now rather than on the first
+        call (the chat model of structured calls is built on the first one)."""
+        _ = self.model if self._handed_model else self.direct
 
     # -- keys and bookkeeping ------------------------------------------------------------
 
@@ -220,22 +236,26 @@ class ModelClient:
             return Completion(
                 hit.text, usage_of(self.profile, hit.input_tokens, hit.output_tokens, cached=True)
             )
-        runnable = self._bound(params)
+        plain, temperature = (
+            self._plain(messages),
+            params.get("temperature", self.profile.temperature),
+        )
 
-        def invoke() -> BaseMessage:
+        def invoke() -> Reply:
+            if plain is not None:
+                return self.direct.complete(plain, temperature)
+            runnable = self._bound(params)
             if self.profile.stream:
-                chunks = list(runnable.stream(messages))
-                return _joined(chunks)
-            result: BaseMessage = runnable.invoke(messages)
-            return result
+                return _reply(_joined(list(runnable.stream(messages))))
+            return _reply(runnable.invoke(messages))
 
         try:
-            message = self._call(invoke)
+            reply = self._call(invoke)
         except ModelError:
             raise
         except Exception as exc:
             raise self._failed(exc, 1) from None
-        return self._completion(key, message)
+        return self._completion(key, reply)
 
     @traced_model_call
     async def acomplete(self, messages: list[BaseMessage], **params: Any) -> Completion:
@@ -245,29 +265,37 @@ class ModelClient:
             return Completion(
                 hit.text, usage_of(self.profile, hit.input_tokens, hit.output_tokens, cached=True)
             )
-        runnable = self._bound(params)
+        plain, temperature = (
+            self._plain(messages),
+            params.get("temperature", self.profile.temperature),
+        )
 
-        async def invoke() -> BaseMessage:
+        async def invoke() -> Reply:
+            if plain is not None:
+                return await self.direct.acomplete(plain, temperature)
+            runnable = self._bound(params)
             if self.profile.stream:
-                return _joined([chunk async for chunk in runnable.astream(messages)])
-            result: BaseMessage = await runnable.ainvoke(messages)
-            return result
+                return _reply(_joined([chunk async for chunk in runnable.astream(messages)]))
+            return _reply(await runnable.ainvoke(messages))
 
         try:
-            message = await self._acall(invoke)
+            reply = await self._acall(invoke)
         except ModelError:
             raise
         except Exception as exc:
             raise self._failed(exc, 1) from None
-        return self._completion(key, message)
+        return self._completion(key, reply)
 
-    def _completion(self, key: str | None, message: BaseMessage) -> Completion:
-        text = message.content if isinstance(message.content, str) else str(message.content)
-        tokens_in, tokens_out = tokens_of(getattr(message, "usage_metadata", None))
+    def _completion(self, key: str | None, reply: Reply) -> Completion:
         self._store(
-            key, lambda: CachedReply(text=text, input_tokens=tokens_in, output_tokens=tokens_out)
+            key,
+            lambda: CachedReply(
+                text=reply.text, input_tokens=reply.input_tokens, output_tokens=reply.output_tokens
+            ),
         )
-        return Completion(text, usage_of(self.profile, tokens_in, tokens_out))
+        return Completion(
+            reply.text, usage_of(self.profile, reply.input_tokens, reply.output_tokens)
+        )
 
     # -- structured ----------------------------------------------------------------------
 
@@ -415,6 +443,12 @@ class ModelClient:
 def _json_schema(schema: type[BaseModel]) -> dict[str, Any]:
     """A schema class's JSON schema (computing it walks the whole model)."""
     return schema.model_json_schema()
+
+
+def _reply(message: BaseMessage) -> Reply:
+    """The text and token counts of a chat model's reply."""
+    text = message.content if isinstance(message.content, str) else str(message.content)
+    return Reply(text, *tokens_of(getattr(message, "usage_metadata", None)))
 
 
 def _joined(chunks: list[Any]) -> AIMessage:
