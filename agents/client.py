@@ -12,12 +12,10 @@ from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import structlog
-from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
-from langchain_core.runnables import Runnable
 from pydantic import BaseModel
 
 from kilab.agents.cache import CachedReply, CacheKey, ResponseCache
@@ -37,6 +35,11 @@ from kilab.agents.types import ModelUsage
 from kilab.core.errors import ModelError
 from kilab.core.settings import environment_value, settings
 from kilab.core.telemetry import traced_model_call
+
+if TYPE_CHECKING:
+    # 0.1 s to import, and a run whose roles only write text never builds a chat model.
+    from langchain_core.language_models.chat_models import BaseChatModel
+    from langchain_core.runnables import Runnable
 
 T = TypeVar("T", bound=BaseModel)
 R = TypeVar("R")
