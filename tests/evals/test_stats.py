@@ -10,7 +10,7 @@ import pytest
 from kilab.evals.datasets import Case
 from kilab.evals.metrics import resolve_metrics
 from kilab.evals.records import CaseOutput, CaseResult
-from kilab.evals.stats import bootstrap, paired_difference, summarize_variant
+from kilab.evals.stats import Resampler, bootstrap, paired_difference, summarize_variant
 
 
 def test_bootstrap_is_reproducible_with_a_seed() -> None:
@@ -94,3 +94,14 @@ def test_values_equal_up_to_rounding_are_exact_ties() -> None:
     assert paired_verdict("lower", low, high, 1.0) == "no significant difference"
     # a real difference, however small against the values, is kept
     assert paired_differences({"a": 1.0 + 1e-6}, {"a": 1.0})[1][0] > 0
+
+
+def test_shared_resampler_gives_each_metric_its_own_seeded_interval() -> None:
+    rng = random.Random(7)
+    first = [rng.random() for _ in range(50)]
+    second = [rng.random() * 10 for _ in range(50)]
+    shorter = first[:30]
+    resampler = Resampler(seed=5)
+    for values, aggregate in ((first, "mean"), (second, "p95"), (shorter, "p50"), (first, "p50")):
+        alone = bootstrap(values, aggregate, seed=5)
+        assert bootstrap(values, aggregate, resampler=resampler) == alone
