@@ -83,8 +83,8 @@ CREATE TABLE IF NOT EXISTS run_leases (      -- schema 5: who computes a run now
 """
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+# One encoder for every column: json.dumps with options builds a new one on each call.
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def _encode(column: str, value: Any) -> Any:
@@ -95,6 +95,14 @@ def _encode(column: str, value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
     return value
+
+
+_PUT_RESULT = (
+    f"INSERT INTO results ({', '.join(RESULT_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in RESULT_COLUMNS)}) "
+    "ON CONFLICT (run_id, key) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in RESULT_COLUMNS if c not in ("run_id", "key"))
+)
 
 
 def _row(result: CaseResult) -> tuple[Any, ...]:
@@ -175,16 +183,8 @@ class SqliteRunStore:
         return [RunInfo.model_validate_json(row["info"]) for row in rows]
 
     def put_result(self, result: CaseResult) -> None:
-        placeholders = ", ".join("?" for _ in RESULT_COLUMNS)
-        updates = ", ".join(
-            f"{c} = excluded.{c}" for c in RESULT_COLUMNS if c not in ("run_id", "key")
-        )
         with self._transaction():
-            self._db.execute(
-                f"INSERT INTO results ({', '.join(RESULT_COLUMNS)}) VALUES ({placeholders}) "
-                f"ON CONFLICT (run_id, key) DO UPDATE SET {updates}",
-                _row(result),
-            )
+            self._db.execute(_PUT_RESULT, _row(result))
 
     def results(self, run_id: str) -> list[CaseResult]:
         self.get_run(run_id)
