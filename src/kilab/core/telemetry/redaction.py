@@ -170,8 +170,14 @@ def redact_model(model: M) -> M:
     return cleaned
 
 
+# Most values in a result are numbers: nothing in them to mask, and nothing to ask them.
+_LEAVES = frozenset({int, float, bool, type(None)})
+
+
 def _clean(value: Any, secrets: tuple[str, ...]) -> Any:
     """``value`` redacted, the very same object where nothing changed."""
+    if type(value) in _LEAVES:
+        return value
     if isinstance(value, str):
         masked = _redact(value, secrets)
         return value if masked == value else masked
