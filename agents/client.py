@@ -19,9 +19,9 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from pydantic import BaseModel
 
 from kilab.agents.cache import CachedReply, CacheKey, ResponseCache
-from kilab.agents.completions import DirectChat, Reply, plain_messages
+from kilab.agents.completions import DirectChat, Reply, is_plain
 from kilab.agents.cost import tokens_of, usage_of
-from kilab.agents.models import chat_model, direct_chat, endpoint_of
+from kilab.agents.models import chat_model, endpoint_of
 from kilab.agents.profiles import ModelProfile
 from kilab.agents.resilience import RetryPolicy, is_retryable, limits_for, status_of
 from kilab.agents.structured import (
@@ -37,7 +37,7 @@ from kilab.core.settings import environment_value, settings
 from kilab.core.telemetry import traced_model_call
 
 if TYPE_CHECKING:
-    # 0.1 s to import, and a run whose roles only write text never builds a chat model.
+    # Imported where a chat model is built (kilab.agents.models), not for typing.
     from langchain_core.language_models.chat_models import BaseChatModel
     from langchain_core.runnables import Runnable
 
@@ -117,21 +117,19 @@ class ModelClient:
         return self._model
 
     @property
-    def direct(self) -> DirectChat:
-        """The SDK path of plain text calls (``kilab.agents.completions``)."""
+    def direct(self) -> DirectChat | None:
+        """The path of plain text calls (``kilab.agents.completions``), or None where the chat
+        model must answer them: one handed in, or one whose request that path cannot send."""
+        if self._handed_model:
+            return None
         if self._direct is None:
-            self._direct = direct_chat(self.profile)
-        return self._direct
-
-    def _plain(self, messages: list[BaseMessage]) -> list[dict[str, str]] | None:
-        """The messages of a text call to send through the SDK path, or None for the chat
-        model's (a chat model handed in answers every call itself)."""
-        return None if self._handed_model else plain_messages(messages)
+            self._direct = DirectChat(self.model, stream=self.profile.stream)
+        return self._direct if self._direct.usable else None
 
     def set_up(self) -> None:
-        """Build the client of text calls and its HTTP client now rather than on the first
-        call (the chat model of structured calls is built on the first one)."""
-        _ = self.model if self._handed_model else self.direct
+        """Build the chat model, the path of text calls and their HTTP clients now rather
+        than on the first call."""
+        _ = self.model, self.direct
 
     # -- keys and bookkeeping ------------------------------------------------------------
 
@@ -239,14 +237,11 @@ class ModelClient:
             return Completion(
                 hit.text, usage_of(self.profile, hit.input_tokens, hit.output_tokens, cached=True)
             )
-        plain, temperature = (
-            self._plain(messages),
-            params.get("temperature", self.profile.temperature),
-        )
+        direct, temperature = self.direct if is_plain(messages) else None, params.get("temperature")
 
         def invoke() -> Reply:
-            if plain is not None:
-                return self.direct.complete(plain, temperature)
+            if direct is not None:
+                return direct.complete(messages, temperature)
             runnable = self._bound(params)
             if self.profile.stream:
                 return _reply(_joined(list(runnable.stream(messages))))
@@ -268,14 +263,11 @@ class ModelClient:
             return Completion(
                 hit.text, usage_of(self.profile, hit.input_tokens, hit.output_tokens, cached=True)
             )
-        plain, temperature = (
-            self._plain(messages),
-            params.get("temperature", self.profile.temperature),
-        )
+        direct, temperature = self.direct if is_plain(messages) else None, params.get("temperature")
 
         async def invoke() -> Reply:
-            if plain is not None:
-                return await self.direct.acomplete(plain, temperature)
+            if direct is not None:
+                return await direct.acomplete(messages, temperature)
             runnable = self._bound(params)
             if self.profile.stream:
                 return _reply(_joined([chunk async for chunk in runnable.astream(messages)]))

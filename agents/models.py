@@ -1,5 +1,4 @@
-"""The one factory that turns a model profile into a langchain-openai chat model, and into
-the SDK clients of plain text calls (``direct_chat``).
+"""The one factory that turns a model profile into a langchain-openai chat model.
 
 Keys come only from the environment variables a profile names; they are wrapped in
 ``SecretStr`` at once and never logged, cached or put in an error message.
@@ -7,12 +6,10 @@ Keys come only from the environment variables a profile names; they are wrapped 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
 
-from kilab.agents.completions import DirectChat
 from kilab.agents.httpclients import shared_clients
 from kilab.agents.profiles import ModelProfile
 from kilab.core.errors import UserError
@@ -68,41 +65,17 @@ def endpoint_of(profile: ModelProfile) -> str:
     return ""
 
 
-@dataclass(frozen=True, slots=True)
-class _Target:
-    """Where a profile's requests go and with which key."""
-
-    url: str  # the base URL; Azure's endpoint for provider ``azure``
-    key: SecretStr
-
-
-def _target(profile: ModelProfile, base_url: str | None) -> _Target:
-    if profile.provider == "offline":
-        raise UserError("the offline profile has no chat model; its roles run without one")
-    if profile.provider == "azure":
-        return _Target(endpoint_of(profile), _key(profile, required=True))
-    # The URL the cache key names (endpoint_of), so a key and its request never disagree.
-    url = base_url or (profile.base_url if profile.provider == "local" else endpoint_of(profile))
-    if profile.provider == "local" and url is None:
-        from kilab.agents.local.server import ensure_server
-
-        url = ensure_server(profile)
-    if profile.provider in ("openai-compatible", "local") and not url:
-        raise UserError(f"profile with provider {profile.provider!r} needs a base_url")
-    return _Target(url or "", _key(profile, required=profile.provider == "openai"))
-
-
-def chat_model(profile: ModelProfile, *, base_url: str | None = None) -> BaseChatModel:
+def chat_model(profile: ModelProfile) -> BaseChatModel:
     """A chat model for any profile but ``offline``.
 
     Args:
         profile: The profile to reach.
-        base_url: Overrides the profile's URL (a local server passes the address it got).
 
     Raises:
         UserError: For the offline profile, a missing variable or a missing base URL.
     """
-    target = _target(profile, base_url)
+    if profile.provider == "offline":
+        raise UserError("the offline profile has no chat model; its roles run without one")
     # Here, not at the top: endpoint_of (cache keys) needs none of it.
     from langchain_openai import AzureChatOpenAI, ChatOpenAI
 
@@ -112,7 +85,6 @@ def chat_model(profile: ModelProfile, *, base_url: str | None = None) -> BaseCha
         # tests the wire format through them. One pool per profile, shared by its chat models.
         "http_client": http_client,
         "http_async_client": http_async_client,
-        "api_key": target.key,
         "temperature": profile.temperature,
         "max_tokens": profile.max_tokens,
         "timeout": profile.timeout_s,
@@ -122,41 +94,22 @@ def chat_model(profile: ModelProfile, *, base_url: str | None = None) -> BaseCha
     if profile.provider == "azure":
         return AzureChatOpenAI(
             azure_deployment=profile.model,
-            azure_endpoint=target.url,
+            azure_endpoint=endpoint_of(profile),
             api_version=profile.api_version,
+            api_key=_key(profile, required=True),
             **common,
         )
-    return ChatOpenAI(model=profile.model or "default", base_url=target.url, **common)
+    # The URL the cache key names (endpoint_of), so a key and its request never disagree.
+    url = profile.base_url if profile.provider == "local" else endpoint_of(profile)
+    if profile.provider == "local" and url is None:
+        from kilab.agents.local.server import ensure_server
 
-
-def direct_chat(profile: ModelProfile, *, base_url: str | None = None) -> DirectChat:
-    """The SDK path for plain text calls (``kilab.agents.completions``) to the endpoint, key
-    and HTTP clients ``chat_model`` would use for the same profile.
-
-    Raises:
-        UserError: As ``chat_model``.
-    """
-    target = _target(profile, base_url)
-    import openai
-
-    sync_http, async_http = shared_clients(profile)  # chat_model's: one pool per profile
-    common = {"api_key": target.key.get_secret_value(), "timeout": profile.timeout_s}
-    common["max_retries"] = 0  # retries are ours: kilab.agents.resilience
-    # dict[str, Any]: the SDK is typed for httpx2's clients and takes the classic ones too.
-    sync_options: dict[str, Any] = {"http_client": sync_http, **common}
-    async_options: dict[str, Any] = {"http_client": async_http, **common}
-    if profile.provider == "azure":
-        azure: dict[str, Any] = {"azure_endpoint": target.url, "api_version": profile.api_version}
-        azure["azure_deployment"] = profile.model
-        return DirectChat(
-            profile,
-            openai.AzureOpenAI(**azure, **sync_options),
-            openai.AsyncAzureOpenAI(**azure, **async_options),
-            model=None,
-        )
-    return DirectChat(
-        profile,
-        openai.OpenAI(base_url=target.url, **sync_options),
-        openai.AsyncOpenAI(base_url=target.url, **async_options),
+        url = ensure_server(profile)
+    if profile.provider in ("openai-compatible", "local") and not url:
+        raise UserError(f"profile with provider {profile.provider!r} needs a base_url")
+    return ChatOpenAI(
         model=profile.model or "default",
+        base_url=url,
+        api_key=_key(profile, required=profile.provider == "openai"),
+        **common,
     )

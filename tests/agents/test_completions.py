@@ -1,9 +1,11 @@
-"""Plain text calls go through the openai SDK directly (``kilab.agents.completions``): the
+"""Plain text calls skip LangChain's run machinery (``kilab.agents.completions``): the
 request must be the one langchain-openai sends for the same profile, and only plain
-conversations take that path."""
+conversations, on models whose request that path can send, take it."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import re
 from typing import Any
 
@@ -13,7 +15,7 @@ import respx
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
 
 from kilab.agents.client import ModelClient
-from kilab.agents.completions import plain_messages
+from kilab.agents.completions import is_plain
 from kilab.agents.models import chat_model
 from kilab.agents.profiles import ModelProfile
 from kilab.agents.testing import CHAT, FAKE_KEY, ok, sent, stream
@@ -127,14 +129,12 @@ async def test_async_stream_reads_text_and_usage(
     )
 
 
-def test_plain_text_calls_do_not_build_a_chat_model(
-    mock: respx.MockRouter, profile: ModelProfile
-) -> None:
+def test_set_up_prepares_the_text_path(mock: respx.MockRouter, profile: ModelProfile) -> None:
     mock.post(CHAT).mock(return_value=ok("Ja."))
     client = ModelClient(profile, use_cache=False)
     client.set_up()
-    client.complete(MESSAGES)
-    assert client._model is None
+    assert client.direct is not None
+    assert client.complete(MESSAGES).text == "Ja."
 
 
 @pytest.mark.parametrize(
@@ -147,9 +147,9 @@ def test_plain_text_calls_do_not_build_a_chat_model(
         HumanMessage("Hei", additional_kwargs={"metadata": 1}),
     ],
 )
-def test_messages_beyond_plain_text_go_through_the_chat_model(odd: Any) -> None:
-    assert plain_messages([SystemMessage("x"), HumanMessage("y")]) is not None
-    assert plain_messages([SystemMessage("x"), odd]) is None
+def test_messages_beyond_plain_text_are_not_plain(odd: Any) -> None:
+    assert is_plain([SystemMessage("x"), HumanMessage("y"), AIMessage("z")])
+    assert not is_plain([SystemMessage("x"), odd])
 
 
 def test_a_message_with_a_name_reaches_the_endpoint_through_langchain(
@@ -159,7 +159,6 @@ def test_a_message_with_a_name_reaches_the_endpoint_through_langchain(
     client = ModelClient(profile, use_cache=False)
     assert client.complete([HumanMessage("Hei", name="saksbehandler")]).text == "Ja."
     assert sent(route.calls.last.request)["messages"][0]["name"] == "saksbehandler"
-    assert client._model is not None
 
 
 def test_an_error_object_with_status_200_is_a_model_error(
@@ -170,9 +169,91 @@ def test_an_error_object_with_status_200_is_a_model_error(
         ModelClient(profile, use_cache=False).complete(MESSAGES)
 
 
+def test_a_reply_without_choices_is_a_model_error_not_an_empty_answer(
+    mock: respx.MockRouter, profile: ModelProfile, tmp_path: Any
+) -> None:
+    body = {"id": "c", "object": "chat.completion", "model": "m", "choices": []}
+    mock.post(CHAT).mock(return_value=httpx.Response(200, json=body))
+    client = ModelClient(profile, cache_dir=tmp_path)
+    with pytest.raises(ModelError, match="with a choice"):
+        client.complete(MESSAGES)
+    assert client.cache is not None and not list(client.cache.stored())
+
+
 def test_a_reply_without_content_is_empty_text(
     mock: respx.MockRouter, profile: ModelProfile
 ) -> None:
     mock.post(CHAT).mock(return_value=ok(None))
     reply = ModelClient(profile, use_cache=False).complete(MESSAGES)
     assert reply.text == "" and reply.usage.calls == 1
+
+
+@pytest.mark.parametrize("model", ["gpt-4o-mini", "gpt-5-mini", "o3", "gpt-5-chat-latest"])
+def test_model_rules_of_langchain_openai_apply_on_the_direct_path(
+    mock: respx.MockRouter, profile: ModelProfile, model: str
+) -> None:
+    """ChatOpenAI drops a temperature gpt-5 models refuse and gives o-series models a
+    developer message instead of a system one; the direct path sends what it would."""
+    profile = profile.model_copy(update={"model": model})
+    direct, reference = _sent_both(mock, mock.post(CHAT), profile, ok("Ja."))
+    _same(direct, reference)
+    body = sent(direct)
+    assert ("temperature" in body) == (model != "gpt-5-mini")
+    assert body["messages"][0]["role"] == ("developer" if model == "o3" else "system")
+
+
+def test_a_model_langchain_openai_sends_to_the_responses_api_keeps_its_path(
+    profile: ModelProfile,
+) -> None:
+    assert ModelClient(profile.model_copy(update={"model": "gpt-5-pro"})).direct is None
+    assert ModelClient(profile).direct is not None
+
+
+def test_a_chat_model_handed_in_answers_every_call(profile: ModelProfile) -> None:
+    assert ModelClient(profile, model=chat_model(profile)).direct is None
+
+
+def test_sync_stream_reads_text_and_usage(mock: respx.MockRouter, profile: ModelProfile) -> None:
+    mock.post(CHAT).mock(return_value=stream(["Seks ", "leie."], completion_tokens=4))
+    client = ModelClient(profile.model_copy(update={"stream": True}), use_cache=False)
+    reply = client.complete(MESSAGES)
+    assert (reply.text, reply.usage.input_tokens, reply.usage.output_tokens) == (
+        "Seks leie.",
+        30,
+        4,
+    )
+
+
+def _azure_stream_with_filter_chunks() -> httpx.Response:
+    """Azure's content filter sends chunks with no delta between the text ones."""
+    text = stream(["Seks ", "leie."]).text.split("\n\n")
+    filtered = {
+        "id": "",
+        "object": "",
+        "created": 0,
+        "model": "",
+        "choices": [{"index": 0, "finish_reason": None, "content_filter_results": {}}],
+    }
+    events = [text[0], f"data: {json.dumps(filtered)}", *text[1:]]
+    return httpx.Response(
+        200, text="\n\n".join(events), headers={"content-type": "text/event-stream"}
+    )
+
+
+async def test_azure_stream_skips_chunks_without_a_delta(
+    mock: respx.MockRouter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    profile = _azure(monkeypatch).model_copy(update={"stream": True})
+    mock.post(AZURE_CHAT).mock(return_value=_azure_stream_with_filter_chunks())
+    reply = await ModelClient(profile, use_cache=False).acomplete(MESSAGES)
+    assert (reply.text, reply.usage.output_tokens) == ("Seks leie.", 7)
+
+
+def test_one_client_answers_on_one_event_loop_after_another(
+    mock: respx.MockRouter, profile: ModelProfile
+) -> None:
+    route = mock.post(CHAT).mock(return_value=ok("Ja."))
+    client = ModelClient(profile, use_cache=False)
+    for _ in range(2):
+        assert asyncio.run(client.acomplete(MESSAGES)).text == "Ja."
+    assert route.call_count == 2
