@@ -42,16 +42,11 @@ _VARYING = {
 }
 
 
-def _azure(monkeypatch: pytest.MonkeyPatch) -> ModelProfile:
-    monkeypatch.setenv("KILAB_AZURE_KEY", FAKE_KEY)
-    return ModelProfile(
-        provider="azure",
-        model="gpt-4o-mini",
-        base_url=AZURE,
-        api_key_env="KILAB_AZURE_KEY",
-        api_version="2024-10-21",
-        max_tokens=300,
-    )
+@pytest.fixture
+def azure(profile: ModelProfile) -> ModelProfile:
+    """The test profile as an Azure deployment (same key variable)."""
+    update = {"provider": "azure", "model": "gpt-4o-mini", "base_url": AZURE, "max_tokens": 300}
+    return profile.model_copy(update={**update, "api_version": "2024-10-21"})
 
 
 def _sent_both(
@@ -100,10 +95,8 @@ def test_streamed_request_is_langchain_openais(
     _same(direct, reference)
 
 
-def test_azure_request_is_langchain_openais(
-    mock: respx.MockRouter, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    direct, reference = _sent_both(mock, mock.post(AZURE_CHAT), _azure(monkeypatch), ok("Ja."))
+def test_azure_request_is_langchain_openais(mock: respx.MockRouter, azure: ModelProfile) -> None:
+    direct, reference = _sent_both(mock, mock.post(AZURE_CHAT), azure, ok("Ja."))
     _same(direct, reference)
     assert direct.headers["api-key"] == FAKE_KEY
 
@@ -241,9 +234,9 @@ def _azure_stream_with_filter_chunks() -> httpx.Response:
 
 
 async def test_azure_stream_skips_chunks_without_a_delta(
-    mock: respx.MockRouter, monkeypatch: pytest.MonkeyPatch
+    mock: respx.MockRouter, azure: ModelProfile
 ) -> None:
-    profile = _azure(monkeypatch).model_copy(update={"stream": True})
+    profile = azure.model_copy(update={"stream": True})
     mock.post(AZURE_CHAT).mock(return_value=_azure_stream_with_filter_chunks())
     reply = await ModelClient(profile, use_cache=False).acomplete(MESSAGES)
     assert (reply.text, reply.usage.output_tokens) == ("Seks leie.", 7)
