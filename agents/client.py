@@ -37,7 +37,7 @@ from kilab.core.settings import environment_value, settings
 from kilab.core.telemetry import traced_model_call
 
 if TYPE_CHECKING:
-    # Imported where a chat model is built (kilab.agents.models), not for typing.
+    # Only for types: the classes are imported where a chat model is built (agents/models.py).
     from langchain_core.language_models.chat_models import BaseChatModel
     from langchain_core.runnables import Runnable
 
