@@ -65,7 +65,7 @@ def _tokens(usage: Any) -> tuple[int, int]:
     return int(usage.prompt_tokens or 0), int(usage.completion_tokens or 0)
 
 
-def _reply(data: Any) -> Reply:
+def _from_json(data: Any) -> Reply:
     """The reply in a chat completion's JSON; an error object or no choice raises, as it
     does through ChatOpenAI."""
     if not isinstance(data, dict) or data.get("error") or not data.get("choices"):
@@ -126,7 +126,7 @@ class DirectChat:
         payload = self.payload(messages, temperature)
         client = self._chat.root_client
         if not self._stream:
-            return _reply(client.post(_PATH, cast_to=httpx.Response, body=payload).json())
+            return _from_json(client.post(_PATH, cast_to=httpx.Response, body=payload).json())
         joined = _Joined()
         with client.chat.completions.create(**payload) as chunks:
             for chunk in chunks:
@@ -139,7 +139,7 @@ class DirectChat:
         client = self._chat.root_async_client
         if not self._stream:
             response = await client.post(_PATH, cast_to=httpx.Response, body=payload)
-            return _reply(response.json())
+            return _from_json(response.json())
         joined = _Joined()
         async with await client.chat.completions.create(**payload) as chunks:
             async for chunk in chunks:
